@@ -1,0 +1,100 @@
+// Hashes per second for the hash channels at the sizes the indexer and matcher feed them.
+// Run: build/bench/celtrace_bench_hash (items_per_second = hashes/s on one core).
+#include <benchmark/benchmark.h>
+
+#include <random>
+
+#include <opencv2/img_hash.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "celtrace/image_hash.h"
+#include "celtrace/pdq.h"
+
+namespace {
+
+// An animation-like frame: filled shapes over a gradient, fixed seed.
+cv::Mat Frame(int width, int height) {
+  cv::RNG rng(42);
+  cv::Mat image(height, width, CV_8UC3);
+  for (int r = 0; r < height; ++r) image.row(r).setTo(cv::Scalar(r * 255 / height, 80, 160));
+  for (int i = 0; i < 60; ++i) {
+    const cv::Point centre(rng.uniform(0, width), rng.uniform(0, height));
+    cv::circle(image, centre, rng.uniform(height / 40, height / 6),
+               cv::Scalar(rng.uniform(0, 256), rng.uniform(0, 256), rng.uniform(0, 256)),
+               cv::FILLED, cv::LINE_AA);
+  }
+  return image;
+}
+
+void BM_PdqAt720p(benchmark::State& state) {
+  const cv::Mat frame = Frame(1280, 720);
+  for (auto _ : state) benchmark::DoNotOptimize(celtrace::ComputePdq(frame));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_PdqAt720p)->Unit(benchmark::kMicrosecond);
+
+void BM_PdqAt512(benchmark::State& state) {
+  const cv::Mat frame = Frame(512, 288);
+  for (auto _ : state) benchmark::DoNotOptimize(celtrace::ComputePdq(frame));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_PdqAt512)->Unit(benchmark::kMicrosecond);
+
+// The 720p frame scaled to 64x64 first (area filter), the scaling included in the time.
+void BM_PdqScaledTo64(benchmark::State& state) {
+  const cv::Mat frame = Frame(1280, 720);
+  for (auto _ : state) {
+    cv::Mat small;
+    cv::resize(frame, small, cv::Size(64, 64), 0, 0, cv::INTER_AREA);
+    benchmark::DoNotOptimize(celtrace::ComputePdq(small));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_PdqScaledTo64)->Unit(benchmark::kMicrosecond);
+
+void BM_PdqDihedralAt720p(benchmark::State& state) {
+  const cv::Mat frame = Frame(1280, 720);
+  for (auto _ : state) benchmark::DoNotOptimize(celtrace::ComputePdqDihedral(frame));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_PdqDihedralAt720p)->Unit(benchmark::kMicrosecond);
+
+// OpenCV's pHash alone on the grey frame (the channel adds the RGB-to-luma step and PDQ's
+// quality score, timed below).
+void BM_OpenCvPhashRawAt720p(benchmark::State& state) {
+  cv::Mat grey;
+  cv::cvtColor(Frame(1280, 720), grey, cv::COLOR_BGR2GRAY);
+  for (auto _ : state) {
+    cv::Mat bits;
+    cv::img_hash::pHash(grey, bits);
+    benchmark::DoNotOptimize(bits.data);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_OpenCvPhashRawAt720p)->Unit(benchmark::kMicrosecond);
+
+void BM_PhashChannelAt720p(benchmark::State& state) {
+  const cv::Mat frame = Frame(1280, 720);
+  const auto phash = celtrace::MakeImageHasher("phash");
+  for (auto _ : state) benchmark::DoNotOptimize(phash->Compute(frame));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_PhashChannelAt720p)->Unit(benchmark::kMicrosecond);
+
+void BM_HammingDistance256(benchmark::State& state) {
+  std::mt19937 rng(1);
+  std::vector<celtrace::Pdq> hashes(1024);
+  for (auto& h : hashes) {
+    for (auto& b : h.bytes) b = static_cast<std::uint8_t>(rng());
+  }
+  const celtrace::Pdq query = hashes[0];
+  for (auto _ : state) {
+    int sum = 0;
+    for (const auto& h : hashes) sum += celtrace::HammingDistance(query, h);
+    benchmark::DoNotOptimize(sum);
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(hashes.size()));
+}
+BENCHMARK(BM_HammingDistance256);
+
+}  // namespace

@@ -1,0 +1,88 @@
+#include "celtrace/media_type.h"
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <vector>
+
+#include "celtrace/error.h"
+
+namespace celtrace {
+namespace {
+
+bool HasAt(std::span<const std::uint8_t> head, std::size_t offset, std::string_view magic) {
+  return head.size() >= offset + magic.size() &&
+         std::memcmp(head.data() + offset, magic.data(), magic.size()) == 0;
+}
+
+bool IsMpegTs(std::span<const std::uint8_t> head) {
+  // Sync byte 0x47 every 188 bytes.
+  if (head.size() < 3 * 188 + 1) return false;
+  return head[0] == 0x47 && head[188] == 0x47 && head[376] == 0x47;
+}
+
+bool IsPnm(std::span<const std::uint8_t> head) {
+  return head.size() >= 3 && head[0] == 'P' && head[1] >= '1' && head[1] <= '6' &&
+         (head[2] == '\n' || head[2] == ' ' || head[2] == '\r' || head[2] == '\t');
+}
+
+}  // namespace
+
+std::string_view MediaKindName(MediaKind kind) {
+  switch (kind) {
+    case MediaKind::kImage: return "image";
+    case MediaKind::kVideo: return "video";
+    case MediaKind::kArchive: return "archive";
+    case MediaKind::kUnknown: break;
+  }
+  return "unknown";
+}
+
+MediaKind SniffMediaKind(std::span<const std::uint8_t> head) {
+  using namespace std::string_view_literals;
+  if (HasAt(head, 0, "\xFF\xD8\xFF"sv) || HasAt(head, 0, "\x89PNG\r\n\x1A\n"sv) ||
+      HasAt(head, 0, "GIF87a"sv) || HasAt(head, 0, "GIF89a"sv) || HasAt(head, 0, "BM"sv) ||
+      HasAt(head, 0, "II*\0"sv) || HasAt(head, 0, "MM\0*"sv) ||
+      (HasAt(head, 0, "RIFF"sv) && HasAt(head, 8, "WEBP"sv)) ||
+      HasAt(head, 0, "\0\0\0\x0CjP  \r\n\x87\n"sv) || HasAt(head, 0, "\xFF\x4F\xFF\x51"sv) ||
+      HasAt(head, 0, "\x76\x2F\x31\x01"sv) || HasAt(head, 0, "#?RADIANCE"sv) ||
+      HasAt(head, 0, "#?RGBE"sv) || IsPnm(head)) {
+    return MediaKind::kImage;
+  }
+  // ISO BMFF: AVIF/HEIF brands are stills; everything else is a movie.
+  if (HasAt(head, 4, "ftyp"sv)) {
+    if (HasAt(head, 8, "avif"sv) || HasAt(head, 8, "heic"sv) || HasAt(head, 8, "mif1"sv)) {
+      return MediaKind::kImage;
+    }
+    return MediaKind::kVideo;
+  }
+  if (HasAt(head, 4, "moov"sv) || HasAt(head, 4, "mdat"sv) || HasAt(head, 4, "wide"sv) ||
+      HasAt(head, 4, "free"sv) || HasAt(head, 0, "\x1A\x45\xDF\xA3"sv) ||
+      (HasAt(head, 0, "RIFF"sv) && HasAt(head, 8, "AVI "sv)) ||
+      HasAt(head, 0, "\0\0\x01\xBA"sv) || HasAt(head, 0, "\0\0\x01\xB3"sv) ||
+      HasAt(head, 0, "FLV\x01"sv) || HasAt(head, 0, "OggS"sv) ||
+      HasAt(head, 0, "\x30\x26\xB2\x75\x8E\x66\xCF\x11"sv) || IsMpegTs(head)) {
+    return MediaKind::kVideo;
+  }
+  if (HasAt(head, 0, "PK\x03\x04"sv) || HasAt(head, 0, "PK\x05\x06"sv) ||
+      HasAt(head, 0, "7z\xBC\xAF\x27\x1C"sv) || HasAt(head, 0, "Rar!\x1A\x07"sv) ||
+      HasAt(head, 0, "\x1F\x8B"sv) || HasAt(head, 0, "BZh"sv) ||
+      HasAt(head, 0, "\xFD" "7zXZ\0"sv) || HasAt(head, 0, "\x28\xB5\x2F\xFD"sv) ||
+      HasAt(head, 257, "ustar"sv) || HasAt(head, 0, "070701"sv) || HasAt(head, 0, "070707"sv) ||
+      HasAt(head, 0, "!<arch>\n"sv)) {
+    return MediaKind::kArchive;
+  }
+  return MediaKind::kUnknown;
+}
+
+MediaKind SniffFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot open " + path.string());
+  std::vector<std::uint8_t> head(kSniffBytes);
+  in.read(reinterpret_cast<char*>(head.data()), static_cast<std::streamsize>(head.size()));
+  if (in.bad()) throw Error("cannot read " + path.string());
+  head.resize(static_cast<std::size_t>(in.gcount()));
+  return SniffMediaKind(head);
+}
+
+}  // namespace celtrace

@@ -1,0 +1,248 @@
+#include "celtrace/video_reader.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+
+#include "celtrace/error.h"
+#include "libav_handles.h"
+
+namespace celtrace {
+namespace {
+
+// Native-size conversion: vPDQ hashes frames that swscale converted to RGB24 at full
+// resolution; accurate rounding and full chroma interpolation keep our BGR as close to
+// an exact YUV->RGB conversion as swscale gets, whatever its fast paths would do.
+constexpr int kNativeSwsFlags = SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT;
+// Downscaling: the area filter averages every source pixel, so thin line art survives.
+constexpr int kShrinkSwsFlags = SWS_AREA | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT;
+
+// Consecutive undecodable packets/frames after which a stream that never produced a
+// frame is declared broken instead of being read to the end.
+constexpr int kMaxErrorsBeforeFirstFrame = 1000;
+
+}  // namespace
+
+struct VideoReader::Impl {
+  std::filesystem::path path;
+  VideoReaderOptions options;
+
+  libav::InputFormatPtr format;
+  libav::CodecContextPtr decoder;
+  libav::PacketPtr packet;
+  libav::FramePtr frame;
+  libav::SwsContextPtr sws;
+
+  AVStream* stream = nullptr;  // owned by `format`
+  std::int64_t start_pts = 0;  // stream start_time, or 0 when the container has none
+  std::int64_t frames_out = 0;
+  double last_seconds = 0;
+
+  bool flush_sent = false;  // the demuxer is exhausted and the decoder was told so
+  bool finished = false;    // the decoder returned AVERROR_EOF
+  int skipped_errors = 0;   // corrupt packets or frames dropped so far
+  int last_error = 0;
+
+  [[noreturn]] void Fail(const std::string& what, int error) const {
+    throw Error("video " + path.string() + ": " + what + ": " + libav::ErrorText(error));
+  }
+
+  void Open();
+  bool ReceiveFrame(Frame* out);
+  void SendNextPacket();
+  void Convert(Frame* out);
+  double FrameSeconds() const;
+};
+
+void VideoReader::Impl::Open() {
+  libav::QuietLogs();
+
+  AVFormatContext* raw_format = nullptr;
+  // On failure avformat_open_input frees the context itself and nulls the pointer.
+  int ret = avformat_open_input(&raw_format, path.c_str(), nullptr, nullptr);
+  if (ret < 0) Fail("cannot open", ret);
+  format.reset(raw_format);
+
+  ret = avformat_find_stream_info(format.get(), nullptr);
+  if (ret < 0) Fail("cannot read stream info", ret);
+
+  const AVCodec* codec = nullptr;
+  ret = av_find_best_stream(format.get(), AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
+  if (ret < 0) Fail("no decodable video stream", ret);
+  stream = format->streams[ret];
+  if (stream->codecpar->width <= 0 || stream->codecpar->height <= 0) {
+    Fail("video stream has no frame size", AVERROR_INVALIDDATA);
+  }
+  if (stream->start_time != AV_NOPTS_VALUE) start_pts = stream->start_time;
+
+  decoder.reset(avcodec_alloc_context3(codec));
+  if (!decoder) Fail("cannot allocate decoder", AVERROR(ENOMEM));
+  ret = avcodec_parameters_to_context(decoder.get(), stream->codecpar);
+  if (ret < 0) Fail("cannot configure decoder", ret);
+  // best_effort_timestamp is only computed in stream units when the decoder knows them.
+  decoder->pkt_timebase = stream->time_base;
+  decoder->thread_count = options.threads;
+  ret = avcodec_open2(decoder.get(), codec, nullptr);
+  if (ret < 0) Fail(std::string("cannot open decoder ") + codec->name, ret);
+
+  packet.reset(av_packet_alloc());
+  frame.reset(av_frame_alloc());
+  if (!packet || !frame) Fail("cannot allocate packet/frame", AVERROR(ENOMEM));
+}
+
+double VideoReader::Impl::FrameSeconds() const {
+  std::int64_t ts = frame->best_effort_timestamp;
+  if (ts == AV_NOPTS_VALUE) ts = frame->pts;
+  if (ts == AV_NOPTS_VALUE) {
+    // No timestamp at all (raw elementary streams): extrapolate one nominal frame from
+    // the last real time rather than inventing a time from the frame index.
+    const AVRational rate = stream->avg_frame_rate;
+    if (frames_out == 0) return 0;
+    return rate.num > 0 && rate.den > 0 ? last_seconds + av_q2d(av_inv_q(rate)) : last_seconds;
+  }
+  return static_cast<double>(ts - start_pts) * stream->time_base.num / stream->time_base.den;
+}
+
+void VideoReader::Impl::Convert(Frame* out) {
+  const int src_w = frame->width;
+  const int src_h = frame->height;
+  int dst_w = src_w;
+  int dst_h = src_h;
+  int flags = kNativeSwsFlags;
+  const int longer = std::max(src_w, src_h);
+  if (options.max_side > 0 && longer > options.max_side) {
+    const double scale = static_cast<double>(options.max_side) / longer;
+    dst_w = src_w >= src_h ? options.max_side
+                           : std::max(1, static_cast<int>(std::lround(src_w * scale)));
+    dst_h = src_h > src_w ? options.max_side
+                          : std::max(1, static_cast<int>(std::lround(src_h * scale)));
+    flags = kShrinkSwsFlags;
+  }
+
+  sws.reset(sws_getCachedContext(sws.release(), src_w, src_h,
+                                 static_cast<AVPixelFormat>(frame->format), dst_w, dst_h,
+                                 AV_PIX_FMT_BGR24, flags, nullptr, nullptr, nullptr));
+  if (!sws) Fail("cannot convert frame to BGR", AVERROR(EINVAL));
+
+  // A fresh Mat every time: callers may keep earlier frames, which must not be overwritten.
+  cv::Mat image(dst_h, dst_w, CV_8UC3);
+  std::uint8_t* dst_data[4] = {image.data, nullptr, nullptr, nullptr};
+  int dst_linesize[4] = {static_cast<int>(image.step[0]), 0, 0, 0};
+  const int rows =
+      sws_scale(sws.get(), frame->data, frame->linesize, 0, src_h, dst_data, dst_linesize);
+  if (rows != dst_h) Fail("cannot convert frame to BGR", rows < 0 ? rows : AVERROR_BUG);
+
+  out->image = std::move(image);
+  out->seconds = FrameSeconds();
+  out->index = frames_out;
+  last_seconds = out->seconds;
+  ++frames_out;
+}
+
+// Returns true with *out filled, or false when the decoder needs input or has finished.
+bool VideoReader::Impl::ReceiveFrame(Frame* out) {
+  while (true) {
+    const int ret = avcodec_receive_frame(decoder.get(), frame.get());
+    if (ret == 0) {
+      Convert(out);
+      av_frame_unref(frame.get());
+      return true;
+    }
+    if (ret == AVERROR(EAGAIN)) return false;
+    if (ret == AVERROR_EOF) {
+      finished = true;
+      return false;
+    }
+    if (ret != AVERROR_INVALIDDATA) Fail("decode error", ret);
+    // A damaged frame is dropped; the decoder carries on with the next one.
+    ++skipped_errors;
+    last_error = ret;
+    if (frames_out == 0 && skipped_errors >= kMaxErrorsBeforeFirstFrame) {
+      Fail("nothing decodes", ret);
+    }
+  }
+}
+
+void VideoReader::Impl::SendNextPacket() {
+  while (true) {
+    int ret = av_read_frame(format.get(), packet.get());
+    // Damaged container data after good frames is treated as the end of the file, as the
+    // ffmpeg tool does: truncated downloads still yield every frame before the damage.
+    const bool damaged_tail = ret == AVERROR_INVALIDDATA && frames_out > 0;
+    if (damaged_tail) {
+      ++skipped_errors;
+      last_error = ret;
+    }
+    if (ret == AVERROR_EOF || damaged_tail) {
+      // An empty packet puts the decoder in draining mode so its delayed frames come out.
+      ret = avcodec_send_packet(decoder.get(), nullptr);
+      if (ret < 0 && ret != AVERROR_EOF) Fail("cannot flush decoder", ret);
+      flush_sent = true;
+      return;
+    }
+    if (ret < 0) Fail("cannot read packet", ret);
+
+    const bool ours = packet->stream_index == stream->index;
+    if (ours) ret = avcodec_send_packet(decoder.get(), packet.get());
+    av_packet_unref(packet.get());
+    if (!ours) continue;
+    if (ret == 0) return;
+    if (ret != AVERROR_INVALIDDATA) Fail("decode error", ret);
+    ++skipped_errors;
+    last_error = ret;
+    if (frames_out == 0 && skipped_errors >= kMaxErrorsBeforeFirstFrame) {
+      Fail("nothing decodes", ret);
+    }
+  }
+}
+
+VideoReader::VideoReader(const std::filesystem::path& path, VideoReaderOptions options)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->path = path;
+  impl_->options = options;
+  impl_->Open();
+}
+
+VideoReader::~VideoReader() = default;
+
+bool VideoReader::Read(Frame* frame) {
+  Impl& impl = *impl_;
+  while (!impl.finished) {
+    if (impl.ReceiveFrame(frame)) return true;
+    if (impl.finished) break;
+    if (impl.flush_sent) {
+      // Draining decoders must end with AVERROR_EOF; EAGAIN here would loop forever.
+      impl.finished = true;
+      break;
+    }
+    impl.SendNextPacket();
+  }
+  if (impl.frames_out == 0 && impl.skipped_errors > 0) {
+    impl.Fail("nothing decodes", impl.last_error);
+  }
+  return false;
+}
+
+int VideoReader::width() const { return impl_->stream->codecpar->width; }
+
+int VideoReader::height() const { return impl_->stream->codecpar->height; }
+
+double VideoReader::duration_seconds() const {
+  const AVStream* stream = impl_->stream;
+  if (stream->duration != AV_NOPTS_VALUE && stream->duration > 0) {
+    return static_cast<double>(stream->duration) * av_q2d(stream->time_base);
+  }
+  const AVFormatContext* format = impl_->format.get();
+  if (format->duration != AV_NOPTS_VALUE && format->duration > 0) {
+    return static_cast<double>(format->duration) / AV_TIME_BASE;
+  }
+  return 0;
+}
+
+double VideoReader::frame_rate() const {
+  const AVRational rate = impl_->stream->avg_frame_rate;
+  return rate.num > 0 && rate.den > 0 ? av_q2d(rate) : 0;
+}
+
+}  // namespace celtrace

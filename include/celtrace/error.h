@@ -1,0 +1,15 @@
+// celtrace::Error is the one exception type of the celtrace libraries: bad input, I/O
+// failures and errors translated from FFmpeg, FAISS or OpenCV. Only main() catches it.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace celtrace {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace celtrace

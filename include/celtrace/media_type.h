@@ -1,0 +1,34 @@
+// Content sniffing: what a file is, from its first bytes (magic numbers), never from its
+// name. Leaked archives rename and mislabel files; every router in celtrace asks here.
+// Pure functions, thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string_view>
+
+namespace celtrace {
+
+enum class MediaKind {
+  kUnknown,  // nothing we recognise (text, documents, empty files)
+  kImage,    // JPEG, PNG, GIF, BMP, TIFF, WebP, JPEG 2000, PNM, OpenEXR, Radiance HDR
+  kVideo,    // ISO BMFF (MP4/MOV/3GP), Matroska/WebM, AVI, MPEG-TS/PS, FLV, Ogg, ASF
+  kArchive,  // zip, tar, 7z, rar, gzip, bzip2, xz, zstd, cpio, ar
+};
+
+// Returns "unknown", "image", "video", "archive".
+std::string_view MediaKindName(MediaKind kind);
+
+// Number of leading bytes SniffMediaKind looks at (enough for tar's "ustar" at 257 and
+// three MPEG-TS sync bytes).
+inline constexpr std::size_t kSniffBytes = 1024;
+
+// Classifies content from its first bytes (up to kSniffBytes; fewer is fine).
+MediaKind SniffMediaKind(std::span<const std::uint8_t> head);
+
+// Reads the first kSniffBytes of a regular file and classifies them. Throws
+// celtrace::Error if the file cannot be opened or read.
+MediaKind SniffFile(const std::filesystem::path& path);
+
+}  // namespace celtrace

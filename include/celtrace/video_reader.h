@@ -1,0 +1,54 @@
+// VideoReader decodes the video stream of a media file with FFmpeg's libav* libraries and
+// yields every frame with its presentation time in seconds (variable-frame-rate safe).
+// One reader owns its libav handles; it is not thread-safe, but readers on different
+// files run concurrently.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+
+#include <opencv2/core/mat.hpp>
+
+namespace celtrace {
+
+// A decoded frame: BGR 8-bit pixels and where it sits in the stream.
+struct Frame {
+  cv::Mat image;        // CV_8UC3, BGR
+  double seconds = 0;   // presentation time from the stream start (pts * time base)
+  std::int64_t index = 0;  // 0-based decode order position of the frame in the output
+};
+
+struct VideoReaderOptions {
+  // Decoder threads. Default 1: callers parallelise across files (TBB), so FFmpeg's own
+  // threads would oversubscribe the cores.
+  int threads = 1;
+  // If > 0, frames whose longer side exceeds this are scaled down (swscale, area filter)
+  // so that the longer side equals it, keeping the aspect ratio. Default 0: native size.
+  int max_side = 0;
+};
+
+class VideoReader {
+ public:
+  // Opens the file and its best video stream. Throws celtrace::Error if the file cannot be
+  // opened or holds no decodable video stream.
+  explicit VideoReader(const std::filesystem::path& path, VideoReaderOptions options = {});
+  ~VideoReader();
+  VideoReader(const VideoReader&) = delete;
+  VideoReader& operator=(const VideoReader&) = delete;
+
+  // Decodes the next frame into *frame. Returns false at the end of the stream. Throws
+  // celtrace::Error on a decode error the stream cannot recover from.
+  bool Read(Frame* frame);
+
+  int width() const;    // coded width of the stream, pixels
+  int height() const;   // coded height of the stream, pixels
+  double duration_seconds() const;  // container or stream duration; 0 if unknown
+  double frame_rate() const;        // average frame rate; 0 if unknown
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace celtrace

@@ -1,0 +1,81 @@
+// Helpers shared by the test files: paths to checked-in data, a scratch directory, and a
+// small CSV reader for the reference-vector files.
+#pragma once
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace celtrace::testing {
+
+inline std::filesystem::path DataPath(const std::string& relative) {
+  return std::filesystem::path(CELTRACE_TEST_DATA) / relative;
+}
+
+// A directory under the system temp folder, removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device seed;
+    path_ = std::filesystem::temp_directory_path() /
+            ("celtrace-test-" + std::to_string(seed()) + "-" + std::to_string(seed()));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Reads a CSV file with a header row into one map per row (column name -> field). Handles
+// double-quoted fields with embedded commas and doubled quotes.
+inline std::vector<std::map<std::string, std::string>> ReadCsv(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::vector<std::vector<std::string>> rows;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> fields(1);
+    bool quoted = false;
+    for (size_t i = 0; i < line.size(); ++i) {
+      const char ch = line[i];
+      if (quoted) {
+        if (ch == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+          fields.back() += '"';
+          ++i;
+        } else if (ch == '"') {
+          quoted = false;
+        } else {
+          fields.back() += ch;
+        }
+      } else if (ch == '"') {
+        quoted = true;
+      } else if (ch == ',') {
+        fields.emplace_back();
+      } else if (ch != '\r') {
+        fields.back() += ch;
+      }
+    }
+    rows.push_back(std::move(fields));
+  }
+  std::vector<std::map<std::string, std::string>> records;
+  for (size_t r = 1; r < rows.size(); ++r) {
+    std::map<std::string, std::string> record;
+    for (size_t c = 0; c < rows[0].size() && c < rows[r].size(); ++c) {
+      record[rows[0][c]] = rows[r][c];
+    }
+    records.push_back(std::move(record));
+  }
+  return records;
+}
+
+}  // namespace celtrace::testing

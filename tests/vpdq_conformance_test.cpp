@@ -1,0 +1,77 @@
+// Frame hashes of Meta's TMK sample videos against vPDQ's expected output
+// (tests/data/vpdq/*.txt: frame,quality,hex,seconds for every frame).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "celtrace/pdq.h"
+#include "celtrace/video_reader.h"
+#include "test_util.h"
+
+namespace celtrace {
+namespace {
+
+struct ReferenceFrame {
+  int quality;
+  Pdq hash;
+  double seconds;
+};
+
+std::vector<ReferenceFrame> ReadVpdq(const std::string& name) {
+  std::ifstream in(testing::DataPath("vpdq/" + name + ".txt"));
+  std::vector<ReferenceFrame> frames;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::stringstream fields(line);
+    std::string frame, quality, hex, seconds;
+    std::getline(fields, frame, ',');
+    std::getline(fields, quality, ',');
+    std::getline(fields, hex, ',');
+    std::getline(fields, seconds, ',');
+    frames.push_back({std::stoi(quality), PdqFromHex(hex), std::stod(seconds)});
+  }
+  return frames;
+}
+
+class VpdqConformance : public ::testing::TestWithParam<const char*> {};
+
+// Same frames, same timestamps, and >= 95% of the informative frames (reference quality
+// >= 50) within Meta's 10-bit port tolerance.
+TEST_P(VpdqConformance, FrameHashesAgreeWithReference) {
+  const std::string name = GetParam();
+  const auto reference = ReadVpdq(name);
+  ASSERT_FALSE(reference.empty());
+  VideoReader reader(testing::DataPath("vpdq/" + name + ".mp4"));
+  Frame frame;
+  std::vector<int> distances;
+  int informative = 0, within = 0;
+  size_t count = 0;
+  while (reader.Read(&frame)) {
+    ASSERT_LT(count, reference.size()) << "more frames than the reference";
+    const ReferenceFrame& ref = reference[count++];
+    EXPECT_NEAR(frame.seconds, ref.seconds, 0.0015) << "frame " << frame.index;
+    const int distance = HammingDistance(ComputePdq(frame.image), ref.hash);
+    distances.push_back(distance);
+    if (ref.quality >= 50) {
+      ++informative;
+      within += distance <= 10;
+    }
+  }
+  EXPECT_EQ(count, reference.size());
+  ASSERT_GT(informative, 0);
+  std::nth_element(distances.begin(), distances.begin() + distances.size() / 2, distances.end());
+  const double share = static_cast<double>(within) / informative;
+  std::cout << name << ": frames " << count << ", informative " << informative
+            << ", within 10 bits " << 100.0 * share << "%, median distance "
+            << distances[distances.size() / 2] << "\n";
+  EXPECT_GE(share, 0.95);
+}
+
+INSTANTIATE_TEST_SUITE_P(TmkSamples, VpdqConformance,
+                         ::testing::Values("chair-19-sd-bar", "chair-22-sd-grey-bar",
+                                           "pattern-hd-no-bar", "doorknob-hd-no-bar"));
+
+}  // namespace
+}  // namespace celtrace
