@@ -1,10 +1,9 @@
 #include "celtrace/image_hash.h"
 
 #include <bit>
-#include <string>
-
 #include <opencv2/img_hash.hpp>
 #include <opencv2/imgproc.hpp>
+#include <string>
 
 #include "celtrace/error.h"
 #include "celtrace/pdq.h"
@@ -54,7 +53,8 @@ int HammingDistance(std::span<const std::uint8_t> a, std::span<const std::uint8_
                 std::to_string(b.size()) + " bytes");
   }
   int distance = 0;
-  for (size_t i = 0; i < a.size(); ++i) distance += std::popcount(static_cast<unsigned>(a[i] ^ b[i]));
+  for (size_t i = 0; i < a.size(); ++i)
+    distance += std::popcount(static_cast<unsigned>(a[i] ^ b[i]));
   return distance;
 }
 

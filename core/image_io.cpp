@@ -2,10 +2,9 @@
 
 #include <fstream>
 #include <iterator>
+#include <opencv2/imgcodecs.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/imgcodecs.hpp>
 
 #include "celtrace/error.h"
 
@@ -29,8 +28,7 @@ cv::Mat LoadImage(const std::filesystem::path& path, ExifPolicy exif) {
   return DecodeImage(bytes, path.string(), exif);
 }
 
-cv::Mat DecodeImage(std::span<const std::uint8_t> bytes, std::string_view label,
-                    ExifPolicy exif) {
+cv::Mat DecodeImage(std::span<const std::uint8_t> bytes, std::string_view label, ExifPolicy exif) {
   cv::Mat image;
   try {
     const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8U,

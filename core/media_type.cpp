@@ -30,10 +30,14 @@ bool IsPnm(std::span<const std::uint8_t> head) {
 
 std::string_view MediaKindName(MediaKind kind) {
   switch (kind) {
-    case MediaKind::kImage: return "image";
-    case MediaKind::kVideo: return "video";
-    case MediaKind::kArchive: return "archive";
-    case MediaKind::kUnknown: break;
+    case MediaKind::kImage:
+      return "image";
+    case MediaKind::kVideo:
+      return "video";
+    case MediaKind::kArchive:
+      return "archive";
+    case MediaKind::kUnknown:
+      break;
   }
   return "unknown";
 }
@@ -58,18 +62,19 @@ MediaKind SniffMediaKind(std::span<const std::uint8_t> head) {
   }
   if (HasAt(head, 4, "moov"sv) || HasAt(head, 4, "mdat"sv) || HasAt(head, 4, "wide"sv) ||
       HasAt(head, 4, "free"sv) || HasAt(head, 0, "\x1A\x45\xDF\xA3"sv) ||
-      (HasAt(head, 0, "RIFF"sv) && HasAt(head, 8, "AVI "sv)) ||
-      HasAt(head, 0, "\0\0\x01\xBA"sv) || HasAt(head, 0, "\0\0\x01\xB3"sv) ||
-      HasAt(head, 0, "FLV\x01"sv) || HasAt(head, 0, "OggS"sv) ||
+      (HasAt(head, 0, "RIFF"sv) && HasAt(head, 8, "AVI "sv)) || HasAt(head, 0, "\0\0\x01\xBA"sv) ||
+      HasAt(head, 0, "\0\0\x01\xB3"sv) || HasAt(head, 0, "FLV\x01"sv) || HasAt(head, 0, "OggS"sv) ||
       HasAt(head, 0, "\x30\x26\xB2\x75\x8E\x66\xCF\x11"sv) || IsMpegTs(head)) {
     return MediaKind::kVideo;
   }
   if (HasAt(head, 0, "PK\x03\x04"sv) || HasAt(head, 0, "PK\x05\x06"sv) ||
       HasAt(head, 0, "7z\xBC\xAF\x27\x1C"sv) || HasAt(head, 0, "Rar!\x1A\x07"sv) ||
       HasAt(head, 0, "\x1F\x8B"sv) || HasAt(head, 0, "BZh"sv) ||
-      HasAt(head, 0, "\xFD" "7zXZ\0"sv) || HasAt(head, 0, "\x28\xB5\x2F\xFD"sv) ||
-      HasAt(head, 257, "ustar"sv) || HasAt(head, 0, "070701"sv) || HasAt(head, 0, "070707"sv) ||
-      HasAt(head, 0, "!<arch>\n"sv)) {
+      HasAt(head, 0,
+            "\xFD"
+            "7zXZ\0"sv) ||
+      HasAt(head, 0, "\x28\xB5\x2F\xFD"sv) || HasAt(head, 257, "ustar"sv) ||
+      HasAt(head, 0, "070701"sv) || HasAt(head, 0, "070707"sv) || HasAt(head, 0, "!<arch>\n"sv)) {
     return MediaKind::kArchive;
   }
   return MediaKind::kUnknown;

@@ -39,9 +39,14 @@ int WriteHashListing(const HashListingOptions& options, std::ostream& out, std::
   for (const auto& path : options.paths) {
     try {
       switch (SniffFile(path)) {
-        case MediaKind::kImage: ListImage(path, options.dihedral, out); break;
-        case MediaKind::kVideo: ListVideo(path, out); break;
-        default: throw Error("not an image or video (by content): " + path.string());
+        case MediaKind::kImage:
+          ListImage(path, options.dihedral, out);
+          break;
+        case MediaKind::kVideo:
+          ListVideo(path, out);
+          break;
+        default:
+          throw Error("not an image or video (by content): " + path.string());
       }
     } catch (const Error& e) {
       errors << "celtrace-index hash: " << e.what() << '\n';

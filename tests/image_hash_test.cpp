@@ -13,7 +13,8 @@ namespace celtrace {
 namespace {
 
 cv::Mat Bridge() {
-  return LoadImage(testing::DataPath("pdq-vectors/pdq/data/reg-test-input/dih/bridge-1-original.jpg"));
+  return LoadImage(
+      testing::DataPath("pdq-vectors/pdq/data/reg-test-input/dih/bridge-1-original.jpg"));
 }
 
 TEST(ImageHasher, PdqChannelIsComputePdq) {

@@ -7,11 +7,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
-#include <random>
-#include <vector>
-
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
+#include <random>
+#include <vector>
 
 #include "celtrace/error.h"
 #include "celtrace/image_io.h"
@@ -111,10 +110,10 @@ TEST(PdqConformance, PdqhashPythonImagesWithinListedTolerance) {
 TEST(PdqConformance, ExactReferenceRowsWithinTenBits) {
   const auto rows = testing::ReadCsv(Vector("expected/pdq-expected-hashes.csv"));
   static const std::map<std::string, Orientation> kPixelRotations = {
-      {"ORIGINAL", Orientation::kOriginal},    {"ROTATE90", Orientation::kRotate90},
-      {"ROTATE180", Orientation::kRotate180},  {"ROTATE270", Orientation::kRotate270},
-      {"FLIPX", Orientation::kFlipX},          {"FLIPY", Orientation::kFlipY},
-      {"FLIPPLUS1", Orientation::kFlipPlus1},  {"FLIPMINUS1", Orientation::kFlipMinus1}};
+      {"ORIGINAL", Orientation::kOriginal},   {"ROTATE90", Orientation::kRotate90},
+      {"ROTATE180", Orientation::kRotate180}, {"ROTATE270", Orientation::kRotate270},
+      {"FLIPX", Orientation::kFlipX},         {"FLIPY", Orientation::kFlipY},
+      {"FLIPPLUS1", Orientation::kFlipPlus1}, {"FLIPMINUS1", Orientation::kFlipMinus1}};
   int checked = 0;
   for (const auto& row : rows) {
     if (row.at("comparison").rfind("exact", 0) != 0) continue;
@@ -136,8 +135,8 @@ TEST(PdqConformance, ExactReferenceRowsWithinTenBits) {
 
 TEST(PdqConformance, BridgeDihedralFromOneDctMatchesRotatedFiles) {
   static const char* kFiles[kOrientationCount] = {
-      "bridge-1-original.jpg", "bridge-2-rotate-90.jpg", "bridge-3-rotate-180.jpg",
-      "bridge-4-rotate-270.jpg", "bridge-5-flipx.jpg", "bridge-6-flipy.jpg",
+      "bridge-1-original.jpg",    "bridge-2-rotate-90.jpg",   "bridge-3-rotate-180.jpg",
+      "bridge-4-rotate-270.jpg",  "bridge-5-flipx.jpg",       "bridge-6-flipy.jpg",
       "bridge-7-flip-plus-1.jpg", "bridge-8-flip-minus-1.jpg"};
   const std::string dir = "pdq/data/reg-test-input/dih/";
   const auto dihedral = ComputePdqDihedral(LoadImage(Vector(dir + kFiles[0])));
@@ -184,7 +183,7 @@ TEST(PdqQuality, LowInformationImagesScoreLow) {
 
 TEST(PdqQuality, FlatImagesScoreZero) {
   for (const cv::Scalar& colour : {cv::Scalar(0, 0, 0), cv::Scalar(255, 255, 255),
-                                  cv::Scalar(40, 90, 200), cv::Scalar(128, 128, 128)}) {
+                                   cv::Scalar(40, 90, 200), cv::Scalar(128, 128, 128)}) {
     for (const cv::Size size : {cv::Size(64, 64), cv::Size(1280, 720), cv::Size(7, 5)}) {
       const Pdq hash = ComputePdq(cv::Mat(size, CV_8UC3, colour));
       EXPECT_EQ(hash.quality, 0) << colour << " " << size;

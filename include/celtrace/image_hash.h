@@ -6,11 +6,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <opencv2/core/mat.hpp>
 #include <span>
 #include <string_view>
 #include <vector>
-
-#include <opencv2/core/mat.hpp>
 
 namespace celtrace {
 

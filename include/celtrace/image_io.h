@@ -4,9 +4,8 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <span>
-
 #include <opencv2/core/mat.hpp>
+#include <span>
 
 namespace celtrace {
 

@@ -8,10 +8,9 @@
 #include <array>
 #include <compare>
 #include <cstdint>
+#include <opencv2/core/mat.hpp>
 #include <string>
 #include <string_view>
-
-#include <opencv2/core/mat.hpp>
 
 namespace celtrace {
 

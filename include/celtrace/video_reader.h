@@ -7,15 +7,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
-
 #include <opencv2/core/mat.hpp>
 
 namespace celtrace {
 
 // A decoded frame: BGR 8-bit pixels and where it sits in the stream.
 struct Frame {
-  cv::Mat image;        // CV_8UC3, BGR
-  double seconds = 0;   // presentation time from the stream start (pts * time base)
+  cv::Mat image;           // CV_8UC3, BGR
+  double seconds = 0;      // presentation time from the stream start (pts * time base)
   std::int64_t index = 0;  // 0-based decode order position of the frame in the output
 };
 
@@ -41,8 +40,8 @@ class VideoReader {
   // celtrace::Error on a decode error the stream cannot recover from.
   bool Read(Frame* frame);
 
-  int width() const;    // coded width of the stream, pixels
-  int height() const;   // coded height of the stream, pixels
+  int width() const;                // coded width of the stream, pixels
+  int height() const;               // coded height of the stream, pixels
   double duration_seconds() const;  // container or stream duration; 0 if unknown
   double frame_rate() const;        // average frame rate; 0 if unknown
 

@@ -5,9 +5,8 @@
 
 #include <filesystem>
 #include <memory>
-#include <string>
-
 #include <opencv2/core/mat.hpp>
+#include <string>
 
 namespace celtrace {
 
