@@ -1,16 +1,90 @@
 // celtrace-index: builds and maintains the index of licensed footage. Parses flags, calls
 // the indexer library, maps outcomes to exit codes (DESIGN.md: 0 ok, 1 some inputs failed,
-// 2 usage, 3 index unusable).
+// 2 usage or invalid catalogue, 3 index missing or unusable; 130 interrupted).
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <iostream>
 
+#include "celtrace/catalog_csv.h"
+#include "celtrace/error.h"
 #include "hash_listing.h"
+#include "index_builder.h"
+#include "index_info.h"
+
+namespace {
+
+std::atomic<bool> g_cancel{false};
+
+void OnSignal(int) { g_cancel = true; }
+
+int Summarise(const celtrace::IndexReport& report) {
+  std::cerr << "celtrace-index: " << report.generation << " live: " << report.episodes
+            << " episodes, " << report.entries << " entries (" << report.episodes_decoded
+            << " decoded, " << report.episodes_kept << " kept, " << report.episodes_removed
+            << " removed); " << report.frames_decoded << " frames in " << report.elapsed_seconds
+            << " s\n";
+  for (const auto& failure : report.failures) {
+    std::cerr << "celtrace-index: skipped " << failure.source << ": " << failure.reason << '\n';
+  }
+  return report.failures.empty() ? 0 : 1;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "celtrace-index: index licensed episodes by perceptual hash (PDQ), so that celtrace-match "
-      "can attribute leaked frames to title, episode and timecode."};
+      "celtrace-index: index licensed episodes by perceptual hash (PDQ) so that celtrace-match "
+      "can attribute leaked frames to title, episode and timecode.\nExit codes: 0 ok, 1 some "
+      "episodes failed (skipped), 2 usage or invalid catalogue, 3 index missing or unusable, "
+      "130 interrupted (the previous generation stays live)."};
   app.require_subcommand(1);
+
+  celtrace::IndexOptions options;
+  std::filesystem::path catalog_csv;
+  auto add_index = [&](CLI::App* command) {
+    command->add_option("--index", options.index_dir, "Index folder")->required();
+  };
+  auto add_run = [&](CLI::App* command) {
+    command->add_option("--threads", options.threads, "Episodes decoded at once (0: all cores)");
+    command->add_flag("--no-progress{false}", options.progress, "No progress on stderr");
+  };
+
+  auto* build = app.add_subcommand("build",
+                                   "Build (or rebuild) the index from a catalogue CSV "
+                                   "(header: path,title,season,episode[,...])");
+  build->add_option("catalog", catalog_csv, "Catalogue CSV; paths relative to its folder")
+      ->required();
+  add_index(build);
+  add_run(build);
+  build->add_option("--hold-distance", options.parameters.hold_distance,
+                    "Bits within which consecutive frames are one entry (default 10)");
+  build->add_option("--min-quality", options.parameters.min_quality,
+                    "PDQ quality below which frames are not indexed (default 20)");
+  build->add_option("--max-side", options.parameters.max_side,
+                    "Scale frames so the longer side is at most this before hashing (default 256)");
+
+  auto* add = app.add_subcommand("add",
+                                 "Add the catalogue's new episodes as a new generation; "
+                                 "episodes already indexed are not decoded again");
+  add->add_option("catalog", catalog_csv, "Catalogue CSV")->required();
+  add_index(add);
+  add_run(add);
+
+  celtrace::EpisodeSelector selector;
+  auto* remove = app.add_subcommand("remove", "Remove a title, season or episode (new generation)");
+  add_index(remove);
+  remove->add_option("--title", selector.title, "Title to remove")->required();
+  remove->add_option("--season", selector.season, "Only this season");
+  remove->add_option("--episode", selector.episode, "Only this episode (needs --season)");
+  add_run(remove);
+
+  bool json = false;
+  auto* info = app.add_subcommand("info", "Describe the live generation");
+  add_index(info);
+  info->add_flag("--json", json, "One JSON object instead of text");
+
+  auto* verify = app.add_subcommand("verify", "Check checksums and consistency of the index");
+  add_index(verify);
 
   celtrace::HashListingOptions hash_options;
   auto* hash = app.add_subcommand(
@@ -25,14 +99,39 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
 
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  options.cancel = &g_cancel;
   try {
-    if (*hash) {
-      const int failures = celtrace::WriteHashListing(hash_options, std::cout, std::cerr);
-      return failures == 0 ? 0 : 1;
+    if (*hash) return celtrace::WriteHashListing(hash_options, std::cout, std::cerr) == 0 ? 0 : 1;
+    if (*info) {
+      celtrace::WriteIndexInfo(options.index_dir, json, std::cout);
+      return 0;
     }
+    if (*verify) {
+      const auto problems = celtrace::VerifyIndex(options.index_dir);
+      for (const auto& problem : problems)
+        std::cerr << "celtrace-index verify: " << problem << '\n';
+      if (!problems.empty()) return 3;
+      std::cout << "ok " << options.index_dir.string() << '\n';
+      return 0;
+    }
+    if (*remove) return Summarise(celtrace::RemoveFromIndex(selector, options));
+    std::vector<celtrace::EpisodeSource> episodes;
+    try {
+      episodes = celtrace::ReadCatalogCsv(catalog_csv);
+    } catch (const celtrace::Error& e) {
+      std::cerr << "celtrace-index: " << e.what() << '\n';
+      return 2;
+    }
+    if (*build) return Summarise(celtrace::BuildIndex(episodes, options));
+    if (*add) return Summarise(celtrace::AddToIndex(episodes, options));
+  } catch (const celtrace::IndexError& e) {
+    std::cerr << "celtrace-index: " << e.what() << '\n';
+    return 3;
   } catch (const std::exception& e) {
     std::cerr << "celtrace-index: " << e.what() << '\n';
-    return 1;
+    return g_cancel ? 130 : 1;
   }
-  return 0;
+  return 2;
 }

@@ -12,4 +12,10 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The index directory is missing, corrupted or incompatible: programs exit with code 3.
+class IndexError : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace celtrace

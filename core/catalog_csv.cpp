@@ -1,0 +1,121 @@
+#include "celtrace/catalog_csv.h"
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+#include "celtrace/csv.h"
+#include "celtrace/error.h"
+
+namespace celtrace {
+namespace {
+
+constexpr const char* kRequired[] = {"path", "title", "season", "episode"};
+
+bool ParseNumber(const std::string& text, int* value) {
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, *value);
+  return ec == std::errc() && ptr == end && *value >= 0;
+}
+
+}  // namespace
+
+std::vector<EpisodeSource> ReadCatalogCsv(const std::filesystem::path& csv) {
+  std::ifstream in(csv, std::ios::binary);
+  if (!in) throw Error("cannot open catalogue " + csv.string());
+  std::stringstream text;
+  text << in.rdbuf();
+  std::vector<std::vector<std::string>> rows;
+  try {
+    rows = ParseCsv(text.str());
+  } catch (const Error& e) {
+    throw Error(csv.string() + ": " + e.what());
+  }
+  if (rows.empty()) throw Error(csv.string() + ": empty catalogue (expected a header row)");
+
+  const std::string where = csv.string() + ":";
+  std::vector<std::string> problems;
+  std::map<std::string, size_t> column;
+  for (size_t c = 0; c < rows[0].size(); ++c) column[rows[0][c]] = c;
+  for (const char* name : kRequired) {
+    if (!column.contains(name)) {
+      problems.push_back(where + "1: missing column '" + name +
+                         "' (header must name path,title,season,episode)");
+    }
+  }
+  if (!problems.empty()) throw Error(problems.front() + (problems.size() > 1 ? " (and more)" : ""));
+
+  const std::filesystem::path base = csv.parent_path();
+  std::vector<EpisodeSource> episodes;
+  std::map<std::string, size_t> seen_keys, seen_files;
+  for (size_t r = 1; r < rows.size(); ++r) {
+    const std::string line = where + std::to_string(r + 1) + ": ";
+    const auto& fields = rows[r];
+    if (fields.size() != rows[0].size()) {
+      problems.push_back(line + "has " + std::to_string(fields.size()) + " fields, header has " +
+                         std::to_string(rows[0].size()));
+      continue;
+    }
+    EpisodeSource episode;
+    episode.source = fields[column["path"]];
+    episode.title = fields[column["title"]];
+    for (const auto& [name, index] : column) {
+      if (name != "path" && name != "title" && name != "season" && name != "episode") {
+        episode.extra[name] = fields[index];
+      }
+    }
+    bool ok = true;
+    if (episode.title.empty()) {
+      problems.push_back(line + "empty title");
+      ok = false;
+    }
+    if (!ParseNumber(fields[column["season"]], &episode.season)) {
+      problems.push_back(line + "season '" + fields[column["season"]] +
+                         "' is not a non-negative integer");
+      ok = false;
+    }
+    if (!ParseNumber(fields[column["episode"]], &episode.episode)) {
+      problems.push_back(line + "episode '" + fields[column["episode"]] +
+                         "' is not a non-negative integer");
+      ok = false;
+    }
+    if (episode.source.empty()) {
+      problems.push_back(line + "empty path");
+      continue;
+    }
+    episode.path = std::filesystem::path(episode.source).is_absolute()
+                       ? std::filesystem::path(episode.source)
+                       : base / episode.source;
+    std::error_code error;
+    if (!std::filesystem::is_regular_file(episode.path, error)) {
+      problems.push_back(line + "file not found or not a regular file: " + episode.path.string());
+      ok = false;
+    } else {
+      const std::string canonical = std::filesystem::canonical(episode.path, error).string();
+      if (const auto [it, inserted] = seen_files.emplace(canonical, r + 1); !inserted) {
+        problems.push_back(line + "same file as line " + std::to_string(it->second) + ": " +
+                           episode.source);
+        ok = false;
+      }
+    }
+    if (!ok) continue;
+    const std::string key = episode.title + "\x1f" + std::to_string(episode.season) + "\x1f" +
+                            std::to_string(episode.episode);
+    if (const auto [it, inserted] = seen_keys.emplace(key, r + 1); !inserted) {
+      problems.push_back(line + "duplicate of line " + std::to_string(it->second) + ": " +
+                         episode.title + " S" + std::to_string(episode.season) + "E" +
+                         std::to_string(episode.episode));
+      continue;
+    }
+    episodes.push_back(std::move(episode));
+  }
+  if (!problems.empty()) {
+    std::string message = std::to_string(problems.size()) + " problem(s) in the catalogue:";
+    for (const auto& problem : problems) message += "\n  " + problem;
+    throw Error(message);
+  }
+  if (episodes.empty()) throw Error(csv.string() + ": the catalogue lists no episodes");
+  return episodes;
+}
+
+}  // namespace celtrace

@@ -1,0 +1,339 @@
+#include "celtrace/index_store.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+
+#include "celtrace/checksum.h"
+#include "celtrace/error.h"
+
+namespace celtrace {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr const char* kCurrent = "CURRENT";
+constexpr const char* kLock = "LOCK";
+constexpr const char* kManifest = "manifest.json";
+constexpr const char* kPdqFile = "pdq.faiss";
+constexpr const char* kCatalogFile = "catalog.sqlite";
+constexpr const char* kTempPrefix = ".tmp-gen-";
+constexpr const char* kGenerationPrefix = "gen-";
+
+std::vector<std::uint8_t> ReadBytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IndexError("cannot open " + path.string());
+  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                  std::istreambuf_iterator<char>());
+  if (in.bad()) throw IndexError("cannot read " + path.string());
+  return bytes;
+}
+
+void SyncPath(const fs::path& path, bool directory) {
+  const int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+  if (fd < 0) throw Error("cannot open for fsync: " + path.string());
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) throw Error("fsync failed: " + path.string());
+}
+
+// Writes the whole buffer and fsyncs it; throws on a short write (a full disk).
+void WriteFileSynced(const fs::path& path, std::span<const std::uint8_t> bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error("cannot create " + path.string());
+  size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n <= 0) {
+      ::close(fd);
+      throw Error("cannot write " + path.string() + " (disk full?)");
+    }
+    written += static_cast<size_t>(n);
+  }
+  const bool synced = ::fsync(fd) == 0;
+  if (::close(fd) != 0 || !synced) throw Error("cannot flush " + path.string() + " (disk full?)");
+}
+
+void WriteFileSynced(const fs::path& path, std::string_view text) {
+  WriteFileSynced(path, std::span<const std::uint8_t>(
+                            reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+}
+
+std::string UtcNow() {
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+// Generation numbers present in the index folder.
+std::vector<int> GenerationNumbers(const fs::path& index_dir) {
+  std::vector<int> numbers;
+  for (const auto& item : fs::directory_iterator(index_dir)) {
+    const std::string name = item.path().filename().string();
+    if (name.rfind(kGenerationPrefix, 0) == 0 && item.is_directory()) {
+      try {
+        numbers.push_back(std::stoi(name.substr(4)));
+      } catch (const std::exception&) {
+        // Not ours; leave it alone.
+      }
+    }
+  }
+  std::sort(numbers.begin(), numbers.end());
+  return numbers;
+}
+
+std::string GenerationName(int number) {
+  char name[32];
+  std::snprintf(name, sizeof(name), "gen-%06d", number);
+  return name;
+}
+
+json ParametersJson(const IndexParameters& p) {
+  return {
+      {"hold_distance", p.hold_distance}, {"min_quality", p.min_quality}, {"max_side", p.max_side}};
+}
+
+}  // namespace
+
+std::string ToolVersion() { return "celtrace 0.1.0"; }
+
+GenerationInfo ReadGenerationInfo(const fs::path& index_dir) {
+  const fs::path current = index_dir / kCurrent;
+  if (!fs::is_directory(index_dir)) throw IndexError("no index at " + index_dir.string());
+  std::ifstream in(current);
+  std::string name;
+  if (!in || !std::getline(in, name) || name.rfind(kGenerationPrefix, 0) != 0 ||
+      name.find('/') != std::string::npos) {
+    throw IndexError("no valid CURRENT in " + index_dir.string() +
+                     " (not an index, or no build has finished)");
+  }
+  GenerationInfo info;
+  info.name = name;
+  info.path = index_dir / name;
+  const auto bytes = ReadBytes(info.path / kManifest);
+  try {
+    const json manifest = json::parse(bytes.begin(), bytes.end());
+    info.format = manifest.at("format").get<int>();
+    if (info.format != kIndexFormat) {
+      throw IndexError("index format " + std::to_string(info.format) + " in " + info.path.string() +
+                       " is not supported by this celtrace (format " +
+                       std::to_string(kIndexFormat) + "); rebuild the index");
+    }
+    info.tool_version = manifest.at("tool").get<std::string>();
+    info.faiss_version = manifest.at("faiss_version").get<std::string>();
+    info.index_type = manifest.at("index_type").get<std::string>();
+    const json& hash = manifest.at("hash");
+    info.hash_name = hash.at("name").get<std::string>();
+    info.hash_bits = hash.at("bits").get<int>();
+    if (info.hash_name != "pdq" || info.hash_bits != 256) {
+      throw IndexError("index hash " + info.hash_name + "/" + std::to_string(info.hash_bits) +
+                       " is not supported (expected pdq/256)");
+    }
+    info.parameters.hold_distance = hash.at("hold_distance").get<int>();
+    info.parameters.min_quality = hash.at("min_quality").get<int>();
+    info.parameters.max_side = hash.at("max_side").get<int>();
+    info.entries = manifest.at("entries").get<std::int64_t>();
+    info.episodes = static_cast<std::int64_t>(manifest.at("episodes").size());
+    info.created = manifest.at("created").get<std::string>();
+    for (const auto& [file, checksum] : manifest.at("files").items()) {
+      info.files[file] = {checksum.at("bytes").get<std::uint64_t>(),
+                          checksum.at("xxh3_128").get<std::string>()};
+    }
+  } catch (const json::exception& e) {
+    throw IndexError("unreadable manifest " + (info.path / kManifest).string() + ": " + e.what());
+  }
+  for (const char* required : {kPdqFile, kCatalogFile}) {
+    if (!info.files.contains(required)) {
+      throw IndexError("manifest of " + info.path.string() + " does not list " + required);
+    }
+  }
+  return info;
+}
+
+void VerifyChecksums(const GenerationInfo& info) {
+  for (const auto& [file, expected] : info.files) {
+    const fs::path path = info.path / file;
+    std::error_code error;
+    const auto size = fs::file_size(path, error);
+    if (error) throw IndexError("missing index file " + path.string());
+    if (size != expected.bytes) {
+      throw IndexError("index file " + path.string() + " has " + std::to_string(size) +
+                       " bytes, manifest says " + std::to_string(expected.bytes) +
+                       " (truncated or corrupted)");
+    }
+    if (Xxh128(ReadBytes(path)) != expected.xxh3_128) {
+      throw IndexError("index file " + path.string() + " fails its checksum (corrupted)");
+    }
+  }
+}
+
+Index::Index(GenerationInfo info, Catalog catalog, HashIndex pdq)
+    : info_(std::move(info)), catalog_(std::move(catalog)), pdq_(std::move(pdq)) {}
+
+Index Index::Open(const fs::path& index_dir) {
+  GenerationInfo info = ReadGenerationInfo(index_dir);
+  // Checksum the bytes FAISS will parse, from the same buffer, so nothing changes between.
+  const fs::path pdq_path = info.path / kPdqFile;
+  const auto pdq_bytes = ReadBytes(pdq_path);
+  const FileChecksum& expected = info.files.at(kPdqFile);
+  if (pdq_bytes.size() != expected.bytes || Xxh128(pdq_bytes) != expected.xxh3_128) {
+    throw IndexError("index file " + pdq_path.string() + " fails its checksum (corrupted)");
+  }
+  GenerationInfo others = info;
+  others.files.erase(kPdqFile);
+  VerifyChecksums(others);
+  HashIndex pdq = HashIndex::Deserialize(pdq_bytes);
+  if (pdq.bits() != info.hash_bits || pdq.size() != info.entries) {
+    throw IndexError("index file " + pdq_path.string() + " does not match its manifest");
+  }
+  Catalog catalog = Catalog::Open(info.path / kCatalogFile);
+  return Index(std::move(info), std::move(catalog), std::move(pdq));
+}
+
+std::vector<std::string> CheckConsistency(const Index& index) {
+  std::vector<std::string> problems;
+  const Catalog& catalog = index.catalog();
+  const auto entries = catalog.AllEntries();
+  if (static_cast<std::int64_t>(entries.size()) != index.pdq().size()) {
+    problems.push_back("catalogue has " + std::to_string(entries.size()) +
+                       " entries, FAISS index " + std::to_string(index.pdq().size()));
+  }
+  std::map<std::int64_t, bool> episode_ids;
+  for (const auto& episode : catalog.Episodes()) episode_ids[episode.id] = true;
+  if (static_cast<std::int64_t>(episode_ids.size()) != index.info().episodes) {
+    problems.push_back("catalogue has " + std::to_string(episode_ids.size()) +
+                       " episodes, manifest " + std::to_string(index.info().episodes));
+  }
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const Entry& entry = entries[i];
+    if (entry.id != static_cast<std::int64_t>(i)) {
+      problems.push_back("entry ids are not sequential at " + std::to_string(i));
+      break;
+    }
+    if (!episode_ids.contains(entry.episode_id)) {
+      problems.push_back("entry " + std::to_string(entry.id) + " has unknown episode " +
+                         std::to_string(entry.episode_id));
+    }
+    if (entry.end < entry.start) {
+      problems.push_back("entry " + std::to_string(entry.id) + " ends before it starts");
+    }
+    if (entry.id < index.pdq().size()) {
+      const auto code = index.pdq().Code(entry.id);
+      if (!std::equal(code.begin(), code.end(), entry.hash.bytes.begin())) {
+        problems.push_back("entry " + std::to_string(entry.id) +
+                           ": catalogue hash differs from the FAISS code");
+      }
+    }
+    if (problems.size() > 20) break;
+  }
+  return problems;
+}
+
+GenerationWriter::GenerationWriter(const fs::path& index_dir) : index_dir_(index_dir) {
+  std::error_code error;
+  fs::create_directories(index_dir_, error);
+  if (error)
+    throw Error("cannot create index folder " + index_dir_.string() + ": " + error.message());
+  const fs::path lock = index_dir_ / kLock;
+  lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0) throw Error("cannot open " + lock.string());
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    ::close(lock_fd_);
+    lock_fd_ = -1;
+    throw Error("another celtrace-index is writing " + index_dir_.string());
+  }
+  // Holding the lock, any temporary folder belongs to a writer that died.
+  for (const auto& item : fs::directory_iterator(index_dir_)) {
+    if (item.path().filename().string().rfind(kTempPrefix, 0) == 0) {
+      fs::remove_all(item.path(), error);
+    }
+  }
+  std::random_device seed;
+  temp_dir_ = index_dir_ /
+              (kTempPrefix + std::to_string(::getpid()) + "-" + std::to_string(seed() & 0xffffff));
+  fs::create_directory(temp_dir_, error);
+  if (error) throw Error("cannot create " + temp_dir_.string() + ": " + error.message());
+}
+
+GenerationWriter::~GenerationWriter() {
+  if (!published_) {
+    std::error_code ignored;
+    fs::remove_all(temp_dir_, ignored);
+  }
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
+}
+
+fs::path GenerationWriter::catalog_path() const { return temp_dir_ / kCatalogFile; }
+
+std::string GenerationWriter::Publish(const HashIndex& pdq, const IndexParameters& parameters) {
+  const auto pdq_bytes = pdq.Serialize();
+  WriteFileSynced(temp_dir_ / kPdqFile, pdq_bytes);
+
+  json episodes = json::array();
+  std::int64_t entry_count = 0;
+  {
+    const Catalog catalog = Catalog::Open(catalog_path());
+    for (const auto& episode : catalog.Episodes()) {
+      episodes.push_back({{"title", episode.title},
+                          {"season", episode.season},
+                          {"episode", episode.episode},
+                          {"source", episode.source},
+                          {"sha256", episode.sha256}});
+    }
+    entry_count = catalog.EntryCount();
+  }
+  if (entry_count != pdq.size()) {
+    throw Error("internal: catalogue and FAISS index disagree on the entry count");
+  }
+  SyncPath(catalog_path(), false);
+  const auto catalog_bytes = ReadBytes(catalog_path());
+
+  json files = {
+      {kPdqFile, {{"bytes", pdq_bytes.size()}, {"xxh3_128", Xxh128(pdq_bytes)}}},
+      {kCatalogFile, {{"bytes", catalog_bytes.size()}, {"xxh3_128", Xxh128(catalog_bytes)}}}};
+  json hash = ParametersJson(parameters);
+  hash["name"] = "pdq";
+  hash["bits"] = pdq.bits();
+  const json manifest = {
+      {"format", kIndexFormat},        {"tool", ToolVersion()}, {"faiss_version", FaissVersion()},
+      {"index_type", pdq.type_name()}, {"hash", hash},          {"entries", pdq.size()},
+      {"episodes", episodes},          {"files", files},        {"created", UtcNow()}};
+  WriteFileSynced(temp_dir_ / kManifest, manifest.dump(2) + "\n");
+  SyncPath(temp_dir_, true);
+
+  const auto numbers = GenerationNumbers(index_dir_);
+  const int number = numbers.empty() ? 1 : numbers.back() + 1;
+  const std::string name = GenerationName(number);
+  std::error_code error;
+  fs::rename(temp_dir_, index_dir_ / name, error);
+  if (error) throw Error("cannot publish " + name + ": " + error.message());
+  published_ = true;
+  SyncPath(index_dir_, true);
+
+  const fs::path current_temp = index_dir_ / "CURRENT.tmp";
+  WriteFileSynced(current_temp, name + "\n");
+  fs::rename(current_temp, index_dir_ / kCurrent, error);
+  if (error) throw Error("cannot swap CURRENT to " + name + ": " + error.message());
+  SyncPath(index_dir_, true);
+
+  // Keep the new and the previous generation; readers holding older ones keep their open
+  // files until they close them.
+  for (int old : numbers) {
+    if (old < number - 1) fs::remove_all(index_dir_ / GenerationName(old), error);
+  }
+  return name;
+}
+
+}  // namespace celtrace

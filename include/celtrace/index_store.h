@@ -1,0 +1,117 @@
+// The index directory (DESIGN.md contract): INDEX/CURRENT names the live generation, and
+// INDEX/gen-NNNNNN/ holds manifest.json, pdq.faiss and catalog.sqlite, immutable once
+// published. GenerationWriter builds a generation in a temporary folder and publishes it
+// atomically (fsync, rename, swap CURRENT), so a crash or a full disk at any point leaves
+// the previous generation live. Index::Open verifies every checksum before FAISS or SQLite
+// read a byte. Objects are not thread-safe; an opened Index may be searched concurrently.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "celtrace/catalog.h"
+#include "celtrace/hash_index.h"
+
+namespace celtrace {
+
+inline constexpr int kIndexFormat = 1;
+
+// How frames became entries; recorded in the manifest, checked by `add`.
+struct IndexParameters {
+  int hold_distance = 10;  // bits: frames within this of an entry's first frame join it
+  int min_quality = 20;    // frames below this PDQ quality are not indexed
+  int max_side = 256;      // pixels: frames are scaled so the longer side is at most this
+
+  friend bool operator==(const IndexParameters&, const IndexParameters&) = default;
+};
+
+struct FileChecksum {
+  std::uint64_t bytes = 0;
+  std::string xxh3_128;  // 32 hex digits
+};
+
+// The manifest of one generation.
+struct GenerationInfo {
+  std::string name;            // "gen-000007"
+  std::filesystem::path path;  // INDEX/gen-000007
+  int format = 0;
+  std::string tool_version;
+  std::string faiss_version;
+  std::string index_type;  // "IndexBinaryFlat"
+  std::string hash_name;   // "pdq"
+  int hash_bits = 0;
+  IndexParameters parameters;
+  std::int64_t entries = 0;
+  std::int64_t episodes = 0;
+  std::string created;                        // UTC, ISO 8601
+  std::map<std::string, FileChecksum> files;  // file name -> size and checksum
+};
+
+// Returns the live generation's manifest, without checking the files. Throws
+// celtrace::IndexError if there is no index, no CURRENT, or an unreadable or incompatible
+// manifest.
+GenerationInfo ReadGenerationInfo(const std::filesystem::path& index_dir);
+
+// Checks every file of the generation against the manifest's sizes and checksums. Throws
+// celtrace::IndexError naming the first file that differs.
+void VerifyChecksums(const GenerationInfo& info);
+
+// An opened, verified generation.
+class Index {
+ public:
+  // Opens INDEX's live generation: reads the manifest, verifies checksums, then loads the
+  // FAISS index and opens the catalogue. Throws celtrace::IndexError.
+  static Index Open(const std::filesystem::path& index_dir);
+
+  const GenerationInfo& info() const { return info_; }
+  const Catalog& catalog() const { return catalog_; }
+  const HashIndex& pdq() const { return pdq_; }
+
+ private:
+  Index(GenerationInfo info, Catalog catalog, HashIndex pdq);
+  GenerationInfo info_;
+  Catalog catalog_;
+  HashIndex pdq_;
+};
+
+// Deep consistency checks of an opened index beyond checksums: FAISS size equals the
+// catalogue's entry count, entry ids are 0..n-1, every entry's stored hash equals its FAISS
+// code, every entry belongs to a known episode, the manifest lists the catalogue's
+// episodes. Returns the problems found (empty when consistent).
+std::vector<std::string> CheckConsistency(const Index& index);
+
+class GenerationWriter {
+ public:
+  // Takes INDEX's writer lock (creating INDEX if needed), removes temporary folders left by
+  // crashed writers and creates a fresh one. Throws celtrace::Error if another writer holds
+  // the lock or the folder cannot be made.
+  explicit GenerationWriter(const std::filesystem::path& index_dir);
+  // Removes the temporary folder unless published, and releases the lock.
+  ~GenerationWriter();
+  GenerationWriter(const GenerationWriter&) = delete;
+  GenerationWriter& operator=(const GenerationWriter&) = delete;
+
+  // Where the catalogue of the new generation is to be created (Catalog::Create).
+  std::filesystem::path catalog_path() const;
+
+  // Writes pdq.faiss and manifest.json beside the finished catalogue, fsyncs, renames the
+  // folder to the next gen-NNNNNN and swaps CURRENT to it, then deletes generations older
+  // than the previous one. Returns the new generation's name. Throws celtrace::Error on
+  // any I/O failure, leaving the previous generation live.
+  std::string Publish(const HashIndex& pdq, const IndexParameters& parameters);
+
+ private:
+  std::filesystem::path index_dir_;
+  std::filesystem::path temp_dir_;
+  int lock_fd_ = -1;
+  bool published_ = false;
+};
+
+// The version of celtrace written into manifests, e.g. "celtrace 0.1.0".
+std::string ToolVersion();
+
+}  // namespace celtrace

@@ -1,0 +1,288 @@
+#include "index_builder.h"
+
+#include <tbb/global_control.h>
+#include <tbb/parallel_for.h>
+#include <tbb/parallel_pipeline.h>
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "celtrace/checksum.h"
+#include "celtrace/error.h"
+#include "celtrace/hash_index.h"
+#include "celtrace/progress.h"
+#include "celtrace/video_reader.h"
+#include "hold_detector.h"
+
+namespace celtrace {
+namespace {
+
+bool Cancelled(const std::atomic<bool>* cancel) { return cancel && cancel->load(); }
+
+int ThreadCount(int requested) {
+  if (requested > 0) return requested;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+std::string EpisodeKey(const std::string& title, int season, int episode) {
+  return title + "\x1f" + std::to_string(season) + "\x1f" + std::to_string(episode);
+}
+
+// An episode carried into the new generation from the previous one, entries and all.
+struct KeptEpisode {
+  EpisodeRecord record;
+  std::vector<Entry> entries;
+};
+
+// The single writer: appends episodes to the new generation's catalogue and FAISS index,
+// numbering entries 0..n-1 in the order they arrive.
+class GenerationBuilder {
+ public:
+  explicit GenerationBuilder(const std::filesystem::path& index_dir)
+      : writer_(index_dir), catalog_(Catalog::Create(writer_.catalog_path())) {}
+
+  void Append(EpisodeRecord record, std::vector<Entry> entries) {
+    const std::int64_t episode_id = catalog_.AddEpisode(record);
+    std::vector<std::uint8_t> codes;
+    codes.reserve(entries.size() * 32);
+    for (Entry& entry : entries) {
+      entry.id = next_id_++;
+      entry.episode_id = episode_id;
+      codes.insert(codes.end(), entry.hash.bytes.begin(), entry.hash.bytes.end());
+    }
+    catalog_.AddEntries(entries);
+    pdq_.Add(codes);
+    ++episodes_;
+  }
+
+  std::string Publish(const IndexParameters& parameters) {
+    catalog_.Finish();
+    return writer_.Publish(pdq_, parameters);
+  }
+
+  int episodes() const { return episodes_; }
+  std::int64_t entries() const { return next_id_; }
+
+ private:
+  GenerationWriter writer_;
+  Catalog catalog_;
+  HashIndex pdq_;
+  std::int64_t next_id_ = 0;
+  int episodes_ = 0;
+};
+
+std::string ExtraJson(const EpisodeSource& source) {
+  nlohmann::json extra = nlohmann::json::object();
+  for (const auto& [name, value] : source.extra) extra[name] = value;
+  return extra.dump();
+}
+
+// Writes a generation from kept episodes plus newly decoded ones, and publishes it.
+IndexReport WriteGeneration(std::vector<KeptEpisode> kept, std::span<const EpisodeSource> to_decode,
+                            const IndexParameters& parameters, const IndexOptions& options,
+                            IndexReport report) {
+  const auto started = std::chrono::steady_clock::now();
+  const int threads = ThreadCount(options.threads);
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
+  GenerationBuilder builder(options.index_dir);
+  for (KeptEpisode& episode : kept)
+    builder.Append(std::move(episode.record), std::move(episode.entries));
+  report.episodes_kept = static_cast<int>(kept.size());
+
+  // Durations up front, for the ETA; a file that cannot be opened fails later with its reason.
+  std::vector<double> durations(to_decode.size(), 0);
+  tbb::parallel_for(size_t{0}, to_decode.size(), [&](size_t i) {
+    try {
+      durations[i] = VideoReader(to_decode[i].path).duration_seconds();
+    } catch (const Error&) {
+    }
+  });
+  double total_duration = 0;
+  for (double d : durations) total_duration += d;
+
+  // Episodes run in parallel on TBB's workers; FFmpeg gets the cores the episodes leave.
+  const int in_flight = std::max(1, std::min<int>(threads, static_cast<int>(to_decode.size())));
+  const int decoder_threads = std::max(1, threads / in_flight);
+  struct Result {
+    size_t index = 0;
+    std::optional<HashedEpisode> hashed;
+    std::string error;
+  };
+  {
+    Progress progress({"index", "episodes", "frames", options.progress},
+                      static_cast<std::int64_t>(to_decode.size()), total_duration, std::cerr);
+    size_t next = 0;
+    tbb::parallel_pipeline(
+        in_flight, tbb::make_filter<void, size_t>(tbb::filter_mode::serial_in_order,
+                                                  [&](tbb::flow_control& control) -> size_t {
+                                                    if (next >= to_decode.size() ||
+                                                        Cancelled(options.cancel)) {
+                                                      control.stop();
+                                                      return 0;
+                                                    }
+                                                    return next++;
+                                                  }) &
+                       tbb::make_filter<size_t, Result>(
+                           tbb::filter_mode::parallel,
+                           [&](size_t i) {
+                             Result result;
+                             result.index = i;
+                             double reported = 0;
+                             try {
+                               result.hashed = HashEpisode(
+                                   to_decode[i], parameters, decoder_threads, options.cancel,
+                                   [&](double seconds, std::int64_t frames) {
+                                     progress.Advance(0, std::min(seconds, durations[i]) - reported,
+                                                      frames);
+                                     reported = std::min(seconds, durations[i]);
+                                   });
+                             } catch (const Error& e) {
+                               result.error = e.what();
+                             }
+                             progress.Advance(1, durations[i] - reported, 0);
+                             return result;
+                           }) &
+                       tbb::make_filter<Result, void>(
+                           tbb::filter_mode::serial_out_of_order, [&](Result result) {
+                             if (Cancelled(options.cancel)) return;
+                             const EpisodeSource& source = to_decode[result.index];
+                             if (!result.hashed) {
+                               report.failures.push_back({source.source, result.error});
+                               return;
+                             }
+                             HashedEpisode& hashed = *result.hashed;
+                             report.frames_decoded += hashed.record.frames;
+                             report.footage_seconds += hashed.record.duration;
+                             report.low_quality_frames += hashed.low_quality_frames;
+                             ++report.episodes_decoded;
+                             builder.Append(std::move(hashed.record), std::move(hashed.entries));
+                           }));
+  }
+  if (Cancelled(options.cancel))
+    throw Error("interrupted: nothing published, the previous generation stays live");
+  if (builder.episodes() == 0) throw Error("no episode could be indexed; nothing published");
+  report.generation = builder.Publish(parameters);
+  report.episodes = builder.episodes();
+  report.entries = builder.entries();
+  report.elapsed_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return report;
+}
+
+std::vector<KeptEpisode> ReadEpisodes(const Index& index) {
+  std::vector<KeptEpisode> kept;
+  for (EpisodeRecord& record : index.catalog().Episodes()) {
+    auto entries = index.catalog().EntriesOf(record.id);
+    std::sort(entries.begin(), entries.end(),
+              [](const Entry& a, const Entry& b) { return a.id < b.id; });
+    kept.push_back({std::move(record), std::move(entries)});
+  }
+  return kept;
+}
+
+}  // namespace
+
+HashedEpisode HashEpisode(const EpisodeSource& source, const IndexParameters& parameters,
+                          int decoder_threads, const std::atomic<bool>* cancel,
+                          const std::function<void(double, std::int64_t)>& on_frames) {
+  HashedEpisode hashed;
+  EpisodeRecord& record = hashed.record;
+  record.title = source.title;
+  record.season = source.season;
+  record.episode = source.episode;
+  record.source = source.source;
+  record.extra_json = ExtraJson(source);
+  record.sha256 = Sha256File(source.path);
+
+  VideoReader reader(source.path, {.threads = decoder_threads, .max_side = parameters.max_side});
+  HoldDetector holds(parameters);
+  Frame frame;
+  std::int64_t pending = 0;
+  while (reader.Read(&frame)) {
+    holds.Add(ComputePdq(frame.image), frame.seconds);
+    ++record.frames;
+    record.duration = frame.seconds;
+    if (++pending == 64) {
+      if (Cancelled(cancel)) throw Error("interrupted");
+      if (on_frames) on_frames(frame.seconds, pending);
+      pending = 0;
+    }
+  }
+  if (record.frames == 0) throw Error("no video frames decoded from " + source.path.string());
+  if (on_frames) on_frames(record.duration, pending);
+  hashed.entries = holds.Finish();
+  hashed.low_quality_frames = holds.low_quality_frames();
+  return hashed;
+}
+
+IndexReport BuildIndex(std::span<const EpisodeSource> episodes, const IndexOptions& options) {
+  return WriteGeneration({}, episodes, options.parameters, options, IndexReport{});
+}
+
+IndexReport AddToIndex(std::span<const EpisodeSource> episodes, const IndexOptions& options) {
+  const Index index = Index::Open(options.index_dir);
+  std::vector<KeptEpisode> kept = ReadEpisodes(index);
+  std::map<std::string, const EpisodeRecord*> indexed;
+  for (const KeptEpisode& episode : kept) {
+    indexed[EpisodeKey(episode.record.title, episode.record.season, episode.record.episode)] =
+        &episode.record;
+  }
+  IndexReport report;
+  std::vector<EpisodeSource> to_decode;
+  for (const EpisodeSource& source : episodes) {
+    const auto found = indexed.find(EpisodeKey(source.title, source.season, source.episode));
+    if (found == indexed.end()) {
+      to_decode.push_back(source);
+      continue;
+    }
+    std::string sha256;
+    try {
+      sha256 = Sha256File(source.path);
+    } catch (const Error& e) {
+      report.failures.push_back({source.source, e.what()});
+      continue;
+    }
+    if (sha256 != found->second->sha256) {
+      report.failures.push_back({source.source, "already indexed from a different file (" +
+                                                    found->second->source +
+                                                    "); remove the episode first to replace it"});
+    }
+  }
+  if (to_decode.empty()) {
+    // Nothing new: the live generation already holds every episode asked for.
+    report.generation = index.info().name;
+    report.episodes = static_cast<int>(kept.size());
+    report.episodes_kept = report.episodes;
+    report.entries = index.pdq().size();
+    return report;
+  }
+  return WriteGeneration(std::move(kept), to_decode, index.info().parameters, options,
+                         std::move(report));
+}
+
+IndexReport RemoveFromIndex(const EpisodeSelector& selector, const IndexOptions& options) {
+  if (selector.episode && !selector.season) throw Error("--episode needs --season");
+  const Index index = Index::Open(options.index_dir);
+  std::vector<KeptEpisode> kept;
+  IndexReport report;
+  for (KeptEpisode& episode : ReadEpisodes(index)) {
+    const EpisodeRecord& r = episode.record;
+    const bool selected = r.title == selector.title &&
+                          (!selector.season || r.season == *selector.season) &&
+                          (!selector.episode || r.episode == *selector.episode);
+    if (selected) {
+      ++report.episodes_removed;
+    } else {
+      kept.push_back(std::move(episode));
+    }
+  }
+  if (report.episodes_removed == 0) throw Error("no indexed episode matches the selection");
+  if (kept.empty()) throw Error("remove would leave the index empty; build a new one instead");
+  return WriteGeneration(std::move(kept), {}, index.info().parameters, options, std::move(report));
+}
+
+}  // namespace celtrace

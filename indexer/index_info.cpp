@@ -1,0 +1,60 @@
+#include "index_info.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+namespace celtrace {
+
+void WriteIndexInfo(const std::filesystem::path& index_dir, bool json, std::ostream& out) {
+  const Index index = Index::Open(index_dir);
+  const GenerationInfo& info = index.info();
+  std::uint64_t bytes = 0;
+  nlohmann::json files = nlohmann::json::object();
+  for (const auto& [name, checksum] : info.files) {
+    bytes += checksum.bytes;
+    files[name] = checksum.bytes;
+  }
+  double footage = 0;
+  for (const auto& episode : index.catalog().Episodes()) footage += episode.duration;
+  const nlohmann::json description = {
+      {"index", index_dir.string()},
+      {"generation", info.name},
+      {"created", info.created},
+      {"tool", info.tool_version},
+      {"faiss_version", info.faiss_version},
+      {"index_type", info.index_type},
+      {"hash", info.hash_name},
+      {"hash_bits", info.hash_bits},
+      {"entries", info.entries},
+      {"episodes", info.episodes},
+      {"titles", index.catalog().TitleCount()},
+      {"footage_seconds", footage},
+      {"bytes", bytes},
+      {"files", files},
+      {"bytes_per_entry", info.entries > 0 ? static_cast<double>(bytes) / info.entries : 0.0},
+      {"parameters",
+       {{"hold_distance", info.parameters.hold_distance},
+        {"min_quality", info.parameters.min_quality},
+        {"max_side", info.parameters.max_side}}}};
+  if (json) {
+    out << description.dump(2) << '\n';
+    return;
+  }
+  out << fmt::format(
+      "index        {}\ngeneration   {} (created {}, {})\nindex type   {} {}-bit {}, FAISS {}\n"
+      "titles       {}\nepisodes     {} ({:.1f} minutes of footage)\nentries      {} "
+      "({:.1f} per minute)\nbytes        {} ({:.1f} per entry)\nparameters   hold_distance={} "
+      "min_quality={} max_side={}\n",
+      index_dir.string(), info.name, info.created, info.tool_version, info.index_type,
+      info.hash_bits, info.hash_name, info.faiss_version, index.catalog().TitleCount(),
+      info.episodes, footage / 60, info.entries, footage > 0 ? info.entries * 60 / footage : 0.0,
+      bytes, info.entries > 0 ? static_cast<double>(bytes) / info.entries : 0.0,
+      info.parameters.hold_distance, info.parameters.min_quality, info.parameters.max_side);
+}
+
+std::vector<std::string> VerifyIndex(const std::filesystem::path& index_dir) {
+  return CheckConsistency(Index::Open(index_dir));
+}
+
+}  // namespace celtrace
