@@ -173,9 +173,14 @@ IndexReport WriteGeneration(std::vector<KeptEpisode> kept, std::span<const Episo
   return report;
 }
 
+// The episodes of a generation in the order they were written, so that carrying them into
+// a new generation keeps their entry ids.
 std::vector<KeptEpisode> ReadEpisodes(const Index& index) {
   std::vector<KeptEpisode> kept;
-  for (EpisodeRecord& record : index.catalog().Episodes()) {
+  auto records = index.catalog().Episodes();
+  std::sort(records.begin(), records.end(),
+            [](const EpisodeRecord& a, const EpisodeRecord& b) { return a.id < b.id; });
+  for (EpisodeRecord& record : records) {
     auto entries = index.catalog().EntriesOf(record.id);
     std::sort(entries.begin(), entries.end(),
               [](const Entry& a, const Entry& b) { return a.id < b.id; });

@@ -41,12 +41,12 @@ TEST(CatalogCsv, ReportsEveryProblemWithItsLine) {
   Write(dir / "c.mkv", "z");
   Write(dir / "catalog.csv",
         "path,title,season,episode\n"
-        "a.mkv,Skyfolk,1,1\n"      // line 2: fine
+        "a.mkv,Skyfolk,1,1\n"        // line 2: fine
         "missing.mkv,Skyfolk,1,2\n"  // line 3: no file
-        "c.mkv,Skyfolk,1,1\n"      // line 4: duplicate key of line 2
-        "a.mkv,Other,1,1\n"        // line 5: same file as line 2
-        "c.mkv,,x,-1\n"            // line 6: empty title, bad season and episode
-        "c.mkv,Skyfolk,1\n");      // line 7: missing a field
+        "c.mkv,Skyfolk,1,1\n"        // line 4: duplicate key of line 2
+        "a.mkv,Other,1,1\n"          // line 5: same file as line 2
+        "c.mkv,,x,-1\n"              // line 6: empty title, bad season and episode
+        "c.mkv,Skyfolk,1\n");        // line 7: missing a field
   try {
     ReadCatalogCsv(dir / "catalog.csv");
     FAIL() << "expected an error";

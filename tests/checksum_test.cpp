@@ -18,8 +18,7 @@ std::span<const std::uint8_t> Bytes(std::string_view text) {
 TEST(Checksum, Sha256MatchesStandardVectors) {
   EXPECT_EQ(Sha256(Bytes("abc")),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_EQ(Sha256(Bytes("")),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Sha256(Bytes("")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   testing::TempDir dir;
   std::ofstream(dir / "abc") << "abc";
   EXPECT_EQ(Sha256File(dir / "abc"), Sha256(Bytes("abc")));

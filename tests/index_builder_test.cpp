@@ -1,0 +1,368 @@
+// End-to-end tests of the indexer over synthetic animation made in the test: entries and
+// their time ranges against the shot plan, add/remove, corruption, kill -9 and Ctrl-C.
+#include "index_builder.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "celtrace/error.h"
+#include "celtrace/index_store.h"
+#include "synthetic_footage.h"
+#include "test_util.h"
+
+namespace celtrace {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::int64_t FrameAt(double seconds, double fps) { return std::llround(seconds * fps); }
+
+// A catalogue of `count` short synthetic episodes in `dir`, read back through the CSV.
+std::vector<EpisodeSource> MakeCatalog(const fs::path& dir, int count, double seconds,
+                                       std::uint64_t seed = 7) {
+  synth::WriteCatalog(
+      {.out_dir = dir, .episodes = count, .seconds = seconds, .seed = seed, .size = {320, 180}});
+  return ReadCatalogCsv(dir / "catalog.csv");
+}
+
+IndexOptions QuietOptions(const fs::path& index_dir) {
+  IndexOptions options;
+  options.index_dir = index_dir;
+  options.progress = false;
+  return options;
+}
+
+TEST(IndexBuilder, EntriesFollowTheShotPlan) {
+  testing::TempDir dir;
+  const synth::EpisodeSpec spec{.seed = 11, .duration_seconds = 30, .size = {480, 270}};
+  const synth::Episode plan = synth::PlanEpisode(spec);
+  synth::WriteEpisode(spec, plan, dir / "episode.mkv");
+  EpisodeSource source;
+  source.path = dir / "episode.mkv";
+  source.source = "episode.mkv";
+  source.title = "T";
+  const IndexParameters parameters;
+  const HashedEpisode hashed = HashEpisode(source, parameters, 1, nullptr, {});
+  EXPECT_EQ(hashed.record.frames, plan.frame_count);
+  ASSERT_FALSE(hashed.entries.empty());
+
+  std::map<int, std::vector<const Entry*>> by_shot;
+  for (const Entry& entry : hashed.entries) {
+    const int first_shot = synth::ShotIndexAt(plan, FrameAt(entry.start, spec.fps));
+    const int last_shot = synth::ShotIndexAt(plan, FrameAt(entry.end, spec.fps));
+    // No entry spans a cut. An entry may run on into a fade to black, which shows the
+    // same picture darkening (PDQ's median threshold does not see brightness).
+    const bool into_fade =
+        last_shot == first_shot + 1 && plan.shots[last_shot].kind == synth::ShotKind::kFadeToBlack;
+    EXPECT_TRUE(first_shot == last_shot || into_fade)
+        << "entry " << entry.start << "-" << entry.end << " spans shots " << first_shot << "-"
+        << last_shot;
+    by_shot[first_shot].push_back(&entry);
+    EXPECT_EQ(entry.frames, FrameAt(entry.end, spec.fps) - FrameAt(entry.start, spec.fps) + 1);
+  }
+  int checked_kinds = 0;
+  for (size_t s = 0; s < plan.shots.size(); ++s) {
+    const synth::Shot& shot = plan.shots[s];
+    const auto& entries = by_shot[static_cast<int>(s)];
+    switch (shot.kind) {
+      case synth::ShotKind::kHeld: {
+        // One drawing: one entry spanning the whole shot, first to last frame (or on into
+        // a following fade).
+        ASSERT_EQ(entries.size(), 1u) << "held shot " << s;
+        EXPECT_EQ(FrameAt(entries[0]->start, spec.fps), shot.first_frame);
+        const bool fade_follows =
+            s + 1 < plan.shots.size() && plan.shots[s + 1].kind == synth::ShotKind::kFadeToBlack;
+        if (fade_follows) {
+          EXPECT_GE(FrameAt(entries[0]->end, spec.fps), shot.end_frame - 1);
+          EXPECT_LT(FrameAt(entries[0]->end, spec.fps), plan.shots[s + 1].end_frame - 1);
+        } else {
+          EXPECT_EQ(FrameAt(entries[0]->end, spec.fps), shot.end_frame - 1);
+        }
+        ++checked_kinds;
+        break;
+      }
+      case synth::ShotKind::kAnimatedOn2s:
+      case synth::ShotKind::kAnimatedOn3s: {
+        // Each drawing is one entry of (at most) its 2 or 3 frames, starting on its frame.
+        const int hold = shot.kind == synth::ShotKind::kAnimatedOn2s ? 2 : 3;
+        const auto drawings = (shot.frame_count() + hold - 1) / hold;
+        EXPECT_GE(static_cast<std::int64_t>(entries.size()), drawings * 9 / 10) << "shot " << s;
+        EXPECT_LE(static_cast<std::int64_t>(entries.size()), drawings) << "shot " << s;
+        for (const Entry* entry : entries) {
+          EXPECT_EQ((FrameAt(entry->start, spec.fps) - shot.first_frame) % hold, 0);
+          EXPECT_EQ(
+              entry->frames % hold == 0 || FrameAt(entry->end, spec.fps) == shot.end_frame - 1,
+              true);
+        }
+        ++checked_kinds;
+        break;
+      }
+      case synth::ShotKind::kLoopRepeat: {
+        // Reused animation: separate entries at the loop's own times, with the hashes of the
+        // shot it repeats.
+        const auto& source_entries = by_shot[shot.source_shot];
+        ASSERT_FALSE(entries.empty());
+        ASSERT_EQ(entries.size(), source_entries.size()) << "loop shot " << s;
+        for (size_t i = 0; i < entries.size(); ++i) {
+          EXPECT_LE(HammingDistance(entries[i]->hash, source_entries[i]->hash), 10);
+          EXPECT_NEAR(entries[i]->start - source_entries[i]->start,
+                      shot.start - plan.shots[shot.source_shot].start, 1.5 / spec.fps);
+        }
+        ++checked_kinds;
+        break;
+      }
+      case synth::ShotKind::kFadeToBlack: {
+        // The black end of the fade is not indexed.
+        for (const Entry* entry : entries) {
+          EXPECT_LT(FrameAt(entry->end, spec.fps), shot.end_frame - 1);
+        }
+        ++checked_kinds;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  EXPECT_GE(checked_kinds, 4);
+  EXPECT_GT(hashed.low_quality_frames, 0);
+}
+
+TEST(IndexBuilder, BuildAddRemoveKeepTheCatalogueRight) {
+  testing::TempDir dir;
+  const auto all = MakeCatalog(dir / "footage", 3, 6);
+  ASSERT_EQ(all.size(), 3u);
+  const fs::path index_dir = dir / "index";
+  const IndexOptions options = QuietOptions(index_dir);
+
+  const IndexReport built = BuildIndex(std::span(all).first(2), options);
+  EXPECT_EQ(built.episodes, 2);
+  EXPECT_EQ(built.episodes_decoded, 2);
+  EXPECT_GT(built.entries, 0);
+  EXPECT_TRUE(built.failures.empty());
+  std::vector<Entry> before;
+  {
+    const Index index = Index::Open(index_dir);
+    EXPECT_EQ(index.info().name, "gen-000001");
+    EXPECT_EQ(index.catalog().Episodes().size(), 2u);
+    EXPECT_TRUE(CheckConsistency(index).empty());
+    before = index.catalog().AllEntries();
+  }
+
+  const IndexReport added = AddToIndex(all, options);
+  EXPECT_EQ(added.episodes_decoded, 1);
+  EXPECT_EQ(added.episodes_kept, 2);
+  EXPECT_EQ(added.generation, "gen-000002");
+  {
+    const Index index = Index::Open(index_dir);
+    const auto episodes = index.catalog().Episodes();
+    ASSERT_EQ(episodes.size(), 3u);
+    EXPECT_TRUE(CheckConsistency(index).empty());
+    // The kept episodes' entries are carried over unchanged, ids included.
+    const auto after = index.catalog().AllEntries();
+    ASSERT_GE(after.size(), before.size());
+    for (size_t i = 0; i < before.size(); ++i) EXPECT_EQ(after[i], before[i]);
+    for (const auto& episode : episodes) EXPECT_EQ(episode.sha256.size(), 64u);
+  }
+
+  // Nothing new: no new generation.
+  EXPECT_EQ(AddToIndex(all, options).generation, "gen-000002");
+
+  EpisodeSelector selector;
+  selector.title = all[0].title;
+  const IndexReport removed = RemoveFromIndex(selector, options);
+  EXPECT_EQ(removed.episodes_removed, 2);  // titles alternate: episodes 0 and 2
+  {
+    const Index index = Index::Open(index_dir);
+    const auto episodes = index.catalog().Episodes();
+    ASSERT_EQ(episodes.size(), 1u);
+    EXPECT_EQ(episodes[0].title, all[1].title);
+    EXPECT_TRUE(CheckConsistency(index).empty());
+    EXPECT_EQ(index.pdq().size(), static_cast<std::int64_t>(index.catalog().EntryCount()));
+  }
+  // The previous generation is kept, older ones deleted.
+  EXPECT_TRUE(fs::exists(index_dir / "gen-000002"));
+  EXPECT_FALSE(fs::exists(index_dir / "gen-000001"));
+  selector.title = "No Such Show";
+  EXPECT_THROW(RemoveFromIndex(selector, options), Error);
+}
+
+TEST(IndexBuilder, BadEpisodeIsSkippedAndReported) {
+  testing::TempDir dir;
+  auto episodes = MakeCatalog(dir / "footage", 1, 6);
+  std::ofstream(dir / "footage" / "broken.mkv") << "not a video at all";
+  EpisodeSource broken;
+  broken.path = dir / "footage" / "broken.mkv";
+  broken.source = "broken.mkv";
+  broken.title = "Broken";
+  episodes.push_back(broken);
+  const IndexReport report = BuildIndex(episodes, QuietOptions(dir / "index"));
+  EXPECT_EQ(report.episodes, 1);
+  ASSERT_EQ(report.failures.size(), 1u);
+  EXPECT_EQ(report.failures[0].source, "broken.mkv");
+}
+
+class IndexFiles : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir;
+    const auto episodes = MakeCatalog(*dir_ / "footage", 2, 6);
+    BuildIndex(episodes, QuietOptions(*dir_ / "pristine"));
+  }
+  static void TearDownTestSuite() { delete dir_; }
+
+  // A fresh copy of the built index to damage.
+  fs::path Copy() {
+    const fs::path target = *dir_ / ("copy-" + std::to_string(copies_++));
+    fs::copy(*dir_ / "pristine", target, fs::copy_options::recursive);
+    return target;
+  }
+  static fs::path Generation(const fs::path& index) { return index / "gen-000001"; }
+
+  static testing::TempDir* dir_;
+  static int copies_;
+};
+testing::TempDir* IndexFiles::dir_ = nullptr;
+int IndexFiles::copies_ = 0;
+
+void FlipBit(const fs::path& file, std::uint64_t offset) {
+  std::fstream io(file, std::ios::in | std::ios::out | std::ios::binary);
+  io.seekg(static_cast<std::streamoff>(offset));
+  char byte = 0;
+  io.get(byte);
+  io.seekp(static_cast<std::streamoff>(offset));
+  io.put(static_cast<char>(byte ^ 0x10));
+}
+
+TEST_F(IndexFiles, PristineIndexVerifies) {
+  const Index index = Index::Open(Copy());
+  EXPECT_GT(index.pdq().size(), 0);
+  EXPECT_TRUE(CheckConsistency(index).empty());
+}
+
+TEST_F(IndexFiles, TruncatedFilesAreRefused) {
+  for (const char* file : {"pdq.faiss", "catalog.sqlite", "manifest.json"}) {
+    const fs::path index = Copy();
+    const fs::path path = Generation(index) / file;
+    fs::resize_file(path, fs::file_size(path) / 2);
+    EXPECT_THROW(Index::Open(index), IndexError) << file;
+  }
+}
+
+TEST_F(IndexFiles, FlippedBitsAreRefused) {
+  std::mt19937 rng(9);
+  for (const char* file : {"pdq.faiss", "catalog.sqlite"}) {
+    for (int trial = 0; trial < 5; ++trial) {
+      const fs::path index = Copy();
+      const fs::path path = Generation(index) / file;
+      FlipBit(path, rng() % fs::file_size(path));
+      EXPECT_THROW(Index::Open(index), IndexError) << file << " trial " << trial;
+    }
+  }
+}
+
+TEST_F(IndexFiles, MissingOrBrokenPointersAreRefused) {
+  EXPECT_THROW(Index::Open(*dir_ / "does-not-exist"), IndexError);
+  const fs::path index = Copy();
+  std::ofstream(index / "CURRENT") << "gen-000042\n";
+  EXPECT_THROW(Index::Open(index), IndexError);
+  std::ofstream(index / "CURRENT") << "../../etc\n";
+  EXPECT_THROW(Index::Open(index), IndexError);
+  const fs::path other = Copy();
+  std::ofstream(Generation(other) / "manifest.json") << "{\"format\": 99}";
+  EXPECT_THROW(Index::Open(other), IndexError);
+}
+
+// Runs celtrace-index with `args`; returns its pid (stdout and stderr to /dev/null).
+pid_t Spawn(const std::vector<std::string>& args) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int null = open("/dev/null", O_WRONLY);
+    dup2(null, STDOUT_FILENO);
+    dup2(null, STDERR_FILENO);
+    std::vector<char*> argv;
+    for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int WaitExit(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return WEXITSTATUS(status);
+}
+
+TEST(IndexCrashSafety, KillNineAtRandomMomentsLeavesAVerifiedGeneration) {
+  testing::TempDir dir;
+  MakeCatalog(dir / "footage", 3, 6);
+  const fs::path index = dir / "index";
+  const std::vector<std::string> build = {
+      CELTRACE_INDEX_BIN, "build",        (dir / "footage" / "catalog.csv").string(),
+      "--index",          index.string(), "--no-progress"};
+  // A first generation, and the time a whole build takes.
+  const auto started = std::chrono::steady_clock::now();
+  ASSERT_EQ(WaitExit(Spawn(build)), 0);
+  const double full =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+  std::mt19937 rng(2024);
+  std::uniform_real_distribution<double> moment(0.0, full * 1.1);
+  int killed_midway = 0;
+  for (int trial = 0; trial < 24; ++trial) {
+    const pid_t pid = Spawn(build);
+    std::this_thread::sleep_for(std::chrono::duration<double>(moment(rng)));
+    kill(pid, SIGKILL);
+    killed_midway += WaitExit(pid) == 128 + SIGKILL;
+    const Index opened = Index::Open(index);  // throws if no valid generation is live
+    EXPECT_TRUE(CheckConsistency(opened).empty()) << "trial " << trial;
+    EXPECT_EQ(opened.catalog().Episodes().size(), 3u);
+  }
+  EXPECT_GE(killed_midway, 12);
+
+  // Ctrl-C: a clean stop with exit 130, nothing published, no temporary folder left.
+  const std::string live = ReadGenerationInfo(index).name;
+  const pid_t pid = Spawn(build);
+  std::this_thread::sleep_for(std::chrono::duration<double>(full * 0.3));
+  kill(pid, SIGINT);
+  const int code = WaitExit(pid);
+  if (code == 130) {
+    EXPECT_EQ(ReadGenerationInfo(index).name, live);
+    // Its own temporary folder is gone (those of killed builds wait for the next writer).
+    const std::string own = ".tmp-gen-" + std::to_string(pid) + "-";
+    for (const auto& item : fs::directory_iterator(index)) {
+      EXPECT_NE(item.path().filename().string().rfind(own, 0), 0u) << item.path();
+    }
+  } else {
+    EXPECT_EQ(code, 0) << "the build finished before the signal";
+  }
+  EXPECT_TRUE(CheckConsistency(Index::Open(index)).empty());
+  EXPECT_EQ(WaitExit(Spawn({CELTRACE_INDEX_BIN, "verify", "--index", index.string()})), 0);
+}
+
+TEST(IndexCrashSafety, VerifyCommandExitsThreeOnCorruption) {
+  testing::TempDir dir;
+  ASSERT_GT(BuildIndex(MakeCatalog(dir / "footage", 1, 6), QuietOptions(dir / "index")).entries, 0);
+  EXPECT_EQ(WaitExit(Spawn({CELTRACE_INDEX_BIN, "verify", "--index", (dir / "index").string()})),
+            0);
+  FlipBit(dir / "index" / "gen-000001" / "pdq.faiss", 100);
+  EXPECT_EQ(WaitExit(Spawn({CELTRACE_INDEX_BIN, "verify", "--index", (dir / "index").string()})),
+            3);
+  EXPECT_EQ(WaitExit(Spawn({CELTRACE_INDEX_BIN, "info", "--index", (dir / "index").string()})), 3);
+  EXPECT_EQ(WaitExit(Spawn({CELTRACE_INDEX_BIN, "info", "--index", (dir / "nothing").string()})),
+            3);
+}
+
+}  // namespace
+}  // namespace celtrace
