@@ -102,7 +102,7 @@ std::string GenerationName(int number) {
 
 json ParametersJson(const IndexParameters& p) {
   return {
-      {"hold_distance", p.hold_distance}, {"min_quality", p.min_quality}, {"max_side", p.max_side}};
+      {"hold_distance", p.hold_distance}, {"min_quality", p.min_quality}, {"hash_side", p.hash_side}};
 }
 
 }  // namespace
@@ -143,7 +143,7 @@ GenerationInfo ReadGenerationInfo(const fs::path& index_dir) {
     }
     info.parameters.hold_distance = hash.at("hold_distance").get<int>();
     info.parameters.min_quality = hash.at("min_quality").get<int>();
-    info.parameters.max_side = hash.at("max_side").get<int>();
+    info.parameters.hash_side = hash.at("hash_side").get<int>();
     info.entries = manifest.at("entries").get<std::int64_t>();
     info.episodes = static_cast<std::int64_t>(manifest.at("episodes").size());
     info.created = manifest.at("created").get<std::string>();

@@ -120,6 +120,10 @@ void VideoReader::Impl::Convert(Frame* out) {
                           : std::max(1, static_cast<int>(std::lround(src_h * scale)));
     flags = kShrinkSwsFlags;
   }
+  if (options.square_side > 0 && longer > options.square_side) {
+    dst_w = dst_h = options.square_side;
+    flags = kShrinkSwsFlags;
+  }
 
   sws.reset(sws_getCachedContext(sws.release(), src_w, src_h,
                                  static_cast<AVPixelFormat>(frame->format), dst_w, dst_h,

@@ -203,7 +203,10 @@ HashedEpisode HashEpisode(const EpisodeSource& source, const IndexParameters& pa
   record.extra_json = ExtraJson(source);
   record.sha256 = Sha256File(source.path);
 
-  VideoReader reader(source.path, {.threads = decoder_threads, .max_side = parameters.max_side});
+  VideoReaderOptions decode;
+  decode.threads = decoder_threads;
+  decode.square_side = parameters.hash_side;
+  VideoReader reader(source.path, decode);
   HoldDetector holds(parameters);
   Frame frame;
   std::int64_t pending = 0;

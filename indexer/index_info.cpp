@@ -36,7 +36,7 @@ void WriteIndexInfo(const std::filesystem::path& index_dir, bool json, std::ostr
       {"parameters",
        {{"hold_distance", info.parameters.hold_distance},
         {"min_quality", info.parameters.min_quality},
-        {"max_side", info.parameters.max_side}}}};
+        {"hash_side", info.parameters.hash_side}}}};
   if (json) {
     out << description.dump(2) << '\n';
     return;
@@ -45,12 +45,12 @@ void WriteIndexInfo(const std::filesystem::path& index_dir, bool json, std::ostr
       "index        {}\ngeneration   {} (created {}, {})\nindex type   {} {}-bit {}, FAISS {}\n"
       "titles       {}\nepisodes     {} ({:.1f} minutes of footage)\nentries      {} "
       "({:.1f} per minute)\nbytes        {} ({:.1f} per entry)\nparameters   hold_distance={} "
-      "min_quality={} max_side={}\n",
+      "min_quality={} hash_side={}\n",
       index_dir.string(), info.name, info.created, info.tool_version, info.index_type,
       info.hash_bits, info.hash_name, info.faiss_version, index.catalog().TitleCount(),
       info.episodes, footage / 60, info.entries, footage > 0 ? info.entries * 60 / footage : 0.0,
       bytes, info.entries > 0 ? static_cast<double>(bytes) / info.entries : 0.0,
-      info.parameters.hold_distance, info.parameters.min_quality, info.parameters.max_side);
+      info.parameters.hold_distance, info.parameters.min_quality, info.parameters.hash_side);
 }
 
 std::vector<std::string> VerifyIndex(const std::filesystem::path& index_dir) {

@@ -60,8 +60,8 @@ int main(int argc, char** argv) {
                     "Bits within which consecutive frames are one entry (default 10)");
   build->add_option("--min-quality", options.parameters.min_quality,
                     "PDQ quality below which frames are not indexed (default 20)");
-  build->add_option("--max-side", options.parameters.max_side,
-                    "Scale frames so the longer side is at most this before hashing (default 256)");
+  build->add_option("--hash-side", options.parameters.hash_side,
+                    "Scale larger frames to this square before hashing (default 384)");
 
   auto* add = app.add_subcommand("add",
                                  "Add the catalogue's new episodes as a new generation; "

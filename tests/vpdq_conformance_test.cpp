@@ -75,3 +75,42 @@ INSTANTIATE_TEST_SUITE_P(TmkSamples, VpdqConformance,
 
 }  // namespace
 }  // namespace celtrace
+
+namespace celtrace {
+namespace {
+
+// The indexer hashes frames scaled to 384x384 by swscale while decoding. Measures that
+// those hashes stay within a few bits of full-resolution hashes.
+class FrameScaling : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(FrameScaling, ScaledHashesStayWithinAFewBitsOfFullResolution) {
+  const auto path = testing::DataPath(std::string("vpdq/") + GetParam() + ".mp4");
+  VideoReaderOptions scaled_options;
+  scaled_options.square_side = 384;
+  VideoReader full(path), scaled(path, scaled_options);
+  Frame a, b;
+  std::vector<int> distances;
+  while (full.Read(&a) && scaled.Read(&b)) {
+    ASSERT_EQ(b.image.cols, 384);
+    ASSERT_EQ(b.image.rows, 384);
+    const Pdq reference = ComputePdq(a.image);
+    if (reference.quality >= 50)
+      distances.push_back(HammingDistance(reference, ComputePdq(b.image)));
+  }
+  ASSERT_GT(distances.size(), 100u);
+  std::sort(distances.begin(), distances.end());
+  double mean = 0;
+  for (int d : distances) mean += d;
+  mean /= distances.size();
+  const int p95 = distances[distances.size() * 95 / 100];
+  std::cout << GetParam() << ": mean " << mean << ", p95 " << p95 << ", max " << distances.back()
+            << " bits\n";
+  EXPECT_LE(mean, 4.0);
+  EXPECT_LE(p95, 10);
+}
+
+INSTANTIATE_TEST_SUITE_P(TmkSamples, FrameScaling,
+                         ::testing::Values("chair-19-sd-bar", "pattern-hd-no-bar"));
+
+}  // namespace
+}  // namespace celtrace

@@ -24,7 +24,9 @@ inline constexpr int kIndexFormat = 1;
 struct IndexParameters {
   int hold_distance = 10;  // bits: frames within this of an entry's first frame join it
   int min_quality = 20;    // frames below this PDQ quality are not indexed
-  int max_side = 256;      // pixels: frames are scaled so the longer side is at most this
+  // Pixels: larger frames are scaled to hash_side x hash_side before hashing (cost; within
+  // ~2 bits of full-resolution PDQ at 384, README "Frame scaling").
+  int hash_side = 384;
 
   friend bool operator==(const IndexParameters&, const IndexParameters&) = default;
 };

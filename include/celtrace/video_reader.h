@@ -25,6 +25,11 @@ struct VideoReaderOptions {
   // If > 0, frames whose longer side exceeds this are scaled down (swscale, area filter)
   // so that the longer side equals it, keeping the aspect ratio. Default 0: native size.
   int max_side = 0;
+  // If > 0 and the frame's longer side exceeds it, frames are scaled (area filter) to
+  // square_side x square_side, ignoring the aspect ratio, as PDQ's own 64x64 decimation
+  // does; overrides max_side. At 384, PDQ hashes of the scaled frames lie within a few
+  // bits of full-resolution hashes (README, "Frame scaling"). Default 0: off.
+  int square_side = 0;
 };
 
 class VideoReader {
