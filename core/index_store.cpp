@@ -101,8 +101,9 @@ std::string GenerationName(int number) {
 }
 
 json ParametersJson(const IndexParameters& p) {
-  return {
-      {"hold_distance", p.hold_distance}, {"min_quality", p.min_quality}, {"hash_side", p.hash_side}};
+  return {{"hold_distance", p.hold_distance},
+          {"min_quality", p.min_quality},
+          {"hash_side", p.hash_side}};
 }
 
 }  // namespace

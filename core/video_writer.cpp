@@ -82,6 +82,8 @@ void VideoWriter::Impl::Open() {
   int ret = avformat_alloc_output_context2(&raw_format, nullptr, nullptr, path.c_str());
   if (ret < 0 || raw_format == nullptr) Fail("no container for this file extension", ret);
   format.reset(raw_format);
+  // Same frames, same bytes: fixtures made twice are identical files (no random muxer ids).
+  format->flags |= AVFMT_FLAG_BITEXACT;
 
   const AVCodec* codec = avcodec_find_encoder_by_name(options.codec.c_str());
   if (codec == nullptr) Fail("no encoder named '" + options.codec + "'");
@@ -101,7 +103,7 @@ void VideoWriter::Impl::Open() {
   encoder->gop_size = 12;
   // Without B-frames packets leave the encoder in presentation order, so dts = pts.
   encoder->max_b_frames = 0;
-  encoder->flags |= AV_CODEC_FLAG_QSCALE;
+  encoder->flags |= AV_CODEC_FLAG_QSCALE | AV_CODEC_FLAG_BITEXACT;
   encoder->global_quality = FF_QP2LAMBDA * options.quality;
   if (format->oformat->flags & AVFMT_GLOBALHEADER) {
     encoder->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;

@@ -2,7 +2,7 @@
 // indexer, the matcher and the evaluation), or prints an episode's shot list. Exit codes:
 // 0 ok, 1 failure, 2 usage.
 #include <CLI/CLI.hpp>
-#include <cstdint>
+#include <cstdio>
 #include <iostream>
 #include <string>
 
@@ -25,8 +25,9 @@ std::string ParseSize(const std::string& text, cv::Size* size) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"celtrace-synth: synthetic 2D-animation episodes made from seeds, with their "
-               "catalogue, as fixtures for celtrace-index and celtrace-match."};
+  CLI::App app{
+      "celtrace-synth: synthetic 2D-animation episodes made from seeds, with their "
+      "catalogue, as fixtures for celtrace-index and celtrace-match."};
   app.require_subcommand(1);
   std::string size_text = "640x360";
 
@@ -36,9 +37,10 @@ int main(int argc, char** argv) {
       "Write DIR/<show>_s01eNN.mkv episodes (mpeg4 in Matroska), DIR/catalog.csv "
       "(path,title,season,episode,episode_title) and DIR/shots.csv (the shot lists).");
   catalog_command->add_option("--out", catalog.out_dir, "Output folder")->required();
-  catalog_command->add_option("--episodes", catalog.episodes, "Number of episodes, shows alternating")
+  catalog_command
+      ->add_option("--episodes", catalog.episodes, "Number of episodes, shows alternating")
       ->required()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 9999));
   catalog_command->add_option("--seconds", catalog.seconds, "Length of each episode")
       ->required()
       ->check(CLI::PositiveNumber);

@@ -4,6 +4,7 @@
 #include <array>
 #include <cassert>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <numbers>
 #include <opencv2/core.hpp>
@@ -11,6 +12,7 @@
 #include <ostream>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "celtrace/error.h"
 #include "celtrace/video_writer.h"
@@ -30,6 +32,7 @@ constexpr std::uint64_t kLookSalt = 0x6c6f6f6b;
 constexpr std::uint64_t kTitleSalt = 0x7469746c;
 constexpr std::uint64_t kUnrelatedSalt = 0x756e7265;
 constexpr std::uint64_t kCatalogSalt = 0x63617461;
+constexpr std::uint64_t kShowOpeningSalt = 0x73686f77;
 constexpr std::uint64_t kBackgroundSalt = 0x626b6772;
 constexpr std::uint64_t kBlinkSalt = 0x626c6e6b;
 
@@ -63,9 +66,10 @@ class Rng {
   std::uint64_t Next() { return Finalise(state_ += kGolden); }
   double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
   double Uniform(double lo, double hi) { return lo + (hi - lo) * Uniform(); }
-  int Int(int lo, int hi) { return lo + static_cast<int>(Next() % static_cast<std::uint64_t>(hi - lo + 1)); }
+  int Int(int lo, int hi) {
+    return lo + static_cast<int>(Next() % static_cast<std::uint64_t>(hi - lo + 1));
+  }
   bool Chance(double p) { return Uniform() < p; }
-  double Sign() { return Chance(0.5) ? 1.0 : -1.0; }
 
  private:
   std::uint64_t state_;
@@ -81,12 +85,24 @@ cv::Scalar Hsv(double hue, double s, double v) {
   const double p = v * (1 - s), q = v * (1 - s * f), t = v * (1 - s * (1 - f));
   double r = v, g = t, b = p;
   switch (sector) {
-    case 0: r = v, g = t, b = p; break;
-    case 1: r = q, g = v, b = p; break;
-    case 2: r = p, g = v, b = t; break;
-    case 3: r = p, g = q, b = v; break;
-    case 4: r = t, g = p, b = v; break;
-    default: r = v, g = p, b = q; break;
+    case 0:
+      r = v, g = t, b = p;
+      break;
+    case 1:
+      r = q, g = v, b = p;
+      break;
+    case 2:
+      r = p, g = v, b = t;
+      break;
+    case 3:
+      r = p, g = q, b = v;
+      break;
+    case 4:
+      r = t, g = p, b = v;
+      break;
+    default:
+      r = v, g = p, b = q;
+      break;
   }
   return cv::Scalar(255 * b, 255 * g, 255 * r);
 }
@@ -118,8 +134,9 @@ Look MakeLook(std::uint64_t seed) {
   // Cel ink is rarely pure black; a dark tint of the key colour reads as hand-inked.
   look.ink = Hsv(look.hue + 180, 0.5, 0.12);
   for (Design& d : look.cast) {
-    d.skin = rng.Chance(0.15) ? Hsv(rng.Uniform(0, 360), 0.35, 0.9)
-                              : Hsv(rng.Uniform(12, 35), rng.Uniform(0.15, 0.45), rng.Uniform(0.7, 1));
+    d.skin = rng.Chance(0.15)
+                 ? Hsv(rng.Uniform(0, 360), 0.35, 0.9)
+                 : Hsv(rng.Uniform(12, 35), rng.Uniform(0.15, 0.45), rng.Uniform(0.7, 1));
     d.hair = Hsv(rng.Uniform(0, 360), rng.Uniform(0.3, 0.95), rng.Uniform(0.15, 0.95));
     d.top = Hsv(rng.Uniform(0, 360), rng.Uniform(0.4, 0.95), rng.Uniform(0.35, 0.95));
     d.bottom = Hsv(rng.Uniform(0, 360), rng.Uniform(0.2, 0.8), rng.Uniform(0.2, 0.7));
@@ -136,28 +153,32 @@ Look MakeLook(std::uint64_t seed) {
 
 std::string EpisodeTitle(std::uint64_t seed) {
   static constexpr std::array<const char*, 20> kAdjectives = {
-      "Paper",  "Quiet", "Broken", "Silver", "Lost",   "Hollow", "Falling",
-      "Last",   "Crimson", "Winter", "Secret", "Sleeping", "Wandering", "Little",
-      "Burning", "Glass", "Second", "Distant", "Borrowed", "Midnight"};
+      "Paper",   "Quiet",   "Broken", "Silver",  "Lost",     "Hollow",    "Falling",
+      "Last",    "Crimson", "Winter", "Secret",  "Sleeping", "Wandering", "Little",
+      "Burning", "Glass",   "Second", "Distant", "Borrowed", "Midnight"};
   static constexpr std::array<const char*, 20> kNouns = {
-      "Lantern", "Harbour", "Promise", "Kite",   "Garden", "Signal", "Bridge",
-      "Festival", "Letter", "Compass", "Orchard", "Tide",  "Engine", "Rooftop",
-      "Storm",   "Melody", "Door",    "Comet",  "Market", "Island"};
+      "Lantern",  "Harbour", "Promise", "Kite",    "Garden", "Signal", "Bridge",
+      "Festival", "Letter",  "Compass", "Orchard", "Tide",   "Engine", "Rooftop",
+      "Storm",    "Melody",  "Door",    "Comet",   "Market", "Island"};
   Rng rng(Mix(seed, kTitleSalt));
   const std::string adjective = kAdjectives[rng.Int(0, kAdjectives.size() - 1)];
   const std::string noun = kNouns[rng.Int(0, kNouns.size() - 1)];
   const std::string other = kNouns[rng.Int(0, kNouns.size() - 1)];
   switch (rng.Int(0, 2)) {
-    case 0: return "The " + adjective + " " + noun;
-    case 1: return noun + " of the " + adjective + " " + other;
-    default: return adjective + " " + noun + "s";
+    case 0:
+      return "The " + adjective + " " + noun;
+    case 1:
+      return noun + " of the " + adjective + " " + other;
+    default:
+      return adjective + " " + noun + "s";
   }
 }
 
 // The show's name on the opening's logo card: an invented word.
 std::string LogoName(std::uint64_t opening_seed) {
-  static constexpr std::array<const char*, 16> kSyllables = {
-      "ka", "ri", "mo", "ve", "lu", "sen", "ta", "no", "shi", "ra", "po", "mi", "dan", "ko", "e", "zu"};
+  static constexpr std::array<const char*, 16> kSyllables = {"ka",  "ri", "mo",  "ve", "lu", "sen",
+                                                             "ta",  "no", "shi", "ra", "po", "mi",
+                                                             "dan", "ko", "e",   "zu"};
   Rng rng(Mix(opening_seed, kTitleSalt));
   std::string name;
   const int count = rng.Int(2, 4);
@@ -169,7 +190,8 @@ std::string LogoName(std::uint64_t opening_seed) {
 // ---------------------------------------------------------------- drawing helpers
 
 cv::Point ToFixed(cv::Point2d p) {
-  return {static_cast<int>(std::lround(p.x * kSubpixel)), static_cast<int>(std::lround(p.y * kSubpixel))};
+  return {static_cast<int>(std::lround(p.x * kSubpixel)),
+          static_cast<int>(std::lround(p.y * kSubpixel))};
 }
 
 cv::Point2d Rotate(cv::Point2d v, double angle) {
@@ -194,7 +216,8 @@ std::vector<cv::Point> EllipsePoints(cv::Point2d centre, double rx, double ry, d
 // An inked ellipse: an ink ellipse with the fill drawn inside it, twice as fast as an
 // anti-aliased thick outline.
 void FillOutlinedEllipse(cv::Mat& image, cv::Point2d centre, double rx, double ry, double angle,
-                         const cv::Scalar& fill, const cv::Scalar& ink, int thickness, int count = 28) {
+                         const cv::Scalar& fill, const cv::Scalar& ink, int thickness,
+                         int count = 28) {
   const double half = thickness / 2.0;
   for (const auto& [grow, colour] : {std::pair{half, ink}, std::pair{-half, fill}}) {
     const std::vector<cv::Point> points =
@@ -214,22 +237,24 @@ void FillOutlined(cv::Mat& image, const std::vector<cv::Point>& points, const cv
 }
 
 // Filled and anti-aliased, without ink: background shapes, pupils, highlights.
-void FillEllipse(cv::Mat& canvas, cv::Point2d centre, double rx, double ry, const cv::Scalar& colour,
-                 double angle = 0, int count = 40) {
+void FillEllipse(cv::Mat& canvas, cv::Point2d centre, double rx, double ry,
+                 const cv::Scalar& colour, double angle = 0, int count = 40) {
   const std::vector<cv::Point> points = EllipsePoints(centre, rx, ry, angle, count);
   const cv::Point* data = points.data();
   const int size = static_cast<int>(points.size());
   cv::fillPoly(canvas, &data, &size, 1, colour, cv::LINE_AA, kShift);
 }
 
-void FillRect(cv::Mat& canvas, double x0, double y0, double x1, double y1, const cv::Scalar& colour) {
+void FillRect(cv::Mat& canvas, double x0, double y0, double x1, double y1,
+              const cv::Scalar& colour) {
   const std::vector<cv::Point> points = {ToFixed({x0, y0}), ToFixed({x1, y0}), ToFixed({x1, y1}),
                                          ToFixed({x0, y1})};
   cv::fillConvexPoly(canvas, points, colour, cv::LINE_AA, kShift);
 }
 
 // Rows [y0, y1) blend from `top` to `bottom`.
-void VerticalGradient(cv::Mat& canvas, int y0, int y1, const cv::Scalar& top, const cv::Scalar& bottom) {
+void VerticalGradient(cv::Mat& canvas, int y0, int y1, const cv::Scalar& top,
+                      const cv::Scalar& bottom) {
   y0 = std::clamp(y0, 0, canvas.rows);
   y1 = std::clamp(y1, 0, canvas.rows);
   for (int y = y0; y < y1; ++y) {
@@ -259,8 +284,9 @@ struct Actor {
 struct Scene {
   std::uint64_t background_seed = 0;
   BackgroundStyle style = BackgroundStyle::kOutdoor;
-  cv::Size canvas;        // painted background, at 1/kBackgroundScale
-  cv::Point pan_step;     // pixels per frame, full resolution
+  cv::Size canvas;     // painted background, at 1/kBackgroundScale
+  cv::Size view;       // one frame, at 1/kBackgroundScale
+  cv::Point pan_step;  // pixels per frame, full resolution
   std::vector<Actor> actors;
 };
 
@@ -300,13 +326,17 @@ Scene MakeScene(const Shot& shot, cv::Size size) {
   }
   scene.canvas = cv::Size((size.width + extent.width) / kBackgroundScale + 3,
                           (size.height + extent.height) / kBackgroundScale + 3);
+  scene.view = size / kBackgroundScale;
 
   const double roll = rng.Uniform();
-  const Framing framing = roll < 0.45 ? Framing::kFull : roll < 0.8 ? Framing::kMedium : Framing::kCloseUp;
+  const Framing framing = roll < 0.45  ? Framing::kFull
+                          : roll < 0.8 ? Framing::kMedium
+                                       : Framing::kCloseUp;
   int count = 1;
   if (framing != Framing::kCloseUp) count = rng.Chance(0.5) ? 1 : rng.Chance(0.7) ? 2 : 3;
   const int step = shot.kind == ShotKind::kAnimatedOn3s ? 3 : 2;
-  const double drawings = std::max<double>(1, std::ceil(shot.frame_count() / static_cast<double>(step)));
+  const double drawings =
+      std::max<double>(1, std::ceil(shot.frame_count() / static_cast<double>(step)));
   const double w = size.width, h = size.height;
   for (int i = 0; i < count; ++i) {
     Actor a;
@@ -357,12 +387,13 @@ cv::Mat PaintBackground(const Scene& scene, const Look& look) {
   Rng rng(scene.background_seed);
   const cv::Size c = scene.canvas;
   const double w = c.width, h = c.height;
-  // The frame-sized part of the canvas: shapes are sized by it, not by the pan extent.
-  const double fw = std::min(w, h * 16.0 / 9.0), fh = std::min(h, w * 9.0 / 16.0);
+  // Shapes are sized by the frame, not by the pan extent.
+  const double fw = scene.view.width, fh = scene.view.height;
   cv::Mat canvas(c, CV_8UC3);
   const double hue = look.hue + rng.Uniform(-70, 70);
   const auto count = [&](double per_frame) {
-    return std::max(1, static_cast<int>(std::lround(per_frame * w / fw * rng.Uniform(0.6, 1.4))));
+    const double frames = (w * h) / (fw * fh);
+    return std::max(1, static_cast<int>(std::lround(per_frame * frames * rng.Uniform(0.6, 1.4))));
   };
   switch (scene.style) {
     case BackgroundStyle::kOutdoor: {
@@ -371,7 +402,8 @@ cv::Mat PaintBackground(const Scene& scene, const Look& look) {
       VerticalGradient(canvas, 0, horizon, Hsv(sky, rng.Uniform(0.4, 0.8), rng.Uniform(0.6, 0.95)),
                        Hsv(sky + rng.Uniform(-40, 40), rng.Uniform(0.1, 0.4), 1.0));
       const double earth = hue + rng.Uniform(-40, 40);
-      VerticalGradient(canvas, horizon, c.height, Hsv(earth, rng.Uniform(0.3, 0.7), rng.Uniform(0.45, 0.8)),
+      VerticalGradient(canvas, horizon, c.height,
+                       Hsv(earth, rng.Uniform(0.3, 0.7), rng.Uniform(0.45, 0.8)),
                        Hsv(earth + 20, rng.Uniform(0.4, 0.8), rng.Uniform(0.2, 0.5)));
       if (rng.Chance(0.4)) {
         FillEllipse(canvas, {rng.Uniform(0, w), rng.Uniform(0.1, 0.3) * h}, fh * 0.09, fh * 0.09,
@@ -379,15 +411,19 @@ cv::Mat PaintBackground(const Scene& scene, const Look& look) {
       }
       for (int i = count(3); i > 0; --i) {  // hills, far to near
         const double rx = fw * rng.Uniform(0.2, 0.5);
-        FillEllipse(canvas, {rng.Uniform(0, w), horizon + fh * rng.Uniform(0.0, 0.15)}, rx,
-                    fh * rng.Uniform(0.1, 0.3), Hsv(earth + rng.Uniform(-30, 30), rng.Uniform(0.3, 0.8),
-                                                    rng.Uniform(0.3, 0.75)));
+        FillEllipse(
+            canvas, {rng.Uniform(0, w), horizon + fh * rng.Uniform(0.0, 0.15)}, rx,
+            fh * rng.Uniform(0.1, 0.3),
+            Hsv(earth + rng.Uniform(-30, 30), rng.Uniform(0.3, 0.8), rng.Uniform(0.3, 0.75)));
       }
       for (int i = count(3); i > 0; --i) {  // clouds
         const cv::Point2d at(rng.Uniform(0, w), rng.Uniform(0.05, 0.35) * h);
         const double r = fh * rng.Uniform(0.05, 0.11);
         const cv::Scalar white = Hsv(sky, 0.08, rng.Uniform(0.9, 1.0));
-        for (int k = -1; k <= 1; ++k) FillEllipse(canvas, at + cv::Point2d(k * r * 1.2, -r * 0.3 * (k == 0)), r * 1.3, r, white);
+        for (int k = -1; k <= 1; ++k) {
+          FillEllipse(canvas, at + cv::Point2d(k * r * 1.2, -r * 0.3 * (k == 0)), r * 1.3, r,
+                      white);
+        }
       }
       for (int i = count(4); i > 0; --i) {  // trees
         const double x = rng.Uniform(0, w), y = horizon + fh * rng.Uniform(0.05, 0.35);
@@ -424,13 +460,15 @@ cv::Mat PaintBackground(const Scene& scene, const Look& look) {
     case BackgroundStyle::kDramatic: {
       // Radial burst, the backdrop of emotional beats: rings from the rim to the centre.
       const cv::Scalar outer = Hsv(hue, rng.Uniform(0.5, 0.9), rng.Uniform(0.15, 0.4));
-      const cv::Scalar inner = Hsv(hue + rng.Uniform(20, 60), rng.Uniform(0.2, 0.6), rng.Uniform(0.8, 1));
+      const cv::Scalar inner =
+          Hsv(hue + rng.Uniform(20, 60), rng.Uniform(0.2, 0.6), rng.Uniform(0.8, 1));
       canvas.setTo(outer);
       const cv::Point2d centre(rng.Uniform(0.2, 0.8) * w, rng.Uniform(0.2, 0.8) * h);
       constexpr int kRings = 12;
       for (int i = 0; i < kRings; ++i) {
         const double r = std::hypot(w, h) * (1 - i / static_cast<double>(kRings));
-        FillEllipse(canvas, centre, r, r * rng.Uniform(0.7, 1.0), Lerp(outer, inner, i / (kRings - 1.0)));
+        FillEllipse(canvas, centre, r, r * rng.Uniform(0.7, 1.0),
+                    Lerp(outer, inner, i / (kRings - 1.0)));
       }
       const cv::Scalar streak = Lerp(outer, inner, 0.6);
       for (int i = rng.Int(6, 14); i > 0; --i) {
@@ -465,8 +503,9 @@ cv::Mat ViewBackground(const cv::Mat& canvas, cv::Size size, cv::Point offset) {
   constexpr int kMargin = 2;
   const cv::Point first(std::max(0, offset.x / kBackgroundScale - kMargin),
                         std::max(0, offset.y / kBackgroundScale - kMargin));
-  const cv::Point last(std::min(canvas.cols, (offset.x + size.width) / kBackgroundScale + kMargin),
-                       std::min(canvas.rows, (offset.y + size.height) / kBackgroundScale + kMargin));
+  const cv::Point last(
+      std::min(canvas.cols, (offset.x + size.width) / kBackgroundScale + kMargin),
+      std::min(canvas.rows, (offset.y + size.height) / kBackgroundScale + kMargin));
   // Reused per thread: a fresh buffer of this size costs more in page faults than the
   // scaling itself.
   thread_local cv::Mat scaled;
@@ -482,7 +521,7 @@ cv::Mat ViewBackground(const cv::Mat& canvas, cv::Size size, cv::Point offset) {
 struct Pose {
   cv::Point2d feet;
   double height = 0;
-  double lean = 0;  // radians, positive leans right
+  double lean = 0;                         // radians, positive leans right
   std::array<double, 2> arm{-0.25, 0.25};  // screen-left, screen-right; angle from down
   std::array<double, 2> elbow{0, 0};       // added below the elbow
   std::array<double, 2> leg{-0.1, 0.1};
@@ -596,17 +635,18 @@ void DrawCharacter(cv::Mat& image, const Design& d, const Pose& p, const cv::Sca
 
   for (int i = 0; i < 2; ++i) {
     const double side = i == 0 ? -1 : 1;
-    const cv::Point2d foot = DrawLimb(image, hip + across * (side * shoulder * 0.5), p.leg[i], p.knee[i],
-                                      leg_length, limb * 1.1, d.bottom, ink, ink_width);
-    FillOutlinedEllipse(image, foot + cv::Point2d(side * limb * 0.3, 0), limb * 0.9, limb * 0.5, 0, d.shoes, ink,
-                        ink_width, 16);
+    const cv::Point2d foot = DrawLimb(image, hip + across * (side * shoulder * 0.5), p.leg[i],
+                                      p.knee[i], leg_length, limb * 1.1, d.bottom, ink, ink_width);
+    FillOutlinedEllipse(image, foot + cv::Point2d(side * limb * 0.3, 0), limb * 0.9, limb * 0.5, 0,
+                        d.shoes, ink, ink_width, 16);
   }
   if (d.hair_style == 2) {  // ponytail, behind everything above the legs
-    FillOutlinedEllipse(image, head + Rotate({-p.facing * r * 0.9, r * 0.6}, p.tilt), r * 0.45, r * 1.1,
-                        p.tilt - p.facing * 0.4, d.hair, ink, ink_width, 20);
+    FillOutlinedEllipse(image, head + Rotate({-p.facing * r * 0.9, r * 0.6}, p.tilt), r * 0.45,
+                        r * 1.1, p.tilt - p.facing * 0.4, d.hair, ink, ink_width, 20);
   }
   if (d.round_body) {
-    FillOutlinedEllipse(image, (hip + neck) * 0.5, shoulder * 1.1, torso * 0.58, p.lean, d.top, ink, ink_width);
+    FillOutlinedEllipse(image, (hip + neck) * 0.5, shoulder * 1.1, torso * 0.58, p.lean, d.top, ink,
+                        ink_width);
   } else {
     const std::vector<cv::Point> trunk = {
         ToFixed(hip - across * (shoulder * 0.85) - up * (torso * 0.08)),
@@ -616,8 +656,9 @@ void DrawCharacter(cv::Mat& image, const Design& d, const Pose& p, const cv::Sca
   }
   for (int i = 0; i < 2; ++i) {
     const double side = i == 0 ? -1 : 1;
-    const cv::Point2d hand = DrawLimb(image, neck + across * (side * shoulder * 0.8) - up * (limb * 0.5), p.arm[i],
-                                      p.elbow[i], arm_length, limb, d.top, ink, ink_width);
+    const cv::Point2d hand =
+        DrawLimb(image, neck + across * (side * shoulder * 0.8) - up * (limb * 0.5), p.arm[i],
+                 p.elbow[i], arm_length, limb, d.top, ink, ink_width);
     FillOutlinedEllipse(image, hand, limb * 0.7, limb * 0.7, 0, d.skin, ink, ink_width, 14);
   }
 
@@ -628,7 +669,8 @@ void DrawCharacter(cv::Mat& image, const Design& d, const Pose& p, const cv::Sca
   for (int k = 0; k <= kArc; ++k) {
     const double t = kPi + 0.15 + (kPi - 0.3) * k / kArc;
     const double reach = d.hair_style == 0 && k % 2 == 1 ? 1.4 : 1.1;
-    hair.push_back(ToFixed(head + Rotate({reach * r * std::cos(t), reach * r * 1.05 * std::sin(t)}, p.tilt)));
+    hair.push_back(
+        ToFixed(head + Rotate({reach * r * std::cos(t), reach * r * 1.05 * std::sin(t)}, p.tilt)));
   }
   constexpr int kFringe = 5;
   for (int k = 0; k <= kFringe; ++k) {
@@ -648,19 +690,21 @@ void DrawCharacter(cv::Mat& image, const Design& d, const Pose& p, const cv::Sca
       cv::polylines(image, lid, false, ink, ink_width, cv::LINE_AA, kShift);
       continue;
     }
-    FillOutlinedEllipse(image, eye, 0.2 * r, 0.28 * r, p.tilt, cv::Scalar::all(250), ink, ink_width, 20);
+    FillOutlinedEllipse(image, eye, 0.2 * r, 0.28 * r, p.tilt, cv::Scalar::all(250), ink, ink_width,
+                        20);
     const cv::Point2d iris = eye + cv::Point2d(p.gaze.x * 0.06 * r, p.gaze.y * 0.08 * r);
     FillOutlinedEllipse(image, iris, 0.13 * r, 0.19 * r, p.tilt, d.iris, ink, 1, 16);
     FillEllipse(image, iris, 0.06 * r, 0.09 * r, ink, p.tilt, 12);
-    FillEllipse(image, iris + cv::Point2d(-0.04 * r, -0.07 * r), 0.035 * r, 0.035 * r, cv::Scalar::all(255), 0, 8);
+    FillEllipse(image, iris + cv::Point2d(-0.04 * r, -0.07 * r), 0.035 * r, 0.035 * r,
+                cv::Scalar::all(255), 0, 8);
   }
   const cv::Point2d mouth = head + Rotate({p.facing * 0.2 * r, 0.58 * r}, p.tilt);
   if (p.mouth > 0.3) {
-    FillOutlinedEllipse(image, mouth, 0.14 * r, 0.12 * r * p.mouth, p.tilt, cv::Scalar(60, 50, 150), ink, ink_width,
-                        16);
+    FillOutlinedEllipse(image, mouth, 0.14 * r, 0.12 * r * p.mouth, p.tilt, cv::Scalar(60, 50, 150),
+                        ink, ink_width, 16);
   } else {
-    cv::line(image, ToFixed(mouth + Rotate({-0.1 * r, 0}, p.tilt)), ToFixed(mouth + Rotate({0.1 * r, 0}, p.tilt)),
-             ink, ink_width, cv::LINE_AA, kShift);
+    cv::line(image, ToFixed(mouth + Rotate({-0.1 * r, 0}, p.tilt)),
+             ToFixed(mouth + Rotate({0.1 * r, 0}, p.tilt)), ink, ink_width, cv::LINE_AA, kShift);
   }
 }
 
@@ -668,7 +712,8 @@ void DrawCharacter(cv::Mat& image, const Design& d, const Pose& p, const cv::Sca
 
 // Large letters, but muted against the paper: a title card stays a low-information frame
 // (PDQ quality under 50) that a matcher has to gate out.
-cv::Mat RenderTitleCard(const std::string& text, std::uint64_t seed, const Look& look, cv::Size size) {
+cv::Mat RenderTitleCard(const std::string& text, std::uint64_t seed, const Look& look,
+                        cv::Size size) {
   Rng rng(Mix(seed, kTitleSalt));
   const double hue = look.hue + rng.Uniform(-40, 40);
   const cv::Scalar paper = Hsv(hue, rng.Uniform(0.2, 0.6), rng.Uniform(0.3, 0.85));
@@ -684,7 +729,8 @@ cv::Mat RenderTitleCard(const std::string& text, std::uint64_t seed, const Look&
   const size_t middle = text.size() / 2;
   const size_t before = text.rfind(' ', middle), after = text.find(' ', middle);
   if (text.size() > 12 && (before != std::string::npos || after != std::string::npos)) {
-    const size_t cut = after == std::string::npos || (before != std::string::npos && middle - before < after - middle)
+    const size_t cut = after == std::string::npos ||
+                               (before != std::string::npos && middle - before < after - middle)
                            ? before
                            : after;
     lines = {text.substr(0, cut), text.substr(cut + 1)};
@@ -700,9 +746,10 @@ cv::Mat RenderTitleCard(const std::string& text, std::uint64_t seed, const Look&
   const double line_height = 0.22 * size.height;
   for (size_t i = 0; i < lines.size(); ++i) {
     const cv::Size extent = cv::getTextSize(lines[i], kFont, scale, thickness, &baseline);
-    const double y = size.height / 2.0 + (i - (lines.size() - 1) / 2.0) * line_height + extent.height / 2.0;
-    cv::putText(card, lines[i], cv::Point((size.width - extent.width) / 2, static_cast<int>(y)), kFont, scale,
-                letters, thickness, cv::LINE_AA);
+    const double y =
+        size.height / 2.0 + (i - (lines.size() - 1) / 2.0) * line_height + extent.height / 2.0;
+    cv::putText(card, lines[i], cv::Point((size.width - extent.width) / 2, static_cast<int>(y)),
+                kFont, scale, letters, thickness, cv::LINE_AA);
   }
   return card;
 }
@@ -718,7 +765,8 @@ cv::Mat RenderShotFrame(const ShotContext& context, int index, std::int64_t loca
       const Shot& previous = (*context.shots)[index - 1];
       cv::Mat frame = RenderShotFrame(context, index - 1, previous.frame_count() - 1);
       // Reaches zero on the shot's last frame, so the fade really ends in black.
-      const double gain = 1.0 - static_cast<double>(local + 1) / static_cast<double>(shot.frame_count());
+      const double gain =
+          1.0 - static_cast<double>(local + 1) / static_cast<double>(shot.frame_count());
       frame.convertTo(frame, -1, gain, 0);
       return frame;
     }
@@ -733,12 +781,16 @@ cv::Mat RenderShotFrame(const ShotContext& context, int index, std::int64_t loca
       break;
   }
   const Scene scene = MakeScene(shot, context.size);
-  const int step = shot.kind == ShotKind::kAnimatedOn2s ? 2 : shot.kind == ShotKind::kAnimatedOn3s ? 3 : 0;
+  const int step = shot.kind == ShotKind::kAnimatedOn2s   ? 2
+                   : shot.kind == ShotKind::kAnimatedOn3s ? 3
+                                                          : 0;
   const std::int64_t drawing = step > 0 ? local / step : 0;
   const int moved = shot.kind == ShotKind::kPan ? static_cast<int>(local) : 0;
   // Pans in the negative direction start from the far end of the painting.
-  const cv::Point span = scene.pan_step * static_cast<int>(std::max<std::int64_t>(0, shot.frame_count() - 1));
-  const cv::Point offset = scene.pan_step * moved - cv::Point(std::min(0, span.x), std::min(0, span.y));
+  const cv::Point span =
+      scene.pan_step * static_cast<int>(std::max<std::int64_t>(0, shot.frame_count() - 1));
+  const cv::Point offset =
+      scene.pan_step * moved - cv::Point(std::min(0, span.x), std::min(0, span.y));
   cv::Mat frame = ViewBackground(PaintBackground(scene, context.look), context.size, offset);
   for (const Actor& actor : scene.actors) {
     DrawCharacter(frame, context.look.cast[actor.design], PoseAt(actor, drawing), context.look.ink);
@@ -753,31 +805,38 @@ std::int64_t SecondsToFrames(double seconds, double fps) {
 }
 
 bool IsContent(ShotKind kind) {
-  return kind == ShotKind::kAnimatedOn2s || kind == ShotKind::kAnimatedOn3s || kind == ShotKind::kHeld ||
-         kind == ShotKind::kPan || kind == ShotKind::kLoopRepeat;
+  return kind == ShotKind::kAnimatedOn2s || kind == ShotKind::kAnimatedOn3s ||
+         kind == ShotKind::kHeld || kind == ShotKind::kPan || kind == ShotKind::kLoopRepeat;
 }
 
 std::pair<double, double> SecondsRange(ShotKind kind) {
   switch (kind) {
-    case ShotKind::kHeld: return {1.5, 4};
-    case ShotKind::kPan: return {2, 5};
-    case ShotKind::kFadeToBlack: return {0.5, 1};
-    case ShotKind::kTitleCard: return {1.5, 2.5};
-    default: return {1, 5};
+    case ShotKind::kHeld:
+      return {1.5, 4};
+    case ShotKind::kPan:
+      return {2, 5};
+    case ShotKind::kFadeToBlack:
+      return {0.5, 1};
+    case ShotKind::kTitleCard:
+      return {1.5, 2.5};
+    default:
+      return {1, 5};
   }
 }
 
 void Validate(const EpisodeSpec& spec) {
-  if (!(spec.duration_seconds > 0) || !(spec.fps > 0) || !std::isfinite(spec.duration_seconds * spec.fps)) {
-    throw Error("synthetic footage: bad duration " + std::to_string(spec.duration_seconds) + " s or fps " +
-                std::to_string(spec.fps));
+  if (!(spec.duration_seconds > 0) || !(spec.fps > 0) ||
+      !std::isfinite(spec.duration_seconds * spec.fps)) {
+    throw Error("synthetic footage: bad duration " + std::to_string(spec.duration_seconds) +
+                " s or fps " + std::to_string(spec.fps));
   }
   if (spec.size.width < kMinSide || spec.size.height < kMinSide) {
     throw Error("synthetic footage: frame " + std::to_string(spec.size.width) + "x" +
                 std::to_string(spec.size.height) + " is smaller than 64x64");
   }
   if (spec.with_opening && !(spec.opening_seconds > 0)) {
-    throw Error("synthetic footage: bad opening length " + std::to_string(spec.opening_seconds) + " s");
+    throw Error("synthetic footage: bad opening length " + std::to_string(spec.opening_seconds) +
+                " s");
   }
 }
 
@@ -785,9 +844,13 @@ void Validate(const EpisodeSpec& spec) {
 // shorter than a second rather than leaving a sliver of a shot.
 class ShotListBuilder {
  public:
-  ShotListBuilder(std::vector<Shot>* shots, std::int64_t total, double fps, std::uint64_t content_seed,
-                  std::uint64_t content_salt)
-      : shots_(shots), total_(total), fps_(fps), content_seed_(content_seed), content_salt_(content_salt) {}
+  ShotListBuilder(std::vector<Shot>* shots, std::int64_t total, double fps,
+                  std::uint64_t content_seed, std::uint64_t content_salt)
+      : shots_(shots),
+        total_(total),
+        fps_(fps),
+        content_seed_(content_seed),
+        content_salt_(content_salt) {}
 
   std::int64_t remaining() const { return total_ - covered(); }
   std::int64_t covered() const { return shots_->empty() ? 0 : shots_->back().end_frame; }
@@ -798,9 +861,16 @@ class ShotListBuilder {
     const std::int64_t tail = remaining() - frames;
     const std::int64_t min_frames = SecondsToFrames(kMinShotSeconds, fps_);
     if (absorb_tail && tail > 0 && tail < min_frames) {
-      // A loop cannot outgrow its source; a fresh animated shot takes the rest instead.
-      if (kind == ShotKind::kLoopRepeat) kind = ShotKind::kAnimatedOn2s, source = -1;
-      frames += tail;
+      if (kind != ShotKind::kLoopRepeat) {
+        frames += tail;
+      } else if (frames - (min_frames - tail) >= min_frames) {
+        // A loop cannot outgrow its source: it ends early, leaving a full shot after it.
+        frames -= min_frames - tail;
+      } else {
+        kind = ShotKind::kAnimatedOn2s;
+        source = -1;
+        frames += tail;
+      }
     }
     Shot shot;
     shot.kind = kind;
@@ -875,8 +945,9 @@ ShotContext OpeningContext(const EpisodeSpec& spec, const Episode& episode) {
 }
 
 int FindShot(const std::vector<Shot>& shots, std::int64_t frame) {
-  const auto it = std::upper_bound(shots.begin(), shots.end(), frame,
-                                   [](std::int64_t f, const Shot& shot) { return f < shot.first_frame; });
+  const auto it =
+      std::upper_bound(shots.begin(), shots.end(), frame,
+                       [](std::int64_t f, const Shot& shot) { return f < shot.first_frame; });
   if (it == shots.begin()) return -1;
   const int index = static_cast<int>(it - shots.begin()) - 1;
   return frame < shots[index].end_frame ? index : -1;
@@ -897,8 +968,9 @@ void WriteShotRows(const Episode& episode, const std::string& prefix, std::ostre
   for (size_t i = 0; i < episode.shots.size(); ++i) {
     const Shot& s = episode.shots[i];
     std::snprintf(buffer, sizeof(buffer), "%zu,%s,%.3f,%.3f,%lld,%lld,%d\n", i,
-                  std::string(ShotKindName(s.kind)).c_str(), s.start, s.end, static_cast<long long>(s.first_frame),
-                  static_cast<long long>(s.end_frame), s.source_shot);
+                  std::string(ShotKindName(s.kind)).c_str(), s.start, s.end,
+                  static_cast<long long>(s.first_frame), static_cast<long long>(s.end_frame),
+                  s.source_shot);
     out << prefix << buffer;
   }
 }
@@ -907,14 +979,22 @@ void WriteShotRows(const Episode& episode, const std::string& prefix, std::ostre
 
 std::string_view ShotKindName(ShotKind kind) {
   switch (kind) {
-    case ShotKind::kOpening: return "opening";
-    case ShotKind::kAnimatedOn2s: return "on2s";
-    case ShotKind::kAnimatedOn3s: return "on3s";
-    case ShotKind::kHeld: return "held";
-    case ShotKind::kPan: return "pan";
-    case ShotKind::kFadeToBlack: return "fade";
-    case ShotKind::kTitleCard: return "title";
-    case ShotKind::kLoopRepeat: return "loop";
+    case ShotKind::kOpening:
+      return "opening";
+    case ShotKind::kAnimatedOn2s:
+      return "on2s";
+    case ShotKind::kAnimatedOn3s:
+      return "on3s";
+    case ShotKind::kHeld:
+      return "held";
+    case ShotKind::kPan:
+      return "pan";
+    case ShotKind::kFadeToBlack:
+      return "fade";
+    case ShotKind::kTitleCard:
+      return "title";
+    case ShotKind::kLoopRepeat:
+      return "loop";
   }
   return "unknown";
 }
@@ -944,13 +1024,17 @@ Episode PlanEpisode(const EpisodeSpec& spec) {
   // Every kind early on, so that short fixtures still hold one of each.
   std::vector<ShotKind> agenda = {ShotKind::kAnimatedOn2s, ShotKind::kAnimatedOn3s, ShotKind::kHeld,
                                   ShotKind::kPan};
-  for (int i = static_cast<int>(agenda.size()) - 1; i > 0; --i) std::swap(agenda[i], agenda[rng.Int(0, i)]);
+  for (int i = static_cast<int>(agenda.size()) - 1; i > 0; --i) {
+    std::swap(agenda[i], agenda[rng.Int(0, i)]);
+  }
   agenda.push_back(ShotKind::kFadeToBlack);
   agenda.push_back(ShotKind::kLoopRepeat);
   size_t next = 0;
   while (builder.remaining() > 0) {
     ShotKind kind = next < agenda.size() ? agenda[next++] : DrawKind(rng);
-    if (kind == ShotKind::kFadeToBlack && !IsContent(episode.shots.back().kind)) kind = ShotKind::kHeld;
+    if (kind == ShotKind::kFadeToBlack && !IsContent(episode.shots.back().kind)) {
+      kind = ShotKind::kHeld;
+    }
     int source = -1;
     if (kind == ShotKind::kLoopRepeat) {
       source = PickLoopSource(episode.shots, rng);
@@ -969,15 +1053,16 @@ int ShotIndexAt(const Episode& episode, std::int64_t frame_index) {
 cv::Mat RenderFrame(const EpisodeSpec& spec, const Episode& episode, std::int64_t frame_index) {
   const int index = FindShot(episode.shots, frame_index);
   if (index < 0) {
-    throw Error("synthetic footage: frame " + std::to_string(frame_index) + " is outside the episode's " +
-                std::to_string(episode.frame_count) + " frames");
+    throw Error("synthetic footage: frame " + std::to_string(frame_index) +
+                " is outside the episode's " + std::to_string(episode.frame_count) + " frames");
   }
   const Shot& shot = episode.shots[index];
   const std::int64_t local = frame_index - shot.first_frame;
   if (shot.kind == ShotKind::kOpening) {
     const int cut = FindShot(episode.opening_shots, local);
     if (cut < 0) throw Error("synthetic footage: the opening's cuts do not cover its frames");
-    return RenderShotFrame(OpeningContext(spec, episode), cut, local - episode.opening_shots[cut].first_frame);
+    return RenderShotFrame(OpeningContext(spec, episode), cut,
+                           local - episode.opening_shots[cut].first_frame);
   }
   return RenderShotFrame(EpisodeContext(spec, episode), index, local);
 }
@@ -997,8 +1082,8 @@ void WriteEpisode(const EpisodeSpec& spec, const Episode& episode, const std::fi
 
 cv::Mat RenderUnrelatedArt(std::uint64_t seed, cv::Size size) {
   if (size.width < kMinSide || size.height < kMinSide) {
-    throw Error("synthetic footage: frame " + std::to_string(size.width) + "x" + std::to_string(size.height) +
-                " is smaller than 64x64");
+    throw Error("synthetic footage: frame " + std::to_string(size.width) + "x" +
+                std::to_string(size.height) + " is smaller than 64x64");
   }
   const std::uint64_t base = Mix(seed, kUnrelatedSalt);
   Rng rng(base);
@@ -1020,7 +1105,9 @@ std::uint64_t EpisodeSeed(std::uint64_t catalog_seed, int index) {
 }
 
 std::vector<CatalogEntry> PlanCatalog(const CatalogSpec& spec) {
-  if (spec.episodes <= 0) throw Error("synthetic catalogue: episode count " + std::to_string(spec.episodes));
+  if (spec.episodes <= 0) {
+    throw Error("synthetic catalogue: episode count " + std::to_string(spec.episodes));
+  }
   static constexpr std::array<std::pair<const char*, const char*>, 2> kShows = {
       std::pair{"Skyfolk", "skyfolk"}, std::pair{"Marrow Lane", "marrow_lane"}};
   std::vector<CatalogEntry> entries;
@@ -1031,14 +1118,16 @@ std::vector<CatalogEntry> PlanCatalog(const CatalogSpec& spec) {
     entry.season = 1;
     entry.episode = i / static_cast<int>(kShows.size()) + 1;
     char name[64];
-    std::snprintf(name, sizeof(name), "%s_s%02de%02d.mkv", kShows[show].second, entry.season, entry.episode);
+    std::snprintf(name, sizeof(name), "%s_s%02de%02d.mkv", kShows[show].second, entry.season,
+                  entry.episode);
     entry.path = name;
     entry.spec.seed = EpisodeSeed(spec.seed, i);
     entry.spec.duration_seconds = spec.seconds;
     entry.spec.size = spec.size;
     entry.spec.with_opening = spec.with_opening;
     // One opening per show, shared by its episodes.
-    entry.spec.opening_seed = Mix(Mix(spec.seed, kOpeningPlanSalt), static_cast<std::uint64_t>(show));
+    entry.spec.opening_seed =
+        Mix(Mix(spec.seed, kShowOpeningSalt), static_cast<std::uint64_t>(show));
     entry.episode_title = EpisodeTitle(entry.spec.seed);
     entries.push_back(std::move(entry));
   }
@@ -1049,27 +1138,34 @@ void WriteCatalog(const CatalogSpec& spec, std::ostream* progress) {
   const std::vector<CatalogEntry> entries = PlanCatalog(spec);
   std::error_code error;
   std::filesystem::create_directories(spec.out_dir, error);
-  if (error) throw Error("synthetic catalogue: cannot create " + spec.out_dir.string() + ": " + error.message());
+  if (error) {
+    throw Error("synthetic catalogue: cannot create " + spec.out_dir.string() + ": " +
+                error.message());
+  }
   std::ofstream catalog(spec.out_dir / "catalog.csv");
   std::ofstream shots(spec.out_dir / "shots.csv");
-  if (!catalog || !shots) throw Error("synthetic catalogue: cannot write into " + spec.out_dir.string());
+  if (!catalog || !shots) {
+    throw Error("synthetic catalogue: cannot write into " + spec.out_dir.string());
+  }
   catalog << "path,title,season,episode,episode_title\n";
   shots << "path,shot,kind,start,end,first_frame,end_frame,source_shot\n";
   for (const CatalogEntry& entry : entries) {
     const Episode episode = PlanEpisode(entry.spec);
     WriteEpisode(entry.spec, episode, spec.out_dir / entry.path);
-    catalog << CsvField(entry.path) << ',' << CsvField(entry.title) << ',' << entry.season << ',' << entry.episode
-            << ',' << CsvField(entry.episode_title) << '\n';
+    catalog << CsvField(entry.path) << ',' << CsvField(entry.title) << ',' << entry.season << ','
+            << entry.episode << ',' << CsvField(entry.episode_title) << '\n';
     WriteShotRows(episode, CsvField(entry.path) + ",", shots);
     if (progress != nullptr) {
-      *progress << entry.path << ": " << entry.title << " S" << entry.season << "E" << entry.episode << " \""
-                << entry.episode_title << "\", " << episode.frame_count << " frames, " << episode.shots.size()
-                << " shots\n";
+      *progress << entry.path << ": " << entry.title << " S" << entry.season << "E" << entry.episode
+                << " \"" << entry.episode_title << "\", " << episode.frame_count << " frames, "
+                << episode.shots.size() << " shots\n";
     }
   }
   catalog.close();
   shots.close();
-  if (!catalog || !shots) throw Error("synthetic catalogue: cannot write into " + spec.out_dir.string());
+  if (!catalog || !shots) {
+    throw Error("synthetic catalogue: cannot write into " + spec.out_dir.string());
+  }
 }
 
 }  // namespace celtrace::synth

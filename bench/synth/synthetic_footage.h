@@ -46,9 +46,9 @@ std::string_view ShotKindName(ShotKind kind);
 
 struct Shot {
   ShotKind kind = ShotKind::kHeld;
-  double start = 0;       // seconds, first_frame / fps
-  double end = 0;         // seconds, end_frame / fps (exclusive)
-  int source_shot = -1;   // kLoopRepeat: index of the repeated shot in the same list; else -1
+  double start = 0;      // seconds, first_frame / fps
+  double end = 0;        // seconds, end_frame / fps (exclusive)
+  int source_shot = -1;  // kLoopRepeat: index of the repeated shot in the same list; else -1
   std::int64_t first_frame = 0;
   std::int64_t end_frame = 0;      // exclusive
   std::uint64_t content_seed = 0;  // the shot's drawing: background, characters, action
@@ -72,10 +72,10 @@ struct Episode {
 std::int64_t FrameCount(const EpisodeSpec& spec);
 
 // Returns the shot list of the episode: the opening (if asked for), the title card, then
-// shots of 1-5 s. An episode of 25 s or more holds every other kind at least once: a shot
-// animated on 2s and one on 3s, a hold (1.5-4 s), a pan, a fade to black (0.5-1 s) and a
-// loop. Throws celtrace::Error on a spec with non-positive duration or fps, or a frame
-// smaller than 64x64.
+// shots of 1-5 s. With 25 s or more after the opening, it holds every other kind at least
+// once: a shot animated on 2s and one on 3s, a hold (1.5-4 s), a pan, a fade to black
+// (0.5-1 s) and a loop. Throws celtrace::Error on a spec with non-positive duration or fps, or a
+// frame smaller than 64x64.
 Episode PlanEpisode(const EpisodeSpec& spec);
 
 // Returns the index in episode.shots of the shot that holds frame_index, or -1 if the frame
@@ -83,15 +83,15 @@ Episode PlanEpisode(const EpisodeSpec& spec);
 int ShotIndexAt(const Episode& episode, std::int64_t frame_index);
 
 // Returns frame `frame_index` of the episode planned from `spec`: BGR CV_8UC3 of spec.size,
-// the same pixels on every call. About 1 ms at 640x360. Throws celtrace::Error if the
-// index lies outside [0, frame_count).
+// the same pixels on every call. About 0.8 ms at 640x360 (one 2.1 GHz EPYC core). Throws
+// celtrace::Error if the index lies outside [0, frame_count).
 cv::Mat RenderFrame(const EpisodeSpec& spec, const Episode& episode, std::int64_t frame_index);
 
 // Encodes every frame of the episode, frame i at i / spec.fps seconds, with
 // celtrace::VideoWriter. `base` supplies the codec and quality; size and frame rate come
 // from the spec. Throws celtrace::Error if the file cannot be written.
-void WriteEpisode(const EpisodeSpec& spec, const Episode& episode,
-                  const std::filesystem::path& out, const VideoWriterOptions& base = {});
+void WriteEpisode(const EpisodeSpec& spec, const Episode& episode, const std::filesystem::path& out,
+                  const VideoWriterOptions& base = {});
 
 // Returns a drawing in the episodes' style (background and characters) made from a seed
 // space that no episode draws from: negatives for matching. BGR CV_8UC3 of `size`.
