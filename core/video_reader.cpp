@@ -127,11 +127,12 @@ void VideoReader::Impl::Convert(Frame* out) {
 
   sws.reset(sws_getCachedContext(sws.release(), src_w, src_h,
                                  static_cast<AVPixelFormat>(frame->format), dst_w, dst_h,
-                                 AV_PIX_FMT_BGR24, flags, nullptr, nullptr, nullptr));
+                                 options.luma_only ? AV_PIX_FMT_GRAY8 : AV_PIX_FMT_BGR24,
+                                 options.luma_only ? SWS_AREA : flags, nullptr, nullptr, nullptr));
   if (!sws) Fail("cannot convert frame to BGR", AVERROR(EINVAL));
 
   // A fresh Mat every time: callers may keep earlier frames, which must not be overwritten.
-  cv::Mat image(dst_h, dst_w, CV_8UC3);
+  cv::Mat image(dst_h, dst_w, options.luma_only ? CV_8UC1 : CV_8UC3);
   std::uint8_t* dst_data[4] = {image.data, nullptr, nullptr, nullptr};
   int dst_linesize[4] = {static_cast<int>(image.step[0]), 0, 0, 0};
   const int rows =

@@ -206,6 +206,7 @@ HashedEpisode HashEpisode(const EpisodeSource& source, const IndexParameters& pa
   VideoReaderOptions decode;
   decode.threads = decoder_threads;
   decode.square_side = parameters.hash_side;
+  decode.luma_only = true;  // PDQ needs luma only; skips the colour conversion
   VideoReader reader(source.path, decode);
   HoldDetector holds(parameters);
   Frame frame;

@@ -79,14 +79,16 @@ INSTANTIATE_TEST_SUITE_P(TmkSamples, VpdqConformance,
 namespace celtrace {
 namespace {
 
-// The indexer hashes frames scaled to 384x384 by swscale while decoding. Measures that
-// those hashes stay within a few bits of full-resolution hashes.
-class FrameScaling : public ::testing::TestWithParam<const char*> {};
+// The indexer hashes the luma of frames scaled to 384x384 by swscale while decoding.
+// Measures that those hashes stay within a few bits of full-resolution BGR hashes.
+class FrameScaling : public ::testing::TestWithParam<std::tuple<const char*, bool>> {};
 
 TEST_P(FrameScaling, ScaledHashesStayWithinAFewBitsOfFullResolution) {
-  const auto path = testing::DataPath(std::string("vpdq/") + GetParam() + ".mp4");
+  const auto [name, luma_only] = GetParam();
+  const auto path = testing::DataPath(std::string("vpdq/") + name + ".mp4");
   VideoReaderOptions scaled_options;
   scaled_options.square_side = 384;
+  scaled_options.luma_only = luma_only;
   VideoReader full(path), scaled(path, scaled_options);
   Frame a, b;
   std::vector<int> distances;
@@ -103,14 +105,16 @@ TEST_P(FrameScaling, ScaledHashesStayWithinAFewBitsOfFullResolution) {
   for (int d : distances) mean += d;
   mean /= distances.size();
   const int p95 = distances[distances.size() * 95 / 100];
-  std::cout << GetParam() << ": mean " << mean << ", p95 " << p95 << ", max " << distances.back()
+  std::cout << name << (luma_only ? " luma" : " BGR") << ": mean " << mean << ", p95 " << p95 << ", max " << distances.back()
             << " bits\n";
   EXPECT_LE(mean, 4.0);
   EXPECT_LE(p95, 10);
 }
 
 INSTANTIATE_TEST_SUITE_P(TmkSamples, FrameScaling,
-                         ::testing::Values("chair-19-sd-bar", "pattern-hd-no-bar"));
+                         ::testing::Combine(::testing::Values("chair-19-sd-bar",
+                                                              "pattern-hd-no-bar"),
+                                            ::testing::Bool()));
 
 }  // namespace
 }  // namespace celtrace

@@ -30,6 +30,10 @@ struct VideoReaderOptions {
   // does; overrides max_side. At 384, PDQ hashes of the scaled frames lie within a few
   // bits of full-resolution hashes (README, "Frame scaling"). Default 0: off.
   int square_side = 0;
+  // If true, frames are CV_8UC1 luma (the decoder's Y plane, range-expanded by swscale)
+  // instead of BGR: no colour conversion, a quarter of the bytes. PDQ bits stay within a
+  // few of the BGR path's (BT.601 luma weights equal PDQ's). Default false.
+  bool luma_only = false;
 };
 
 class VideoReader {
