@@ -39,6 +39,16 @@ void BM_PdqAt512(benchmark::State& state) {
 }
 BENCHMARK(BM_PdqAt512)->Unit(benchmark::kMicrosecond);
 
+// What the indexer hashes: a frame's luma scaled to 384x384 while decoding.
+void BM_PdqLuma384(benchmark::State& state) {
+  cv::Mat luma;
+  cv::cvtColor(Frame(1280, 720), luma, cv::COLOR_BGR2GRAY);
+  cv::resize(luma, luma, cv::Size(384, 384), 0, 0, cv::INTER_AREA);
+  for (auto _ : state) benchmark::DoNotOptimize(celtrace::ComputePdq(luma));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_PdqLuma384)->Unit(benchmark::kMicrosecond);
+
 // PDQ on a frame already 64x64 (the cost left once decoding has scaled it down).
 void BM_PdqOn64x64(benchmark::State& state) {
   cv::Mat small;
