@@ -61,6 +61,17 @@ struct SwsContextDeleter {
 };
 using SwsContextPtr = std::unique_ptr<SwsContext, SwsContextDeleter>;
 
+// A custom-I/O context from avio_alloc_context(); frees its (possibly reallocated) buffer
+// too. Demuxers opened over it do not own it, so it must outlive them.
+struct AvioDeleter {
+  void operator()(AVIOContext* context) const noexcept {
+    if (context == nullptr) return;
+    av_freep(&context->buffer);
+    avio_context_free(&context);
+  }
+};
+using AvioPtr = std::unique_ptr<AVIOContext, AvioDeleter>;
+
 // Returns FFmpeg's text for an AVERROR code.
 inline std::string ErrorText(int error) {
   char text[AV_ERROR_MAX_STRING_SIZE] = {};

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -26,8 +27,14 @@ constexpr int kMaxErrorsBeforeFirstFrame = 1000;
 }  // namespace
 
 struct VideoReader::Impl {
-  std::filesystem::path path;
+  std::filesystem::path path;  // or the label of an in-memory file
   VideoReaderOptions options;
+
+  // In-memory input: the bytes and the read position of the custom I/O context. Declared
+  // before `format` so that the demuxer is closed before its I/O context is freed.
+  std::shared_ptr<const std::vector<std::uint8_t>> memory;
+  std::int64_t memory_position = 0;
+  libav::AvioPtr avio;
 
   libav::InputFormatPtr format;
   libav::CodecContextPtr decoder;
@@ -50,18 +57,71 @@ struct VideoReader::Impl {
   }
 
   void Open();
+  // FFmpeg custom-I/O callbacks over `memory`; `opaque` is the Impl.
+  static int ReadMemory(void* opaque, std::uint8_t* buffer, int size);
+  static std::int64_t SeekMemory(void* opaque, std::int64_t offset, int whence);
   bool ReceiveFrame(Frame* out);
   void SendNextPacket();
   void Convert(Frame* out);
   double FrameSeconds() const;
 };
 
+int VideoReader::Impl::ReadMemory(void* opaque, std::uint8_t* buffer, int size) {
+  auto* impl = static_cast<VideoReader::Impl*>(opaque);
+  const auto total = static_cast<std::int64_t>(impl->memory->size());
+  const std::int64_t left = total - impl->memory_position;
+  if (left <= 0) return AVERROR_EOF;
+  const int count = static_cast<int>(std::min<std::int64_t>(left, size));
+  std::memcpy(buffer, impl->memory->data() + impl->memory_position, count);
+  impl->memory_position += count;
+  return count;
+}
+
+std::int64_t VideoReader::Impl::SeekMemory(void* opaque, std::int64_t offset, int whence) {
+  auto* impl = static_cast<VideoReader::Impl*>(opaque);
+  const auto total = static_cast<std::int64_t>(impl->memory->size());
+  if (whence & AVSEEK_SIZE) return total;
+  std::int64_t target = 0;
+  switch (whence & ~AVSEEK_FORCE) {
+    case SEEK_SET:
+      target = offset;
+      break;
+    case SEEK_CUR:
+      target = impl->memory_position + offset;
+      break;
+    case SEEK_END:
+      target = total + offset;
+      break;
+    default:
+      return AVERROR(EINVAL);
+  }
+  if (target < 0 || target > total) return AVERROR(EINVAL);
+  impl->memory_position = target;
+  return target;
+}
+
 void VideoReader::Impl::Open() {
   libav::QuietLogs();
 
   AVFormatContext* raw_format = nullptr;
+  const char* url = path.c_str();
+  if (memory) {
+    constexpr int kBufferSize = 64 * 1024;
+    auto* buffer = static_cast<std::uint8_t*>(av_malloc(kBufferSize));
+    if (buffer == nullptr) Fail("cannot allocate I/O buffer", AVERROR(ENOMEM));
+    avio.reset(avio_alloc_context(buffer, kBufferSize, 0, this, ReadMemory, nullptr, SeekMemory));
+    if (!avio) {
+      av_free(buffer);
+      Fail("cannot allocate I/O context", AVERROR(ENOMEM));
+    }
+    raw_format = avformat_alloc_context();
+    if (raw_format == nullptr) Fail("cannot allocate demuxer", AVERROR(ENOMEM));
+    raw_format->pb = avio.get();
+    raw_format->flags |= AVFMT_FLAG_CUSTOM_IO;
+    url = "";
+  }
   // On failure avformat_open_input frees the context itself and nulls the pointer.
-  int ret = avformat_open_input(&raw_format, path.c_str(), nullptr, nullptr);
+  int ret = avformat_open_input(&raw_format, url, nullptr, nullptr);
   if (ret < 0) Fail("cannot open", ret);
   format.reset(raw_format);
 
@@ -207,6 +267,16 @@ VideoReader::VideoReader(const std::filesystem::path& path, VideoReaderOptions o
     : impl_(std::make_unique<Impl>()) {
   impl_->path = path;
   impl_->options = options;
+  impl_->Open();
+}
+
+VideoReader::VideoReader(std::shared_ptr<const std::vector<std::uint8_t>> bytes, std::string label,
+                         VideoReaderOptions options)
+    : impl_(std::make_unique<Impl>()) {
+  if (!bytes) throw Error("video " + label + ": no data");
+  impl_->path = std::move(label);
+  impl_->options = options;
+  impl_->memory = std::move(bytes);
   impl_->Open();
 }
 

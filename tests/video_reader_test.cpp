@@ -343,4 +343,33 @@ TEST(VideoReaderTest, DecoderThreadsGiveTheSameFrames) {
 }
 
 }  // namespace
+// Archive members are decoded from memory through a custom I/O context: same frames,
+// same times as from the file; garbage in memory fails like garbage on disk.
+TEST(VideoReaderTest, InMemoryInputEqualsFileInput) {
+  const fs::path path = DataPath("vpdq") / "doorknob-hd-no-bar.mp4";
+  std::ifstream in(path, std::ios::binary);
+  auto bytes = std::make_shared<std::vector<std::uint8_t>>((std::istreambuf_iterator<char>(in)),
+                                                           std::istreambuf_iterator<char>());
+  VideoReaderOptions options;
+  options.max_side = 320;
+  const std::vector<Frame> from_file = ReadAll(path, options);
+  VideoReader reader(bytes, "archive.zip!/doorknob.mp4", options);
+  Frame frame;
+  std::size_t count = 0;
+  while (reader.Read(&frame)) {
+    ASSERT_LT(count, from_file.size());
+    EXPECT_EQ(frame.seconds, from_file[count].seconds);
+    EXPECT_EQ(cv::norm(frame.image, from_file[count].image, cv::NORM_INF), 0);
+    ++count;
+  }
+  EXPECT_EQ(count, from_file.size());
+  auto garbage = std::make_shared<std::vector<std::uint8_t>>(4096, 0x42);
+  try {
+    VideoReader bad(garbage, "archive.zip!/bad.mp4");
+    FAIL() << "garbage opened";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("archive.zip!/bad.mp4"), std::string::npos);
+  }
+}
+
 }  // namespace celtrace

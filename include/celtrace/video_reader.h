@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <memory>
 #include <opencv2/core/mat.hpp>
+#include <string>
+#include <vector>
 
 namespace celtrace {
 
@@ -41,6 +43,10 @@ class VideoReader {
   // Opens the file and its best video stream. Throws celtrace::Error if the file cannot be
   // opened or holds no decodable video stream.
   explicit VideoReader(const std::filesystem::path& path, VideoReaderOptions options = {});
+  // Reads an encoded file held in memory (an archive member) through a custom FFmpeg I/O
+  // context: no temporary file, no protocol or URL handling. `label` names it in errors.
+  VideoReader(std::shared_ptr<const std::vector<std::uint8_t>> bytes, std::string label,
+              VideoReaderOptions options = {});
   ~VideoReader();
   VideoReader(const VideoReader&) = delete;
   VideoReader& operator=(const VideoReader&) = delete;
