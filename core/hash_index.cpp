@@ -6,13 +6,23 @@
 #include <faiss/impl/io.h>
 #include <faiss/index_io.h>
 
+#include <omp.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <typeinfo>
 
 #include "celtrace/error.h"
 
 namespace celtrace {
+namespace {
+
+std::atomic<int> g_faiss_threads{0};  // 0: leave OpenMP's setting alone
+
+}  // namespace
+
+void SetFaissThreads(int threads) { g_faiss_threads = threads; }
 
 HashIndex::HashIndex(int bits) {
   if (bits <= 0 || bits % 8 != 0) throw Error("hash bits must be a positive multiple of 8");
@@ -45,6 +55,8 @@ std::vector<std::vector<Neighbor>> HashIndex::Search(std::span<const std::uint8_
   if (n == 0 || size() == 0) return results;
   // FAISS's binary range search keeps distances strictly below the radius.
   faiss::RangeSearchResult found(n);
+  // OpenMP's thread count is per calling thread; apply the process-wide choice here.
+  if (const int threads = g_faiss_threads.load(); threads > 0) omp_set_num_threads(threads);
   try {
     index_->range_search(n, queries.data(), max_distance + 1, &found);
   } catch (const faiss::FaissException& e) {

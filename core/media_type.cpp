@@ -80,6 +80,68 @@ MediaKind SniffMediaKind(std::span<const std::uint8_t> head) {
   return MediaKind::kUnknown;
 }
 
+namespace {
+
+std::uint32_t Be16(const std::uint8_t* p) { return (p[0] << 8) | p[1]; }
+std::uint32_t Be32(const std::uint8_t* p) {
+  return (static_cast<std::uint32_t>(p[0]) << 24) | (p[1] << 16) | (p[2] << 8) | p[3];
+}
+std::uint32_t Le16(const std::uint8_t* p) { return p[0] | (p[1] << 8); }
+std::uint32_t Le24(const std::uint8_t* p) { return p[0] | (p[1] << 8) | (p[2] << 16); }
+std::int32_t Le32(const std::uint8_t* p) {
+  return static_cast<std::int32_t>(p[0] | (p[1] << 8) | (p[2] << 16) |
+                                   (static_cast<std::uint32_t>(p[3]) << 24));
+}
+
+DeclaredSize JpegSize(std::span<const std::uint8_t> b) {
+  size_t i = 2;
+  while (i + 9 < b.size()) {
+    if (b[i] != 0xFF) return {};
+    const std::uint8_t marker = b[i + 1];
+    if (marker == 0xFF) {  // fill byte
+      ++i;
+      continue;
+    }
+    if (marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) {
+      i += 2;
+      continue;
+    }
+    const std::uint32_t length = Be16(&b[i + 2]);
+    const bool frame_header =
+        marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+    if (frame_header) return {Be16(&b[i + 7]), Be16(&b[i + 5])};
+    if (length < 2) return {};
+    i += 2 + length;
+  }
+  return {};
+}
+
+}  // namespace
+
+DeclaredSize SniffImageSize(std::span<const std::uint8_t> b) {
+  using namespace std::string_view_literals;
+  if (HasAt(b, 0, "\x89PNG\r\n\x1A\n"sv) && HasAt(b, 12, "IHDR"sv) && b.size() >= 24) {
+    return {Be32(&b[16]), Be32(&b[20])};
+  }
+  if ((HasAt(b, 0, "GIF87a"sv) || HasAt(b, 0, "GIF89a"sv)) && b.size() >= 10) {
+    return {Le16(&b[6]), Le16(&b[8])};
+  }
+  if (HasAt(b, 0, "BM"sv) && b.size() >= 26) {
+    return {std::abs(static_cast<std::int64_t>(Le32(&b[18]))),
+            std::abs(static_cast<std::int64_t>(Le32(&b[22])))};
+  }
+  if (HasAt(b, 0, "RIFF"sv) && HasAt(b, 8, "WEBP"sv) && b.size() >= 30) {
+    if (HasAt(b, 12, "VP8 "sv)) return {Le16(&b[26]) & 0x3FFF, Le16(&b[28]) & 0x3FFF};
+    if (HasAt(b, 12, "VP8L"sv)) {
+      const std::uint32_t bits = static_cast<std::uint32_t>(Le32(&b[21]));
+      return {(bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1};
+    }
+    if (HasAt(b, 12, "VP8X"sv)) return {Le24(&b[24]) + 1, Le24(&b[27]) + 1};
+  }
+  if (HasAt(b, 0, "\xFF\xD8\xFF"sv)) return JpegSize(b);
+  return {};
+}
+
 MediaKind SniffFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error("cannot open " + path.string());

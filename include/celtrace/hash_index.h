@@ -59,6 +59,11 @@ class HashIndex {
   std::unique_ptr<faiss::IndexBinary> index_;
 };
 
+// Sets the OpenMP threads FAISS may use inside one Search call, for every thread that
+// searches afterwards. Callers that search from many threads at once (TBB tasks) set 1 so
+// FAISS's OpenMP teams do not oversubscribe the cores; default: OpenMP's own.
+void SetFaissThreads(int threads);
+
 // The FAISS library version the program was built with, e.g. "1.7.3".
 std::string FaissVersion();
 

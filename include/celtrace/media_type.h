@@ -27,6 +27,15 @@ inline constexpr std::size_t kSniffBytes = 1024;
 // Classifies content from its first bytes (up to kSniffBytes; fewer is fine).
 MediaKind SniffMediaKind(std::span<const std::uint8_t> head);
 
+// Returns the pixel size an encoded image declares in its header (PNG, JPEG, GIF, BMP,
+// WebP), without decoding it, so that a file claiming 100000x100000 pixels is refused
+// before any allocation. Returns {0, 0} for other formats or a header it cannot read.
+struct DeclaredSize {
+  std::int64_t width = 0;
+  std::int64_t height = 0;
+};
+DeclaredSize SniffImageSize(std::span<const std::uint8_t> bytes);
+
 // Reads the first kSniffBytes of a regular file and classifies them. Throws
 // celtrace::Error if the file cannot be opened or read.
 MediaKind SniffFile(const std::filesystem::path& path);

@@ -1,0 +1,158 @@
+#include "attribution.h"
+
+#include <chrono>
+#include <fstream>
+
+#include "celtrace/checksum.h"
+#include "celtrace/error.h"
+#include "celtrace/image_io.h"
+#include "celtrace/media_type.h"
+#include "celtrace/video_reader.h"
+#include "clip_matcher.h"
+#include "still_matcher.h"
+
+namespace celtrace {
+namespace {
+
+// Files up to this size are read into memory once (digest + decode from the same bytes);
+// larger ones are digested as a stream and decoded from disk.
+constexpr std::uint64_t kInMemoryBytes = 256ull << 20;
+
+void Fail(ResultRecord* record, std::string error) {
+  record->status = "error";
+  record->error = std::move(error);
+  record->matches.clear();
+}
+
+std::string CodeWord(const std::string& reason) { return reason.substr(0, reason.find(':')); }
+
+}  // namespace
+
+bool ReadItem(const InputItem& item, const MatchOptions& options, ItemContent* content,
+              ResultRecord* record) {
+  record->path = item.label;
+  record->size = item.size;
+  if (item.kind == InputKind::kSkipped) {
+    const std::string code = CodeWord(item.reason);
+    const bool special = code == "symlink" || code == "fifo" || code == "device" ||
+                         code == "socket" || code == "hardlink" || code == "loop";
+    record->media = special ? "special" : "unknown";
+    record->status = special ? "unsupported" : "error";
+    record->error = item.reason;
+    return false;
+  }
+  if (item.kind == InputKind::kArchiveMember) {
+    content->bytes = item.bytes;
+    content->size = item.bytes ? item.bytes->size() : 0;
+    content->sha256 = item.bytes ? Sha256(*item.bytes) : Sha256({});
+    record->size = content->size;
+    return true;
+  }
+  std::error_code error;
+  const auto size = std::filesystem::file_size(item.path, error);
+  if (error) {
+    Fail(record, "unreadable: " + error.message());
+    return false;
+  }
+  record->size = content->size = size;
+  if (size > options.max_file_bytes) {
+    Fail(record, "too_large: " + std::to_string(size) + " bytes exceeds --max-file-bytes");
+    return false;
+  }
+  try {
+    if (size <= kInMemoryBytes) {
+      std::ifstream in(item.path, std::ios::binary);
+      if (!in) throw Error("unreadable: cannot open");
+      auto bytes = std::make_shared<std::vector<std::uint8_t>>(size);
+      in.read(reinterpret_cast<char*>(bytes->data()), static_cast<std::streamsize>(size));
+      if (static_cast<std::uint64_t>(in.gcount()) != size) throw Error("unreadable: short read");
+      content->sha256 = Sha256(*bytes);
+      content->bytes = std::move(bytes);
+    } else {
+      content->sha256 = Sha256File(item.path);
+    }
+  } catch (const Error& e) {
+    Fail(record, std::string("unreadable: ") + e.what());
+    return false;
+  }
+  return true;
+}
+
+void AnalyseContent(const InputItem& item, const ItemContent& content, const ReferenceIndex& index,
+                    const MatchOptions& options, ResultRecord* record) {
+  record->sha256 = content.sha256;
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                            std::chrono::duration<double>(options.max_seconds_per_file));
+  MediaKind kind = MediaKind::kUnknown;
+  if (content.bytes) {
+    kind = SniffMediaKind(
+        std::span(*content.bytes).first(std::min<size_t>(content.bytes->size(), kSniffBytes)));
+  } else {
+    kind = SniffFile(item.path);
+  }
+  record->media = std::string(MediaKindName(kind));
+  try {
+    switch (kind) {
+      case MediaKind::kImage: {
+        if (!content.bytes) throw Error("too_large: image file too large to decode");
+        const DeclaredSize declared = SniffImageSize(*content.bytes);
+        if (declared.width * declared.height > options.max_pixels) {
+          throw Error("too_large: image declares " + std::to_string(declared.width) + "x" +
+                      std::to_string(declared.height) + " pixels (limit --max-pixels " +
+                      std::to_string(options.max_pixels) + ")");
+        }
+        cv::Mat image;
+        try {
+          image = DecodeImage(*content.bytes, item.label);
+        } catch (const Error& e) {
+          throw Error(std::string("corrupt: ") + e.what());
+        }
+        MatchStill(image, index, options, record);
+        if (std::chrono::steady_clock::now() > deadline) {
+          throw TimeoutError("timeout: analysis ran past the per-file limit");
+        }
+        break;
+      }
+      case MediaKind::kVideo: {
+        VideoReaderOptions decode;
+        decode.luma_only = true;
+        decode.square_side =
+            options.hash_side > 0 ? options.hash_side : index.info().parameters.hash_side;
+        std::unique_ptr<VideoReader> reader;
+        try {
+          reader = content.bytes ? std::make_unique<VideoReader>(content.bytes, item.label, decode)
+                                 : std::make_unique<VideoReader>(item.path, decode);
+        } catch (const Error& e) {
+          throw Error(std::string("corrupt: ") + e.what());
+        }
+        if (static_cast<std::int64_t>(reader->width()) * reader->height() > options.max_pixels) {
+          throw Error("too_large: video frames of " + std::to_string(reader->width()) + "x" +
+                      std::to_string(reader->height()) + " pixels");
+        }
+        MatchClip(*reader, index, options, deadline, record);
+        break;
+      }
+      case MediaKind::kArchive:
+        // The walker opens archives; one reaching here was too deep or unreadable as one.
+        record->status = "unsupported";
+        record->error = "archive: not opened (nested deeper than --max-archive-depth?)";
+        break;
+      case MediaKind::kUnknown:
+        record->status = "unsupported";
+        record->error = "unknown: not an image, video or archive (by content)";
+        break;
+    }
+  } catch (const Error& e) {
+    // Every error message starts with a code word (corrupt, too_large, timeout, ...).
+    std::string message = e.what();
+    static const char* kCodes[] = {"corrupt:", "too_large:", "timeout:", "unreadable:"};
+    bool coded = false;
+    for (const char* code : kCodes) coded = coded || message.rfind(code, 0) == 0;
+    Fail(record, coded ? message : "corrupt: " + message);
+  } catch (const std::exception& e) {
+    Fail(record, std::string("error: ") + e.what());
+  }
+}
+
+}  // namespace celtrace

@@ -1,0 +1,208 @@
+#include "clip_matcher.h"
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+
+#include "still_matcher.h"
+
+namespace celtrace {
+namespace {
+
+constexpr double kBinSeconds = 0.1;
+// Slack around an entry's time range: a frame and a half at 24 fps, plus re-timing jitter.
+constexpr double kSlackSeconds = 0.08;
+constexpr int kMaxSegments = 16;
+// Query frames within this many bits of their drawing's first frame are the same drawing.
+constexpr int kHoldDistance = 10;
+
+struct Vote {
+  int count = 0;
+  int last_drawing = -1;
+  std::int64_t key = 0;
+};
+
+std::int64_t VoteKey(std::int32_t episode, int speed, std::int64_t bin) {
+  return (static_cast<std::int64_t>(episode) << 36) ^ (static_cast<std::int64_t>(speed) << 32) ^
+         (bin & 0xffffffffLL);
+}
+
+// The range of offsets b (ref = speed * t + b) at which drawing `d` lies inside `entry`.
+std::pair<double, double> OffsetRange(const QueryDrawing& d, const EntryInfo& entry, double speed) {
+  return {entry.start - speed * d.start - kSlackSeconds,
+          entry.end - speed * d.start + kSlackSeconds};
+}
+
+}  // namespace
+
+std::span<const double> AlignmentSpeeds() {
+  static constexpr double kSpeeds[] = {1.0, 25.0 / (24000.0 / 1001.0), (24000.0 / 1001.0) / 25.0};
+  return kSpeeds;
+}
+
+std::vector<Segment> AlignSegments(std::span<const QueryDrawing> drawings,
+                                   const std::vector<std::vector<Neighbor>>& neighbors,
+                                   std::span<const EntryInfo> entries, int min_drawings) {
+  const auto speeds = AlignmentSpeeds();
+  std::vector<bool> used(drawings.size(), false);
+  std::vector<Segment> segments;
+  while (static_cast<int>(segments.size()) < kMaxSegments) {
+    // Hough-style votes: each drawing votes once per (episode, speed, offset bin) its
+    // matches allow.
+    std::unordered_map<std::int64_t, Vote> votes;
+    Vote best;
+    std::int32_t best_episode = 0;
+    int best_speed = 0;
+    std::int64_t best_bin = 0;
+    for (size_t i = 0; i < drawings.size(); ++i) {
+      if (used[i]) continue;
+      for (const Neighbor& n : neighbors[i]) {
+        const EntryInfo& entry = entries[n.id];
+        for (int s = 0; s < static_cast<int>(speeds.size()); ++s) {
+          const auto [low, high] = OffsetRange(drawings[i], entry, speeds[s]);
+          for (auto bin = static_cast<std::int64_t>(std::floor(low / kBinSeconds));
+               bin <= static_cast<std::int64_t>(std::floor(high / kBinSeconds)); ++bin) {
+            Vote& vote = votes[VoteKey(entry.episode, s, bin)];
+            if (vote.last_drawing == static_cast<int>(i)) continue;
+            vote.last_drawing = static_cast<int>(i);
+            ++vote.count;
+            // Ties go to the plain speed and the earliest bin, for stable output.
+            const bool better =
+                vote.count > best.count ||
+                (vote.count == best.count &&
+                 std::tie(entry.episode, s, bin) < std::tie(best_episode, best_speed, best_bin));
+            if (better) {
+              best = vote;
+              best_episode = entry.episode;
+              best_speed = s;
+              best_bin = bin;
+            }
+          }
+        }
+      }
+    }
+    if (best.count < min_drawings) break;
+
+    // The drawings consistent with the winning offset, each with its closest such entry.
+    const double speed = speeds[best_speed];
+    const double centre = (best_bin + 0.5) * kBinSeconds;
+    double low_all = -1e18, high_all = 1e18;
+    Segment segment;
+    segment.episode = best_episode;
+    segment.speed = speed;
+    segment.query_start = 1e18;
+    segment.query_end = -1e18;
+    std::vector<int> distances;
+    for (size_t i = 0; i < drawings.size(); ++i) {
+      if (used[i]) continue;
+      const Neighbor* chosen = nullptr;
+      std::pair<double, double> range;
+      for (const Neighbor& n : neighbors[i]) {
+        const EntryInfo& entry = entries[n.id];
+        if (entry.episode != best_episode) continue;
+        const auto r = OffsetRange(drawings[i], entry, speed);
+        if (r.first <= centre + kBinSeconds && r.second >= centre - kBinSeconds &&
+            (!chosen || n.distance < chosen->distance)) {
+          chosen = &n;
+          range = r;
+        }
+      }
+      if (!chosen) continue;
+      used[i] = true;
+      low_all = std::max(low_all, range.first);
+      high_all = std::min(high_all, range.second);
+      distances.push_back(chosen->distance);
+      ++segment.drawings;
+      segment.frames += drawings[i].frames;
+      segment.query_start = std::min(segment.query_start, drawings[i].start);
+      segment.query_end = std::max(segment.query_end, drawings[i].end);
+    }
+    // Where every aligned drawing's entry agrees, use the middle of that agreement; holds
+    // leave it wide, distinct drawings pin it down.
+    const double offset = low_all <= high_all ? (low_all + high_all) / 2 : centre;
+    segment.ref_start = std::max(0.0, speed * segment.query_start + offset);
+    segment.ref_end = std::max(segment.ref_start, speed * segment.query_end + offset);
+    std::nth_element(distances.begin(), distances.begin() + distances.size() / 2, distances.end());
+    segment.median_distance = distances[distances.size() / 2];
+    segments.push_back(segment);
+  }
+  return segments;
+}
+
+void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOptions& options,
+               std::chrono::steady_clock::time_point deadline, ResultRecord* record) {
+  const int side = options.hash_side > 0 ? options.hash_side : index.info().parameters.hash_side;
+  // Long clips are sampled evenly so that at most max_clip_frames are hashed.
+  const double expected = reader.duration_seconds() * reader.frame_rate();
+  const int stride = std::max(1, static_cast<int>(std::ceil(expected / options.max_clip_frames)));
+
+  std::vector<QueryDrawing> drawings;
+  std::vector<int> qualities;
+  int informative_frames = 0;
+  bool open = false;
+  Frame frame;
+  std::int64_t decoded = 0;
+  while (reader.Read(&frame)) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      throw TimeoutError("timeout: analysis ran past " +
+                         std::to_string(static_cast<int>(options.max_seconds_per_file)) + " s");
+    }
+    if (decoded++ % stride != 0) continue;
+    const Pdq hash = ComputePdq(HashInput(frame.image, side));
+    qualities.push_back(hash.quality);
+    if (hash.quality < options.min_quality) {
+      open = false;
+      continue;
+    }
+    ++informative_frames;
+    if (open && HammingDistance(drawings.back().hash, hash) <= kHoldDistance) {
+      drawings.back().end = frame.seconds;
+      ++drawings.back().frames;
+      continue;
+    }
+    drawings.push_back({frame.seconds, frame.seconds, 1, hash});
+    open = true;
+  }
+  if (qualities.empty()) throw Error("corrupt: no video frames decoded");
+  std::nth_element(qualities.begin(), qualities.begin() + qualities.size() / 2, qualities.end());
+  record->quality = qualities[qualities.size() / 2];
+  if (drawings.empty()) {
+    record->status = "low_information";
+    return;
+  }
+  std::vector<std::uint8_t> codes;
+  codes.reserve(drawings.size() * 32);
+  for (const QueryDrawing& d : drawings)
+    codes.insert(codes.end(), d.hash.bytes.begin(), d.hash.bytes.end());
+  const auto neighbors = index.Search(codes, options.threshold, 64);
+  const auto segments =
+      AlignSegments(drawings, neighbors, index.entries(), options.min_segment_frames);
+  if (segments.empty()) {
+    record->status = "no_match";
+    return;
+  }
+  record->status = "match";
+  for (const Segment& s : segments) {
+    const EpisodeRecord& episode = index.episodes()[s.episode];
+    MatchRecord m;
+    m.title = episode.title;
+    m.season = episode.season;
+    m.episode = episode.episode;
+    m.source = episode.source;
+    m.query_start = s.query_start;
+    m.query_end = s.query_end;
+    m.ref_start = s.ref_start;
+    m.ref_end = s.ref_end;
+    m.distance = s.median_distance;
+    // Well supported segments reach full confidence at twice the minimum drawings.
+    const double support = std::min(1.0, s.drawings / (2.0 * options.min_segment_frames));
+    m.confidence =
+        Confidence(s.median_distance, options.threshold * 2 + 2, options.threshold) * support;
+    m.segment = true;
+    m.frames = s.frames;
+    m.coverage = informative_frames > 0 ? static_cast<double>(s.frames) / informative_frames : 0;
+    record->matches.push_back(std::move(m));
+  }
+}
+
+}  // namespace celtrace

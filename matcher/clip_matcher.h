@@ -1,0 +1,62 @@
+// Attribution of a clip: every frame hashed (drawings held on 2s/3s counted once), one
+// batched search, then temporal alignment: votes for a consistent time offset per episode
+// and playback speed (the same rate, or PAL's 25/23.976 speed-up or its inverse), giving
+// segments with query and reference ranges. A clip cut from two episodes yields two
+// segments. Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <span>
+#include <vector>
+
+#include "celtrace/error.h"
+#include "celtrace/hash_index.h"
+#include "celtrace/pdq.h"
+#include "celtrace/video_reader.h"
+#include "match_options.h"
+#include "reference_index.h"
+#include "result_record.h"
+
+namespace celtrace {
+
+// One distinct drawing of the clip: consecutive frames within the hold distance.
+struct QueryDrawing {
+  double start = 0;  // seconds in the clip, first frame
+  double end = 0;    // seconds, last frame
+  int frames = 0;
+  Pdq hash;
+};
+
+struct Segment {
+  std::int32_t episode = 0;  // index into ReferenceIndex::episodes()
+  double speed = 1;          // reference seconds per clip second
+  double query_start = 0, query_end = 0;
+  double ref_start = 0, ref_end = 0;
+  int drawings = 0;  // distinct query drawings aligned
+  int frames = 0;    // query frames in those drawings
+  int median_distance = 0;
+
+  friend bool operator==(const Segment&, const Segment&) = default;
+};
+
+// The playback speeds alignment tries: 1, 25/23.976 (PAL speed-up), 23.976/25.
+std::span<const double> AlignmentSpeeds();
+
+// Aligns drawings with their neighbours (`neighbors[i]` for drawings[i], ids into
+// `entries`). Returns segments, most supported first; each drawing belongs to at most one.
+// A segment needs at least `min_drawings` distinct drawings at one consistent offset.
+std::vector<Segment> AlignSegments(std::span<const QueryDrawing> drawings,
+                                   const std::vector<std::vector<Neighbor>>& neighbors,
+                                   std::span<const EntryInfo> entries, int min_drawings);
+
+// Thrown when a file's analysis runs past MatchOptions::max_seconds_per_file.
+struct TimeoutError : Error {
+  using Error::Error;
+};
+
+// Decodes the clip from `reader`, fills record->status, quality and matches. Throws
+// celtrace::Error if nothing decodes and TimeoutError past `deadline`.
+void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOptions& options,
+               std::chrono::steady_clock::time_point deadline, ResultRecord* record);
+
+}  // namespace celtrace

@@ -1,0 +1,552 @@
+#include "input_walker.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <deque>
+#include <new>
+#include <span>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include "celtrace/media_type.h"
+
+namespace celtrace {
+namespace {
+
+// Read size for libarchive's file reads and for member data.
+constexpr std::size_t kReadChunk = 64 << 10;
+// A member's declared size is only reserved up to this much: a header may lie, and the
+// bytes that really arrive are bounded separately by max_member_bytes.
+constexpr std::uint64_t kMaxReserve = 64ull << 20;
+
+struct ArchiveReadDeleter {
+  void operator()(archive* handle) const noexcept { archive_read_free(handle); }
+};
+using ArchivePtr = std::unique_ptr<archive, ArchiveReadDeleter>;
+
+struct DirCloser {
+  void operator()(DIR* dir) const noexcept { closedir(dir); }
+};
+using DirPtr = std::unique_ptr<DIR, DirCloser>;
+
+class FileDescriptor {
+ public:
+  FileDescriptor() = default;
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  FileDescriptor(FileDescriptor&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  FileDescriptor& operator=(FileDescriptor&& other) noexcept {
+    if (this != &other) {
+      Close();
+      fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+  }
+  ~FileDescriptor() { Close(); }
+  int get() const { return fd_; }
+
+ private:
+  void Close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  int fd_ = -1;
+};
+
+std::string ErrorText(int error) { return std::generic_category().message(error); }
+
+InputItem MakeSkipped(std::string label, std::string reason) {
+  InputItem item;
+  item.label = std::move(label);
+  item.kind = InputKind::kSkipped;
+  item.reason = std::move(reason);
+  return item;
+}
+
+// Reasons for the file types that are never opened (on disk); empty for files and folders.
+std::string SpecialFileReason(mode_t mode) {
+  switch (mode & S_IFMT) {
+    case S_IFLNK:
+      return "symlink: not followed";
+    case S_IFIFO:
+      return "fifo: not opened";
+    case S_IFCHR:
+    case S_IFBLK:
+      return "device: not opened";
+    case S_IFSOCK:
+      return "socket: not opened";
+    case S_IFREG:
+    case S_IFDIR:
+      return "";
+  }
+  return "special: not opened";
+}
+
+// The same for archive members, whose types are libarchive's AE_IF* values.
+std::string SpecialMemberReason(archive_entry* entry) {
+  if (archive_entry_hardlink(entry) != nullptr) return "hardlink: not followed";
+  switch (archive_entry_filetype(entry)) {
+    case AE_IFLNK:
+      return "symlink: not followed";
+    case AE_IFIFO:
+      return "fifo: not opened";
+    case AE_IFCHR:
+    case AE_IFBLK:
+      return "device: not opened";
+    case AE_IFSOCK:
+      return "socket: not opened";
+    case AE_IFREG:
+    case AE_IFDIR:
+    case 0:  // some formats (raw, old zips) leave the type unset on plain files
+      return "";
+  }
+  return "special: not opened";
+}
+
+// libarchive reports missing passphrases and unsupported encryption as ordinary errors;
+// the message is the only place that tells them from damage.
+std::string DescribeArchiveError(archive* handle) {
+  const char* text = archive_error_string(handle);
+  std::string message = text != nullptr ? text : "unknown libarchive error";
+  std::string lower = message;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  if (lower.find("encrypt") != std::string::npos || lower.find("passphrase") != std::string::npos) {
+    return "encrypted: " + message;
+  }
+  return "corrupt: " + message;
+}
+
+// The member's name as stored, for its label. The UTF-8 form is preferred because zip and
+// pax record names as UTF-8, which libarchive cannot convert to a "C" locale; names stored
+// as raw bytes (old tar, zip without the UTF-8 flag) fall back to those bytes unchanged.
+std::string MemberName(archive_entry* entry) {
+  const char* name = archive_entry_pathname_utf8(entry);
+  if (name == nullptr) name = archive_entry_pathname(entry);
+  std::string result = name != nullptr ? name : "";
+  while (result.starts_with("./")) result.erase(0, 2);
+  return result;
+}
+
+// A single compressed stream (x.png.gz) has no member names; libarchive calls its content
+// "data". The archive's own name without the compression suffix says more.
+std::string RawMemberName(std::string_view archive_label) {
+  const std::size_t slash = archive_label.find_last_of('/');
+  const std::string_view base =
+      slash == std::string_view::npos ? archive_label : archive_label.substr(slash + 1);
+  for (const std::string_view suffix :
+       {".gz", ".bz2", ".xz", ".lzma", ".lz", ".zst", ".lz4", ".Z", ".tgz"}) {
+    if (base.size() > suffix.size() && base.ends_with(suffix)) {
+      return std::string(base.substr(0, base.size() - suffix.size()));
+    }
+  }
+  return "data";
+}
+
+ArchivePtr NewArchiveReader() {
+  ArchivePtr handle(archive_read_new());
+  if (!handle) throw std::bad_alloc();
+  archive* a = handle.get();
+  // In-process decompressors only: archive_read_support_filter_all also registers lzop,
+  // lrzip and grzip, which libarchive runs as external programs on the (hostile) input.
+  archive_read_support_filter_gzip(a);
+  archive_read_support_filter_bzip2(a);
+  archive_read_support_filter_compress(a);
+  archive_read_support_filter_xz(a);
+  archive_read_support_filter_lzma(a);
+  archive_read_support_filter_lzip(a);
+  archive_read_support_filter_zstd(a);
+  archive_read_support_filter_lz4(a);
+  // archive_read_support_format_all less mtree: a text file that happens to look like an
+  // mtree spec would turn into phantom members instead of one plain member.
+  archive_read_support_format_7zip(a);
+  archive_read_support_format_ar(a);
+  archive_read_support_format_cab(a);
+  archive_read_support_format_cpio(a);
+  archive_read_support_format_empty(a);
+  archive_read_support_format_iso9660(a);
+  archive_read_support_format_lha(a);
+  archive_read_support_format_rar(a);
+  archive_read_support_format_rar5(a);
+  archive_read_support_format_tar(a);
+  archive_read_support_format_warc(a);
+  archive_read_support_format_xar(a);
+  archive_read_support_format_zip(a);
+  // Raw bids lowest, so it only wins when no real format does: a lone compressed stream
+  // (frame.png.gz), or data that is no archive at all, which StepArchive() rejects.
+  archive_read_support_format_raw(a);
+  return handle;
+}
+
+}  // namespace
+
+class InputWalker::State {
+ public:
+  State(std::vector<std::string> roots, WalkOptions options)
+      : roots_(std::move(roots)), options_(options), chunk_(kReadChunk) {}
+
+  std::optional<InputItem> Next() {
+    // Each step yields zero or more items, so the walk advances exactly as far as needed.
+    while (pending_.empty()) {
+      if (!archives_.empty()) {
+        StepArchive();
+      } else if (!directories_.empty()) {
+        StepDirectory();
+      } else if (next_root_ < roots_.size()) {
+        const std::string& root = roots_[next_root_++];
+        VisitPath(root, root);
+      } else {
+        return std::nullopt;
+      }
+    }
+    InputItem item = std::move(pending_.front());
+    pending_.pop_front();
+    return item;
+  }
+
+ private:
+  struct Directory {
+    std::filesystem::path path;
+    std::vector<std::string> names;  // non-folders first, then folders, each in byte order
+    std::size_t next = 0;
+    dev_t device = 0;
+    ino_t inode = 0;
+  };
+
+  // One open archive. The source (file or buffer) is declared before the handle so that the
+  // handle, which reads from it, is destroyed first.
+  struct OpenArchive {
+    FileDescriptor file;                                      // top level: the archive file
+    std::shared_ptr<const std::vector<std::uint8_t>> buffer;  // nested: the member's bytes
+    ArchivePtr handle;
+    std::string label;
+    int depth = 1;
+    std::uint64_t entries = 0;
+    bool first_header = true;
+    bool raw = false;  // a lone compressed stream: one member, named after the archive
+  };
+
+  void Skip(std::string label, std::string reason) {
+    pending_.push_back(MakeSkipped(std::move(label), std::move(reason)));
+  }
+
+  void VisitPath(const std::filesystem::path& path, const std::string& label) {
+    struct stat status {};
+    if (::lstat(path.c_str(), &status) != 0) {
+      const int error = errno;
+      Skip(label, error == ENOENT || error == ENOTDIR ? "missing: no such file"
+                                                      : "unreadable: " + ErrorText(error));
+      return;
+    }
+    if (S_ISDIR(status.st_mode)) {
+      EnterDirectory(path, label);
+    } else if (S_ISREG(status.st_mode)) {
+      VisitRegularFile(path, label);
+    } else {
+      Skip(label, SpecialFileReason(status.st_mode));
+    }
+  }
+
+  void EnterDirectory(const std::filesystem::path& path, const std::string& label) {
+    // O_NOFOLLOW: the folder may have been swapped for a symlink since lstat().
+    const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+      const int error = errno;
+      Skip(label, error == ELOOP ? "symlink: not followed" : "unreadable: " + ErrorText(error));
+      return;
+    }
+    DirPtr dir(::fdopendir(fd));
+    if (!dir) {
+      const int error = errno;
+      ::close(fd);
+      Skip(label, "unreadable: " + ErrorText(error));
+      return;
+    }
+    struct stat status {};
+    if (::fstat(fd, &status) != 0) {
+      Skip(label, "unreadable: " + ErrorText(errno));
+      return;
+    }
+    // Symlinks are not followed, so only bind mounts can bring a folder back inside itself.
+    for (const Directory& ancestor : directories_) {
+      if (ancestor.device == status.st_dev && ancestor.inode == status.st_ino) {
+        Skip(label, "loop: folder is its own ancestor");
+        return;
+      }
+    }
+    std::vector<std::pair<bool, std::string>> entries;  // (is a folder, name)
+    errno = 0;
+    while (const dirent* entry = ::readdir(dir.get())) {
+      const std::string_view name = entry->d_name;
+      if (name == "." || name == "..") continue;
+      bool is_folder = entry->d_type == DT_DIR;
+      if (entry->d_type == DT_UNKNOWN) {
+        struct stat child {};
+        is_folder = ::fstatat(fd, entry->d_name, &child, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    S_ISDIR(child.st_mode);
+      }
+      entries.emplace_back(is_folder, std::string(name));
+      errno = 0;
+    }
+    if (errno != 0) {
+      // Walk what was listed; the record says the listing is incomplete.
+      Skip(label, "unreadable: " + ErrorText(errno));
+    }
+    // std::string compares as unsigned bytes, so the order is the same in every locale.
+    std::sort(entries.begin(), entries.end());
+    Directory frame{path, {}, 0, status.st_dev, status.st_ino};
+    frame.names.reserve(entries.size());
+    for (auto& entry : entries) frame.names.push_back(std::move(entry.second));
+    directories_.push_back(std::move(frame));
+  }
+
+  void StepDirectory() {
+    Directory& top = directories_.back();
+    if (top.next == top.names.size()) {
+      directories_.pop_back();
+      return;
+    }
+    const std::filesystem::path child = top.path / top.names[top.next++];
+    VisitPath(child, child.native());
+  }
+
+  void VisitRegularFile(const std::filesystem::path& path, const std::string& label) {
+    // O_NONBLOCK: should a FIFO have replaced the file since lstat(), open() must not wait
+    // for a writer.
+    FileDescriptor file(
+        ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    if (file.get() < 0) {
+      const int error = errno;
+      Skip(label, error == ELOOP ? "symlink: not followed" : "unreadable: " + ErrorText(error));
+      return;
+    }
+    struct stat status {};
+    if (::fstat(file.get(), &status) != 0) {
+      Skip(label, "unreadable: " + ErrorText(errno));
+      return;
+    }
+    if (!S_ISREG(status.st_mode)) {
+      Skip(label, SpecialFileReason(status.st_mode));
+      return;
+    }
+    // Sniffed here rather than with SniffFile() so the descriptor checked above is the one
+    // read (and later handed to libarchive), and a failure comes with its errno.
+    std::array<std::uint8_t, kSniffBytes> head{};
+    std::size_t filled = 0;
+    while (filled < head.size()) {
+      const ssize_t got = ::pread(file.get(), head.data() + filled, head.size() - filled,
+                                  static_cast<off_t>(filled));
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) {
+        Skip(label, "unreadable: " + ErrorText(errno));
+        return;
+      }
+      if (got == 0) break;
+      filled += static_cast<std::size_t>(got);
+    }
+    if (SniffMediaKind(std::span(head.data(), filled)) != MediaKind::kArchive) {
+      InputItem item;
+      item.label = label;
+      item.kind = InputKind::kFile;
+      item.path = path;
+      item.size = static_cast<std::uint64_t>(status.st_size);
+      pending_.push_back(std::move(item));
+      return;
+    }
+    if (options_.max_archive_depth < 1) {
+      Skip(label,
+           "depth: nested archives deeper than " + std::to_string(options_.max_archive_depth));
+      return;
+    }
+    OpenArchive top;
+    top.file = std::move(file);
+    top.handle = NewArchiveReader();
+    top.label = label;
+    top.depth = 1;
+    // pread() left the offset at 0, where libarchive starts reading.
+    if (archive_read_open_fd(top.handle.get(), top.file.get(), kReadChunk) != ARCHIVE_OK) {
+      Skip(label, DescribeArchiveError(top.handle.get()));
+      return;
+    }
+    archive_bytes_ = 0;
+    archives_.push_back(std::move(top));
+  }
+
+  void OpenNestedArchive(std::shared_ptr<const std::vector<std::uint8_t>> bytes, std::string label,
+                         int depth) {
+    OpenArchive nested;
+    nested.buffer = std::move(bytes);
+    nested.handle = NewArchiveReader();
+    nested.label = std::move(label);
+    nested.depth = depth;
+    if (archive_read_open_memory(nested.handle.get(), nested.buffer->data(),
+                                 nested.buffer->size()) != ARCHIVE_OK) {
+      Skip(nested.label, DescribeArchiveError(nested.handle.get()));
+      return;
+    }
+    archives_.push_back(std::move(nested));
+  }
+
+  void StepArchive() {
+    OpenArchive& top = archives_.back();
+    archive* handle = top.handle.get();
+    archive_entry* entry = nullptr;
+    const int status = archive_read_next_header(handle, &entry);
+    if (status == ARCHIVE_EOF) {
+      archives_.pop_back();
+      return;
+    }
+    // Counted before anything else so that a stream of failing headers also ends.
+    if (++top.entries > options_.max_archive_entries) {
+      Skip(top.label, "too_large: more than " + std::to_string(options_.max_archive_entries) +
+                          " entries; the rest was not read");
+      archives_.pop_back();
+      return;
+    }
+    if (status == ARCHIVE_FATAL) {
+      Skip(top.label, DescribeArchiveError(handle));
+      archives_.pop_back();
+      return;
+    }
+    if (status == ARCHIVE_RETRY) return;
+    if (top.first_header) {
+      top.first_header = false;
+      if (archive_format(handle) == ARCHIVE_FORMAT_RAW) {
+        // Raw without a decompressor means nothing recognised the content: the magic bytes
+        // that made it sniff as an archive were a coincidence or the rest is damaged.
+        if (archive_filter_count(handle) <= 1) {
+          Skip(top.label, "corrupt: not a readable archive (no known format or compression)");
+          archives_.pop_back();
+          return;
+        }
+        top.raw = true;
+      }
+    }
+    std::string label = top.label + "!/" + (top.raw ? RawMemberName(top.label) : MemberName(entry));
+    if (status == ARCHIVE_FAILED) {
+      Skip(std::move(label), DescribeArchiveError(handle));
+      return;
+    }
+    // ARCHIVE_OK, or ARCHIVE_WARN (say, a name libarchive cannot convert): the entry is usable.
+    VisitMember(entry, std::move(label));
+  }
+
+  void VisitMember(archive_entry* entry, std::string label) {
+    OpenArchive& top = archives_.back();
+    archive* handle = top.handle.get();
+    if (archive_entry_filetype(entry) == AE_IFDIR) return;
+    if (std::string reason = SpecialMemberReason(entry); !reason.empty()) {
+      Skip(std::move(label), std::move(reason));
+      return;
+    }
+    if (archive_entry_is_encrypted(entry)) {
+      Skip(std::move(label), "encrypted: member is encrypted and no passphrase is given");
+      return;
+    }
+    const bool declared = archive_entry_size_is_set(entry) != 0;
+    const auto declared_size =
+        static_cast<std::uint64_t>(std::max<la_int64_t>(archive_entry_size(entry), 0));
+    if (declared && declared_size > options_.max_member_bytes) {
+      Skip(std::move(label), "too_large: member of " + std::to_string(declared_size) +
+                                 " bytes exceeds the limit of " +
+                                 std::to_string(options_.max_member_bytes));
+      return;
+    }
+    if (archive_bytes_ >= options_.max_archive_bytes) {
+      Skip(std::move(label), ArchiveBudgetReason());
+      return;
+    }
+    // Unread data is skipped by the next archive_read_next_header(), so early returns are
+    // safe; the limit is enforced on the bytes that arrive, whatever the header said.
+    const std::uint64_t room = options_.max_archive_bytes - archive_bytes_;
+    std::vector<std::uint8_t> data;
+    if (declared) data.reserve(std::min({declared_size, options_.max_member_bytes, kMaxReserve}));
+    while (true) {
+      const la_ssize_t got = archive_read_data(handle, chunk_.data(), chunk_.size());
+      if (got == 0) break;
+      if (got < 0) {
+        const std::string reason = DescribeArchiveError(handle);
+        // A raw stream's only member is the archive itself: one record is enough.
+        if (!top.raw || got != ARCHIVE_FATAL) Skip(label, reason);
+        if (got == ARCHIVE_FATAL) {
+          Skip(top.label, reason);
+          archives_.pop_back();
+        }
+        return;
+      }
+      const auto count = static_cast<std::uint64_t>(got);
+      archive_bytes_ += count;
+      if (data.size() + count > options_.max_member_bytes) {
+        Skip(std::move(label), "too_large: member exceeds the limit of " +
+                                   std::to_string(options_.max_member_bytes) + " bytes");
+        return;
+      }
+      if (data.size() + count > room) {
+        Skip(std::move(label), ArchiveBudgetReason());
+        return;
+      }
+      data.insert(data.end(), chunk_.begin(), chunk_.begin() + static_cast<std::ptrdiff_t>(got));
+    }
+    auto bytes = std::make_shared<const std::vector<std::uint8_t>>(std::move(data));
+    const std::size_t head = std::min(bytes->size(), kSniffBytes);
+    if (SniffMediaKind(std::span(bytes->data(), head)) == MediaKind::kArchive) {
+      if (top.depth >= options_.max_archive_depth) {
+        Skip(std::move(label),
+             "depth: nested archives deeper than " + std::to_string(options_.max_archive_depth));
+        return;
+      }
+      OpenNestedArchive(std::move(bytes), std::move(label), top.depth + 1);
+      return;
+    }
+    InputItem item;
+    item.label = std::move(label);
+    item.kind = InputKind::kArchiveMember;
+    item.size = bytes->size();
+    item.bytes = std::move(bytes);
+    pending_.push_back(std::move(item));
+  }
+
+  std::string ArchiveBudgetReason() const {
+    return "too_large: archive expands past the limit of " +
+           std::to_string(options_.max_archive_bytes) + " bytes";
+  }
+
+  std::vector<std::string> roots_;
+  std::size_t next_root_ = 0;
+  WalkOptions options_;
+  std::vector<Directory> directories_;  // the folders from the current root down
+  std::vector<OpenArchive> archives_;   // the archive being read and its enclosing ones
+  std::deque<InputItem> pending_;
+  std::uint64_t archive_bytes_ = 0;  // uncompressed bytes read under the current top archive
+  std::vector<std::uint8_t> chunk_;
+};
+
+InputWalker::InputWalker(std::vector<std::string> roots, WalkOptions options)
+    : state_(std::make_unique<State>(std::move(roots), options)) {}
+
+InputWalker::~InputWalker() = default;
+InputWalker::InputWalker(InputWalker&&) noexcept = default;
+InputWalker& InputWalker::operator=(InputWalker&&) noexcept = default;
+
+std::optional<InputItem> InputWalker::Next() { return state_->Next(); }
+
+std::vector<std::string> ReadPathList(std::istream& in, bool nul_separated) {
+  std::vector<std::string> paths;
+  std::string entry;
+  while (std::getline(in, entry, nul_separated ? '\0' : '\n')) {
+    if (!nul_separated && !entry.empty() && entry.back() == '\r') entry.pop_back();
+    if (!entry.empty()) paths.push_back(std::move(entry));
+  }
+  return paths;
+}
+
+}  // namespace celtrace

@@ -1,0 +1,84 @@
+// celtrace-match: attributes the files of a leaked archive to titles, episodes and
+// timecodes. Parses flags, runs the matcher's batch job, maps the outcome to an exit code
+// (DESIGN.md: 0 all inputs processed, 1 some inputs recorded as `error`, 2 usage, 3 index
+// missing or unusable; 130 interrupted).
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+
+#include "celtrace/error.h"
+#include "input_walker.h"
+#include "match_job.h"
+
+namespace {
+
+std::atomic<bool> g_cancel{false};
+
+void OnSignal(int) { g_cancel = true; }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "celtrace-match: attribute stills, clips, folders and archives (zip, tar, 7z, ...) to the "
+      "episodes of a celtrace index. One JSON record per input file (archive members as "
+      "archive.zip!/inner/path): title, season, episode, timecode range, distance, confidence, or "
+      "no_match / low_information / unsupported / error. `-` reads newline-separated paths from "
+      "stdin, `-0` NUL-separated ones.\nExit codes: 0 all inputs processed, 1 some inputs are "
+      "`error` records, 2 usage, 3 index missing or unusable, 130 interrupted."};
+  celtrace::MatchOptions options;
+  celtrace::OutputOptions outputs;
+  std::vector<std::string> inputs;
+  app.add_option("--index", options.index_dir, "Index folder (celtrace-index build)")->required();
+  app.add_option("inputs", inputs, "Files, folders, archives; - or -0 for paths on stdin");
+  app.add_option("--out", outputs.out, "JSON Lines output (default: stdout)");
+  app.add_option("--csv", outputs.csv, "Also write CSV (escaped against formula injection)");
+  app.add_option("--job", outputs.job_dir,
+                 "Job folder: journal records so that a rerun after a crash or Ctrl-C finishes "
+                 "the remaining inputs; outputs are written when all inputs are done");
+  app.add_option("--threads", options.threads, "Analysis threads (0: one per core)");
+  app.add_option("--threshold", options.threshold, "Match distance, bits of 256 (default 31)");
+  app.add_option("--min-quality", options.min_quality,
+                 "Queries below this PDQ quality are low_information (default 50)");
+  app.add_option("--max-matches", options.max_matches, "Occurrences listed per still (20)");
+  app.add_flag("--no-trim{false}", options.trim_borders, "Do not also query without borders");
+  app.add_option("--max-pixels", options.max_pixels, "Per-image pixel limit (100000000)");
+  app.add_option("--max-seconds", options.max_seconds_per_file,
+                 "Per-file analysis time limit, seconds (120)");
+  app.add_option("--max-file-bytes", options.max_file_bytes, "Per-file size limit (8 GiB)");
+  app.add_option("--max-archive-depth", options.max_archive_depth, "Nested archives opened (3)");
+  app.add_flag("--no-progress{false}", options.progress, "No progress on stderr");
+  CLI11_PARSE(app, argc, argv);
+
+  // Expand stdin lists in place, so `-` keeps its position among the inputs.
+  std::vector<std::string> roots;
+  for (const std::string& input : inputs) {
+    if (input == "-" || input == "-0") {
+      for (auto& path : celtrace::ReadPathList(std::cin, input == "-0")) roots.push_back(path);
+    } else {
+      roots.push_back(input);
+    }
+  }
+  if (roots.empty() && outputs.job_dir.empty()) {
+    std::cerr << "celtrace-match: no inputs (give files, folders, archives, or - for stdin)\n";
+    return 2;
+  }
+  // A backstop for image formats whose size the matcher cannot read from the header.
+  setenv("OPENCV_IO_MAX_IMAGE_PIXELS", std::to_string(options.max_pixels).c_str(), 1);
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  try {
+    const auto summary = celtrace::RunMatchJob(roots, options, outputs, &g_cancel, std::cerr);
+    celtrace::WriteSummary(summary, std::cerr);
+    if (summary.interrupted) return 130;
+    const auto errors = summary.statuses.find("error");
+    return errors != summary.statuses.end() && errors->second > 0 ? 1 : 0;
+  } catch (const celtrace::IndexError& e) {
+    std::cerr << "celtrace-match: " << e.what() << '\n';
+    return 3;
+  } catch (const std::exception& e) {
+    std::cerr << "celtrace-match: " << e.what() << '\n';
+    return 2;
+  }
+}

@@ -1,0 +1,355 @@
+#include "match_job.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <tbb/global_control.h>
+#include <tbb/parallel_pipeline.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <future>
+#include <iostream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include "attribution.h"
+#include "celtrace/error.h"
+#include "celtrace/progress.h"
+#include "input_walker.h"
+#include "reference_index.h"
+#include "result_record.h"
+
+namespace celtrace {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kJobInputs = "inputs.json";
+constexpr const char* kJobJournal = "records.jsonl";
+
+// The journal of a resumable job: one "SEQ<TAB>JSON" line per finished input.
+struct Journal {
+  std::map<std::int64_t, std::string> lines;  // seq -> record JSON
+
+  // Loads the complete lines and cuts off a line torn by a crash.
+  void Load(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return;
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    size_t good = 0;
+    for (size_t begin = 0; begin < text.size();) {
+      const size_t end = text.find('\n', begin);
+      if (end == std::string::npos) break;
+      const std::string_view line(text.data() + begin, end - begin);
+      const size_t tab = line.find('\t');
+      try {
+        if (tab == std::string_view::npos) throw Error("no tab");
+        const std::int64_t seq = std::stoll(std::string(line.substr(0, tab)));
+        FromJsonLine(line.substr(tab + 1));  // validates
+        lines[seq] = std::string(line.substr(tab + 1));
+      } catch (const std::exception&) {
+        break;  // a damaged line: everything from here is redone
+      }
+      good = end + 1;
+      begin = end + 1;
+    }
+    if (good < text.size()) fs::resize_file(path, good);
+  }
+};
+
+// Writes `text` to `path` through a temporary file and a rename.
+void WriteAtomically(const fs::path& path, const std::string& text) {
+  const fs::path temp = path.string() + ".tmp";
+  {
+    std::ofstream out(temp, std::ios::binary);
+    out << text;
+    if (!out.flush()) throw Error("cannot write " + temp.string());
+  }
+  fs::rename(temp, path);
+}
+
+// Input paths are raw bytes (maybe not UTF-8), so the job file stores them as hex.
+std::string ToHexText(const std::string& bytes) {
+  std::string hex;
+  for (unsigned char c : bytes) hex += fmt::format("{:02x}", c);
+  return hex;
+}
+
+std::string FromHexText(const std::string& hex) {
+  std::string bytes;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    bytes += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+  }
+  return bytes;
+}
+
+std::vector<std::string> JobRoots(const fs::path& job_dir, std::vector<std::string> roots) {
+  const fs::path saved = job_dir / kJobInputs;
+  if (fs::exists(saved)) {
+    std::ifstream in(saved);
+    std::vector<std::string> previous;
+    try {
+      for (const auto& hex : nlohmann::json::parse(in).at("inputs_hex")) {
+        previous.push_back(FromHexText(hex.get<std::string>()));
+      }
+    } catch (const std::exception& e) {
+      throw Error("job folder " + job_dir.string() + " has an unreadable " + kJobInputs);
+    }
+    if (!roots.empty() && roots != previous) {
+      throw Error("job folder " + job_dir.string() +
+                  " was started with other inputs; use a new --job folder or the same inputs");
+    }
+    return previous;
+  }
+  if (roots.empty()) throw Error("no inputs given");
+  fs::create_directories(job_dir);
+  nlohmann::json hex = nlohmann::json::array();
+  for (const auto& root : roots) hex.push_back(ToHexText(root));
+  WriteAtomically(saved, nlohmann::json{{"inputs_hex", hex}}.dump() + "\n");
+  return roots;
+}
+
+std::int64_t CountFiles(const std::vector<std::string>& roots) {
+  std::int64_t count = 0;
+  for (const std::string& root : roots) {
+    std::error_code error;
+    const auto status = fs::symlink_status(root, error);
+    if (fs::is_directory(status)) {
+      for (auto it = fs::recursive_directory_iterator(
+               root, fs::directory_options::skip_permission_denied, error);
+           it != fs::recursive_directory_iterator(); it.increment(error)) {
+        if (error) break;
+        if (!it->is_directory(error) || it->is_symlink(error)) ++count;
+      }
+    } else {
+      ++count;
+    }
+  }
+  return count;
+}
+
+// Contents analysed once: later inputs with the same SHA-256 wait for and copy the first.
+class ContentCache {
+ public:
+  // Returns the record of the first input with this digest, or nullopt after registering
+  // the caller as the one to analyse it (it must call Publish).
+  std::optional<std::pair<std::string, ResultRecord>> Claim(const std::string& sha256) {
+    std::shared_future<std::pair<std::string, ResultRecord>> future;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = entries_.find(sha256);
+      if (it == entries_.end()) {
+        entries_.emplace(sha256, std::promise<std::pair<std::string, ResultRecord>>());
+        return std::nullopt;
+      }
+      future = it->second.future;
+    }
+    return future.get();
+  }
+  void Publish(const std::string& sha256, const std::string& first_path,
+               const ResultRecord& record) {
+    std::lock_guard lock(mutex_);
+    auto& entry = entries_[sha256];
+    entry.promise.set_value({first_path, record});
+  }
+  void Seed(const std::string& sha256, const std::string& first_path, const ResultRecord& record) {
+    std::lock_guard lock(mutex_);
+    if (entries_.contains(sha256)) return;
+    entries_[sha256].promise.set_value({first_path, record});
+  }
+
+ private:
+  struct Slot {
+    Slot() : future(promise.get_future().share()) {}
+    explicit Slot(std::promise<std::pair<std::string, ResultRecord>>&& p)
+        : promise(std::move(p)), future(promise.get_future().share()) {}
+    std::promise<std::pair<std::string, ResultRecord>> promise;
+    std::shared_future<std::pair<std::string, ResultRecord>> future;
+  };
+  std::mutex mutex_;
+  std::unordered_map<std::string, Slot> entries_;
+};
+
+struct Work {
+  std::int64_t seq = 0;
+  InputItem item;
+  std::string line;  // the record's JSON, filled by the analysis stage
+  ResultRecord record;
+  bool resumed = false;
+};
+
+}  // namespace
+
+MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& options,
+                         const OutputOptions& outputs, const std::atomic<bool>* cancel,
+                         std::ostream& log) {
+  const bool job = !outputs.job_dir.empty();
+  if (job) roots = JobRoots(outputs.job_dir, std::move(roots));
+  if (roots.empty()) throw Error("no inputs given");
+  const ReferenceIndex index(options.index_dir);
+  SetFaissThreads(1);  // searches run inside TBB tasks
+
+  Journal journal;
+  std::ofstream journal_out;
+  if (job) {
+    journal.Load(outputs.job_dir / kJobJournal);
+    journal_out.open(outputs.job_dir / kJobJournal, std::ios::binary | std::ios::app);
+    if (!journal_out) throw Error("cannot write the job journal in " + outputs.job_dir.string());
+  }
+  ContentCache cache;
+  for (const auto& [seq, line] : journal.lines) {
+    const ResultRecord record = FromJsonLine(line);
+    if (!record.sha256.empty() && record.duplicate_of.empty()) {
+      cache.Seed(record.sha256, record.path, record);
+    }
+  }
+
+  // Without a job folder, records stream to the outputs in input order as they finish.
+  std::ofstream out_file, csv_file;
+  std::ostream* out = &std::cout;
+  if (!job) {
+    if (!outputs.out.empty()) {
+      out_file.open(outputs.out, std::ios::binary | std::ios::trunc);
+      if (!out_file) throw Error("cannot write " + outputs.out.string());
+      out = &out_file;
+    }
+    if (!outputs.csv.empty()) {
+      csv_file.open(outputs.csv, std::ios::binary | std::ios::trunc);
+      if (!csv_file) throw Error("cannot write " + outputs.csv.string());
+      csv_file << CsvHeader();
+    }
+  }
+
+  const int threads = options.threads > 0
+                          ? options.threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
+  MatchSummary summary;
+  WalkOptions walk;
+  walk.max_archive_depth = options.max_archive_depth;
+  walk.max_member_bytes = options.max_member_bytes;
+  InputWalker walker(roots, walk);
+  std::int64_t next_seq = 0;
+  {
+    const std::int64_t estimate = CountFiles(roots);
+    Progress progress({"match", "inputs", "files", options.progress}, estimate,
+                      static_cast<double>(estimate), log);
+    tbb::parallel_pipeline(
+        static_cast<size_t>(threads) * 2,
+        tbb::make_filter<void, std::shared_ptr<Work>>(
+            tbb::filter_mode::serial_in_order,
+            [&](tbb::flow_control& control) -> std::shared_ptr<Work> {
+              if (cancel && cancel->load()) {
+                summary.interrupted = true;
+                control.stop();
+                return nullptr;
+              }
+              auto item = walker.Next();
+              if (!item) {
+                control.stop();
+                return nullptr;
+              }
+              auto work = std::make_shared<Work>();
+              work->seq = next_seq++;
+              work->item = std::move(*item);
+              return work;
+            }) &
+            tbb::make_filter<std::shared_ptr<Work>, std::shared_ptr<Work>>(
+                tbb::filter_mode::parallel,
+                [&](std::shared_ptr<Work> work) {
+                  if (const auto done = journal.lines.find(work->seq);
+                      done != journal.lines.end()) {
+                    work->record = FromJsonLine(done->second);
+                    if (work->record.path != EscapeInvalidUtf8(work->item.label, nullptr)) {
+                      throw Error("the inputs changed since the job started (input " +
+                                  std::to_string(work->seq) + " was " + work->record.path +
+                                  "); use a new --job folder");
+                    }
+                    work->line = done->second;
+                    work->resumed = true;
+                    return work;
+                  }
+                  ResultRecord& record = work->record;
+                  ItemContent content;
+                  if (ReadItem(work->item, options, &content, &record)) {
+                    if (auto first = cache.Claim(content.sha256)) {
+                      const std::string path = record.path;
+                      record = first->second;
+                      record.path = path;
+                      record.duplicate_of = first->first;
+                    } else {
+                      AnalyseContent(work->item, content, index, options, &record);
+                      ResultRecord shared = record;
+                      cache.Publish(content.sha256, record.path, shared);
+                    }
+                  }
+                  work->line = ToJsonLine(record);
+                  return work;
+                }) &
+            tbb::make_filter<std::shared_ptr<Work>, void>(
+                tbb::filter_mode::serial_in_order, [&](std::shared_ptr<Work> work) {
+                  const ResultRecord& record = work->record;
+                  if (job && !work->resumed) {
+                    journal_out << work->seq << '\t' << work->line << '\n';
+                    journal_out.flush();
+                    journal.lines[work->seq] = work->line;
+                  } else if (!job) {
+                    *out << work->line << '\n';
+                    if (csv_file.is_open()) WriteCsvRows(record, csv_file);
+                  }
+                  ++summary.inputs;
+                  summary.resumed += work->resumed;
+                  summary.analysed +=
+                      !work->resumed && record.duplicate_of.empty() && !record.sha256.empty();
+                  ++summary.statuses[record.status];
+                  if (record.status == "match" && !record.matches.empty()) {
+                    const MatchRecord& m = record.matches.front();
+                    ++summary
+                          .episodes[fmt::format("{} S{:02}E{:02}", m.title, m.season, m.episode)];
+                  }
+                  progress.Advance(1, 1, 1);
+                }));
+  }
+  out->flush();
+  if (job && !summary.interrupted) {
+    // The final outputs, from the journal in input order: identical however many runs it
+    // took.
+    std::string jsonl, csv = CsvHeader();
+    std::ostringstream csv_rows;
+    for (const auto& [seq, line] : journal.lines) {
+      if (seq >= next_seq) break;
+      jsonl += line + "\n";
+      if (!outputs.csv.empty()) WriteCsvRows(FromJsonLine(line), csv_rows);
+    }
+    if (outputs.out.empty()) {
+      std::cout << jsonl << std::flush;
+    } else {
+      WriteAtomically(outputs.out, jsonl);
+    }
+    if (!outputs.csv.empty()) WriteAtomically(outputs.csv, csv + csv_rows.str());
+  }
+  return summary;
+}
+
+void WriteSummary(const MatchSummary& summary, std::ostream& out) {
+  out << fmt::format("celtrace-match: {} inputs ({} analysed, {} resumed from the job)\n",
+                     summary.inputs, summary.analysed, summary.resumed);
+  for (const auto& [episode, count] : summary.episodes) {
+    out << fmt::format("  {:<40} {:>8} matched\n", episode, count);
+  }
+  auto count = [&](const char* status) {
+    const auto it = summary.statuses.find(status);
+    return it == summary.statuses.end() ? std::int64_t{0} : it->second;
+  };
+  out << fmt::format("  {:<40} {:>8}\n", "unidentified (no_match)", count("no_match"));
+  out << fmt::format("  {:<40} {:>8}\n", "low_information", count("low_information"));
+  out << fmt::format("  {:<40} {:>8}\n", "unsupported", count("unsupported"));
+  out << fmt::format("  {:<40} {:>8}\n", "errors", count("error"));
+  if (summary.interrupted)
+    out << "celtrace-match: interrupted; rerun with the same --job to finish\n";
+}
+
+}  // namespace celtrace

@@ -1,0 +1,47 @@
+// MatchOptions: every knob of celtrace-match, with its default, unit and trade-off.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace celtrace {
+
+struct MatchOptions {
+  std::filesystem::path index_dir;  // the index to match against (required)
+
+  // Bits: a query hash within this distance of an entry is a match. Default 31, the PDQ
+  // matching threshold used across the trust-and-safety field; the evaluation harness
+  // measures recall and false attributions around it.
+  int threshold = 31;
+  // PDQ quality below which a query is `low_information` (flat colour, black, fades, title
+  // cards) and never a match. Default 50, PDQ's own "usable hash" bar.
+  int min_quality = 50;
+  // Occurrences of a still listed per record (holds, loops, reused shots), best first.
+  int max_matches = 20;
+  // Also query the still with uniform borders (letterbox, pillarbox) trimmed. The untrimmed
+  // image is always queried: flat animation backgrounds look like bars to a trimmer.
+  bool trim_borders = true;
+  // Frames larger than this are scaled to a square of this side before hashing, as the
+  // indexer does (0: use the index's own hash_side).
+  int hash_side = 0;
+
+  // Clips: segments need at least this many distinct matching query drawings.
+  int min_segment_frames = 3;
+  // Clips: the most frames hashed per clip (longer clips are sampled evenly). Default 20000.
+  int max_clip_frames = 20000;
+
+  // Limits per input. Images with more pixels are an `error` ("too_large") without being
+  // decoded; decoding (and hashing) that runs longer is an `error` ("timeout").
+  std::int64_t max_pixels = 100'000'000;
+  double max_seconds_per_file = 120;
+  std::uint64_t max_file_bytes = 8ull << 30;      // files on disk larger: error too_large
+  std::uint64_t max_member_bytes = 512ull << 20;  // archive members read into memory
+  int max_archive_depth = 3;
+
+  int threads = 0;       // analysis threads; 0: one per core
+  bool progress = true;  // progress on stderr
+};
+
+}  // namespace celtrace

@@ -1,0 +1,183 @@
+#include "result_record.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "celtrace/csv.h"
+#include "celtrace/error.h"
+
+namespace celtrace {
+namespace {
+
+using nlohmann::json;
+
+// Length of the valid UTF-8 sequence starting at text[i], or 0 if it is not one.
+size_t Utf8SequenceLength(std::string_view text, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char lead = byte(i);
+  size_t length = 0;
+  std::uint32_t code = 0;
+  if (lead < 0x80) return 1;
+  if ((lead & 0xE0) == 0xC0) {
+    length = 2;
+    code = lead & 0x1F;
+  } else if ((lead & 0xF0) == 0xE0) {
+    length = 3;
+    code = lead & 0x0F;
+  } else if ((lead & 0xF8) == 0xF0) {
+    length = 4;
+    code = lead & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + length > text.size()) return 0;
+  for (size_t k = 1; k < length; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+    code = (code << 6) | (byte(i + k) & 0x3F);
+  }
+  // Overlong forms, surrogates and values past U+10FFFF are not valid UTF-8.
+  static constexpr std::uint32_t kMinimum[5] = {0, 0, 0x80, 0x800, 0x10000};
+  if (code < kMinimum[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return 0;
+  return length;
+}
+
+double Round3(double value) { return std::round(value * 1000) / 1000; }
+
+json MatchJson(const MatchRecord& m) {
+  json out = {{"title", m.title},
+              {"season", m.season},
+              {"episode", m.episode},
+              {"source", m.source},
+              {"ref_start", Round3(m.ref_start)},
+              {"ref_end", Round3(m.ref_end)},
+              {"query_start", Round3(m.query_start)},
+              {"query_end", Round3(m.query_end)},
+              {"distance", m.distance},
+              {"confidence", Round3(m.confidence)},
+              {"orientation", m.orientation},
+              {"channel", m.channel}};
+  if (m.trimmed) out["trimmed"] = true;
+  if (m.segment) {
+    out["frames"] = m.frames;
+    out["coverage"] = Round3(m.coverage);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string EscapeInvalidUtf8(std::string_view text, bool* escaped) {
+  bool valid = true;
+  for (size_t i = 0; i < text.size();) {
+    const size_t length = Utf8SequenceLength(text, i);
+    if (length == 0) {
+      valid = false;
+      break;
+    }
+    i += length;
+  }
+  if (escaped) *escaped = !valid;
+  if (valid) return std::string(text);
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    const size_t length = Utf8SequenceLength(text, i);
+    if (length == 0) {
+      out += fmt::format("\\x{:02X}", static_cast<unsigned char>(text[i]));
+      ++i;
+    } else if (text[i] == '\\') {
+      out += "\\\\";
+      ++i;
+    } else {
+      out.append(text.substr(i, length));
+      i += length;
+    }
+  }
+  return out;
+}
+
+std::string ToJsonLine(const ResultRecord& record) {
+  bool escaped = false;
+  json out = {{"path", EscapeInvalidUtf8(record.path, &escaped)}};
+  if (escaped) out["path_escaped"] = true;
+  out["sha256"] = record.sha256;
+  out["size"] = record.size;
+  out["media"] = record.media;
+  out["status"] = record.status;
+  if (record.quality >= 0) out["quality"] = record.quality;
+  json matches = json::array();
+  for (const MatchRecord& m : record.matches) matches.push_back(MatchJson(m));
+  out["matches"] = matches;
+  if (!record.error.empty()) out["error"] = EscapeInvalidUtf8(record.error, nullptr);
+  if (!record.duplicate_of.empty()) {
+    out["duplicate_of"] = EscapeInvalidUtf8(record.duplicate_of, nullptr);
+  }
+  // Every string was made valid UTF-8 above; dump() escapes control characters.
+  return out.dump();
+}
+
+ResultRecord FromJsonLine(std::string_view line) {
+  try {
+    const json in = json::parse(line);
+    ResultRecord record;
+    record.path = in.at("path").get<std::string>();
+    record.sha256 = in.at("sha256").get<std::string>();
+    record.size = in.at("size").get<std::uint64_t>();
+    record.media = in.at("media").get<std::string>();
+    record.status = in.at("status").get<std::string>();
+    record.quality = in.value("quality", -1);
+    record.error = in.value("error", "");
+    record.duplicate_of = in.value("duplicate_of", "");
+    for (const json& m : in.at("matches")) {
+      MatchRecord match;
+      match.title = m.at("title").get<std::string>();
+      match.season = m.at("season").get<int>();
+      match.episode = m.at("episode").get<int>();
+      match.source = m.at("source").get<std::string>();
+      match.ref_start = m.at("ref_start").get<double>();
+      match.ref_end = m.at("ref_end").get<double>();
+      match.query_start = m.at("query_start").get<double>();
+      match.query_end = m.at("query_end").get<double>();
+      match.distance = m.at("distance").get<int>();
+      match.confidence = m.at("confidence").get<double>();
+      match.orientation = m.at("orientation").get<std::string>();
+      match.channel = m.at("channel").get<std::string>();
+      match.trimmed = m.value("trimmed", false);
+      match.segment = m.contains("frames");
+      match.frames = m.value("frames", 0);
+      match.coverage = m.value("coverage", 0.0);
+      record.matches.push_back(std::move(match));
+    }
+    return record;
+  } catch (const json::exception& e) {
+    throw Error(std::string("malformed result record: ") + e.what());
+  }
+}
+
+std::string CsvHeader() {
+  return "path,sha256,size,media,status,quality,title,season,episode,source,ref_start,ref_end,"
+         "query_start,query_end,distance,confidence,orientation,channel,frames,coverage,error\n";
+}
+
+void WriteCsvRows(const ResultRecord& record, std::ostream& out) {
+  const std::string prefix =
+      fmt::format("{},{},{},{},{},{}", CsvField(EscapeInvalidUtf8(record.path, nullptr)),
+                  record.sha256, record.size, record.media, record.status,
+                  record.quality >= 0 ? std::to_string(record.quality) : "");
+  const std::string error = CsvField(EscapeInvalidUtf8(record.error, nullptr));
+  if (record.matches.empty()) {
+    out << prefix << ",,,,,,,,,,,,,," << error << '\n';
+    return;
+  }
+  for (const MatchRecord& m : record.matches) {
+    out << prefix
+        << fmt::format(",{},{},{},{},{:.3f},{:.3f},{:.3f},{:.3f},{},{:.3f},{},{},{},{},{}\n",
+                       CsvField(m.title), m.season, m.episode, CsvField(m.source), m.ref_start,
+                       m.ref_end, m.query_start, m.query_end, m.distance, m.confidence,
+                       m.orientation, m.channel, m.segment ? std::to_string(m.frames) : "",
+                       m.segment ? fmt::format("{:.3f}", m.coverage) : "", error);
+  }
+}
+
+}  // namespace celtrace

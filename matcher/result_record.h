@@ -1,0 +1,67 @@
+// ResultRecord is the one record every input gets (DESIGN.md contract: the JSON result
+// record), with its JSON Lines and CSV forms. Values only; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace celtrace {
+
+// One attribution: for a still, an occurrence of the frame in an episode; for a clip, an
+// aligned segment.
+struct MatchRecord {
+  std::string title;
+  int season = 0;
+  int episode = 0;
+  std::string source;    // the episode's catalogue path
+  double ref_start = 0;  // seconds in the episode
+  double ref_end = 0;
+  double query_start = 0;  // seconds in the clip (0 for stills)
+  double query_end = 0;
+  int distance = 0;                      // Hamming bits (clips: median over matched frames)
+  double confidence = 0;                 // 0..1
+  std::string orientation = "original";  // which of the 8 dihedral forms matched
+  bool trimmed = false;  // the border-trimmed still matched better than the untrimmed
+  std::string channel = "pdq";
+  bool segment = false;  // a clip segment: `frames` and `coverage` apply
+  int frames = 0;        // query drawings matched in the segment
+  double coverage = 0;   // matched share of the clip's informative drawings
+
+  friend bool operator==(const MatchRecord&, const MatchRecord&) = default;
+};
+
+struct ResultRecord {
+  std::string path;        // input label, raw bytes (may be invalid UTF-8)
+  std::string sha256;      // of the content; empty when it could not be read
+  std::uint64_t size = 0;  // bytes
+  std::string media;       // "image", "video", "archive", "unknown", "special"
+  std::string status;      // "match", "no_match", "low_information", "unsupported", "error"
+  int quality = -1;        // PDQ quality of the query (clips: median); -1 if not hashed
+  std::vector<MatchRecord> matches;
+  std::string error;         // for "error" and "unsupported"
+  std::string duplicate_of;  // an identical input (same SHA-256) analysed earlier
+
+  friend bool operator==(const ResultRecord&, const ResultRecord&) = default;
+};
+
+// Returns `text` as valid UTF-8: bytes that are not part of valid UTF-8 become `\xNN`, and
+// backslashes are doubled only when something was escaped, so clean names stay as they are.
+// Sets *escaped when anything was changed.
+std::string EscapeInvalidUtf8(std::string_view text, bool* escaped);
+
+// Returns the record as one line of JSON (no newline). Names are escaped for JSON and
+// never dropped; a path that was not valid UTF-8 carries "path_escaped": true.
+std::string ToJsonLine(const ResultRecord& record);
+
+// Parses a line written by ToJsonLine. Throws celtrace::Error on malformed input.
+ResultRecord FromJsonLine(std::string_view line);
+
+// The CSV header and one row per match (a row with empty match columns when there is
+// none), every field escaped against formula injection (CsvField).
+std::string CsvHeader();
+void WriteCsvRows(const ResultRecord& record, std::ostream& out);
+
+}  // namespace celtrace
