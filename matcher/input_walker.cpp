@@ -232,11 +232,17 @@ class InputWalker::State {
     int depth = 1;
     std::uint64_t entries = 0;
     bool first_header = true;
-    bool raw = false;  // a lone compressed stream: one member, named after the archive
+    bool raw = false;      // a lone compressed stream: one member, named after the archive
+    bool yielded = false;  // an item came out of it (or out of an archive inside it)
   };
 
+  void Yield(InputItem item) {
+    for (OpenArchive& open : archives_) open.yielded = true;
+    pending_.push_back(std::move(item));
+  }
+
   void Skip(std::string label, std::string reason) {
-    pending_.push_back(MakeSkipped(std::move(label), std::move(reason)));
+    Yield(MakeSkipped(std::move(label), std::move(reason)));
   }
 
   void VisitPath(const std::filesystem::path& path, const std::string& label) {
@@ -359,7 +365,7 @@ class InputWalker::State {
       item.kind = InputKind::kFile;
       item.path = path;
       item.size = static_cast<std::uint64_t>(status.st_size);
-      pending_.push_back(std::move(item));
+      Yield(std::move(item));
       return;
     }
     if (options_.max_archive_depth < 1) {
@@ -402,6 +408,9 @@ class InputWalker::State {
     archive_entry* entry = nullptr;
     const int status = archive_read_next_header(handle, &entry);
     if (status == ARCHIVE_EOF) {
+      // Without a record of its own, an archive holding only folders would vanish from the
+      // results.
+      if (!top.yielded) Skip(top.label, "empty: no files in the archive");
       archives_.pop_back();
       return;
     }
@@ -512,7 +521,7 @@ class InputWalker::State {
     item.kind = InputKind::kArchiveMember;
     item.size = bytes->size();
     item.bytes = std::move(bytes);
-    pending_.push_back(std::move(item));
+    Yield(std::move(item));
   }
 
   std::string ArchiveBudgetReason() const {

@@ -33,7 +33,8 @@ struct InputItem {
   // kSkipped: why, starting with a code word: "symlink: not followed", "fifo: not opened",
   // "device: not opened", "socket: not opened", "loop: ...", "missing: no such file",
   // "unreadable: <strerror>", "encrypted: ...", "too_large: ...", "depth: ...",
-  // "corrupt: <libarchive message>". "hardlink: not followed" for archive hard links.
+  // "corrupt: <libarchive message>"; for archive members also "hardlink: not followed", and
+  // "empty: no files in the archive" for an archive that yields nothing else.
   std::string reason;
 };
 

@@ -11,7 +11,7 @@
 namespace celtrace {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 // Length of the valid UTF-8 sequence starting at text[i], or 0 if it is not one.
 size_t Utf8SequenceLength(std::string_view text, size_t i) {
@@ -167,7 +167,7 @@ void WriteCsvRows(const ResultRecord& record, std::ostream& out) {
                   record.quality >= 0 ? std::to_string(record.quality) : "");
   const std::string error = CsvField(EscapeInvalidUtf8(record.error, nullptr));
   if (record.matches.empty()) {
-    out << prefix << ",,,,,,,,,,,,,," << error << '\n';
+    out << prefix << ",,,,,,,,,,,,,,," << error << '\n';
     return;
   }
   for (const MatchRecord& m : record.matches) {

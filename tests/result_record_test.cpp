@@ -1,0 +1,95 @@
+#include "result_record.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "celtrace/csv.h"
+
+namespace celtrace {
+namespace {
+
+ResultRecord Sample() {
+  ResultRecord record;
+  record.path = "leak/SC_042/cel_0193.png";
+  record.sha256 = std::string(64, 'a');
+  record.size = 284113;
+  record.media = "image";
+  record.status = "match";
+  record.quality = 87;
+  MatchRecord m;
+  m.title = "Invincible";
+  m.season = 2;
+  m.episode = 3;
+  m.source = "catalog/inv_s02e03.mkv";
+  m.ref_start = 761.5;
+  m.ref_end = 763.0;
+  m.distance = 6;
+  m.confidence = 0.99;
+  record.matches.push_back(m);
+  return record;
+}
+
+TEST(ResultRecord, JsonHasTheContractFieldsAndRoundTrips) {
+  const ResultRecord record = Sample();
+  const std::string line = ToJsonLine(record);
+  EXPECT_EQ(line.find('\n'), std::string::npos);
+  const auto json = nlohmann::json::parse(line);
+  for (const char* key : {"path", "sha256", "size", "media", "status", "quality", "matches"}) {
+    EXPECT_TRUE(json.contains(key)) << key;
+  }
+  const auto& m = json["matches"][0];
+  for (const char* key : {"title", "season", "episode", "source", "ref_start", "ref_end",
+                          "query_start", "query_end", "distance", "confidence", "orientation",
+                          "channel"}) {
+    EXPECT_TRUE(m.contains(key)) << key;
+  }
+  EXPECT_EQ(m["channel"], "pdq");
+  EXPECT_EQ(FromJsonLine(line), record);
+}
+
+TEST(ResultRecord, InvalidUtf8IsEscapedNeverDropped) {
+  bool escaped = false;
+  EXPECT_EQ(EscapeInvalidUtf8("caf\xc3\xa9.png", &escaped), "caf\xc3\xa9.png");
+  EXPECT_FALSE(escaped);
+  EXPECT_EQ(EscapeInvalidUtf8("bad\xff\\name.png", &escaped), "bad\\xFF\\\\name.png");
+  EXPECT_TRUE(escaped);
+  // Overlong encodings and lone surrogates are not valid UTF-8 either.
+  EXPECT_EQ(EscapeInvalidUtf8("\xc0\xaf", &escaped), "\\xC0\\xAF");
+  EXPECT_EQ(EscapeInvalidUtf8("\xed\xa0\x80", &escaped), "\\xED\\xA0\\x80");
+  ResultRecord record = Sample();
+  record.path = "leak/\xfe\n\x1b[31mred.png";
+  const auto json = nlohmann::json::parse(ToJsonLine(record));
+  EXPECT_EQ(json["path"], "leak/\\xFE\n\x1b[31mred.png");
+  EXPECT_EQ(json["path_escaped"], true);
+  // Control characters stay inside the JSON string, escaped by the serializer.
+  EXPECT_EQ(ToJsonLine(record).find('\n'), std::string::npos);
+  EXPECT_EQ(ToJsonLine(record).find('\x1b'), std::string::npos);
+}
+
+TEST(ResultRecord, CsvRowsAreEscapedAgainstFormulaInjection) {
+  ResultRecord record = Sample();
+  record.path = "=cmd|' /C calc'!A0.png";
+  record.matches[0].title = "+Title, with comma";
+  std::ostringstream out;
+  WriteCsvRows(record, out);
+  const auto rows = ParseCsv(CsvHeader() + out.str());
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1][0], "'=cmd|' /C calc'!A0.png");
+  EXPECT_EQ(rows[1][6], "'+Title, with comma");
+  EXPECT_EQ(rows[1].size(), rows[0].size());
+  ResultRecord error;
+  error.path = "x";
+  error.status = "error";
+  error.error = "corrupt: -bad";
+  std::ostringstream none;
+  WriteCsvRows(error, none);
+  const auto error_rows = ParseCsv(none.str());
+  ASSERT_EQ(error_rows.size(), 1u);
+  EXPECT_EQ(error_rows[0].size(), rows[0].size());
+  EXPECT_EQ(error_rows[0].back(), "corrupt: -bad");
+}
+
+}  // namespace
+}  // namespace celtrace
