@@ -17,7 +17,8 @@ constexpr int kMaxSegments = 16;
 constexpr int kHoldDistance = 10;
 
 struct Vote {
-  int count = 0;
+  int count = 0;   // distinct drawings
+  int frames = 0;  // their query frames
   int last_drawing = -1;
   std::int64_t key = 0;
 };
@@ -42,7 +43,8 @@ std::span<const double> AlignmentSpeeds() {
 
 std::vector<Segment> AlignSegments(std::span<const QueryDrawing> drawings,
                                    const std::vector<std::vector<Neighbor>>& neighbors,
-                                   std::span<const EntryInfo> entries, int min_drawings) {
+                                   std::span<const EntryInfo> entries, int min_drawings,
+                                   int min_frames) {
   const auto speeds = AlignmentSpeeds();
   std::vector<bool> used(drawings.size(), false);
   std::vector<Segment> segments;
@@ -66,10 +68,12 @@ std::vector<Segment> AlignSegments(std::span<const QueryDrawing> drawings,
             if (vote.last_drawing == static_cast<int>(i)) continue;
             vote.last_drawing = static_cast<int>(i);
             ++vote.count;
-            // Ties go to the plain speed and the earliest bin, for stable output.
+            vote.frames += drawings[i].frames;
+            // The offset that explains the most query frames wins; ties go to the plain
+            // speed and the earliest bin, for stable output.
             const bool better =
-                vote.count > best.count ||
-                (vote.count == best.count &&
+                vote.frames > best.frames ||
+                (vote.frames == best.frames &&
                  std::tie(entry.episode, s, bin) < std::tie(best_episode, best_speed, best_bin));
             if (better) {
               best = vote;
@@ -81,7 +85,7 @@ std::vector<Segment> AlignSegments(std::span<const QueryDrawing> drawings,
         }
       }
     }
-    if (best.count < min_drawings) break;
+    if (best.count < min_drawings && best.frames < min_frames) break;
 
     // The drawings consistent with the winning offset, each with its closest such entry.
     const double speed = speeds[best_speed];
@@ -175,8 +179,8 @@ void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOpti
   for (const QueryDrawing& d : drawings)
     codes.insert(codes.end(), d.hash.bytes.begin(), d.hash.bytes.end());
   const auto neighbors = index.Search(codes, options.threshold, 64);
-  const auto segments =
-      AlignSegments(drawings, neighbors, index.entries(), options.min_segment_frames);
+  const auto segments = AlignSegments(drawings, neighbors, index.entries(),
+                                      options.min_segment_drawings, options.min_segment_frames);
   if (segments.empty()) {
     record->status = "no_match";
     return;
@@ -195,7 +199,8 @@ void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOpti
     m.ref_end = s.ref_end;
     m.distance = s.median_distance;
     // Well supported segments reach full confidence at twice the minimum drawings.
-    const double support = std::min(1.0, s.drawings / (2.0 * options.min_segment_frames));
+    const double support = std::min(1.0, std::max(s.drawings / (2.0 * options.min_segment_drawings),
+                                                  s.frames / (2.0 * options.min_segment_frames)));
     m.confidence =
         Confidence(s.median_distance, options.threshold * 2 + 2, options.threshold) * support;
     m.segment = true;

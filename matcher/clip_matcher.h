@@ -44,10 +44,12 @@ std::span<const double> AlignmentSpeeds();
 
 // Aligns drawings with their neighbours (`neighbors[i]` for drawings[i], ids into
 // `entries`). Returns segments, most supported first; each drawing belongs to at most one.
-// A segment needs at least `min_drawings` distinct drawings at one consistent offset.
+// A segment needs at least `min_drawings` distinct drawings, or `min_frames` query frames
+// (long holds), at one consistent offset.
 std::vector<Segment> AlignSegments(std::span<const QueryDrawing> drawings,
                                    const std::vector<std::vector<Neighbor>>& neighbors,
-                                   std::span<const EntryInfo> entries, int min_drawings);
+                                   std::span<const EntryInfo> entries, int min_drawings,
+                                   int min_frames);
 
 // Thrown when a file's analysis runs past MatchOptions::max_seconds_per_file.
 struct TimeoutError : Error {

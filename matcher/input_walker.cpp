@@ -4,6 +4,7 @@
 #include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include <span>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 #include "celtrace/media_type.h"
@@ -38,6 +40,29 @@ struct DirCloser {
   void operator()(DIR* dir) const noexcept { closedir(dir); }
 };
 using DirPtr = std::unique_ptr<DIR, DirCloser>;
+
+struct LocaleDeleter {
+  void operator()(locale_t locale) const noexcept { freelocale(locale); }
+};
+using LocalePtr = std::unique_ptr<std::remove_pointer_t<locale_t>, LocaleDeleter>;
+
+// libarchive converts member names to the charset of the calling thread's locale. In the "C"
+// locale a program starts in, a name flagged UTF-8 (zip, pax) with any non-ASCII character
+// fails to convert and the entry comes back with no name at all. Under C.UTF-8 names pass
+// through as stored; uselocale() changes this thread only, and only for the scope.
+class ScopedLocale {
+ public:
+  explicit ScopedLocale(locale_t locale)
+      : previous_(locale != nullptr ? uselocale(locale) : nullptr) {}
+  ~ScopedLocale() {
+    if (previous_ != nullptr) uselocale(previous_);
+  }
+  ScopedLocale(const ScopedLocale&) = delete;
+  ScopedLocale& operator=(const ScopedLocale&) = delete;
+
+ private:
+  locale_t previous_;
+};
 
 class FileDescriptor {
  public:
@@ -93,7 +118,12 @@ std::string SpecialFileReason(mode_t mode) {
 
 // The same for archive members, whose types are libarchive's AE_IF* values.
 std::string SpecialMemberReason(archive_entry* entry) {
-  if (archive_entry_hardlink(entry) != nullptr) return "hardlink: not followed";
+  // A hard link usually points at data stored earlier; one that carries its own data (some
+  // cpio and pax writers) is read like a file.
+  if (archive_entry_hardlink(entry) != nullptr &&
+      (archive_entry_size_is_set(entry) == 0 || archive_entry_size(entry) <= 0)) {
+    return "hardlink: not followed";
+  }
   switch (archive_entry_filetype(entry)) {
     case AE_IFLNK:
       return "symlink: not followed";
@@ -126,13 +156,14 @@ std::string DescribeArchiveError(archive* handle) {
   return "corrupt: " + message;
 }
 
-// The member's name as stored, for its label. The UTF-8 form is preferred because zip and
-// pax record names as UTF-8, which libarchive cannot convert to a "C" locale; names stored
-// as raw bytes (old tar, zip without the UTF-8 flag) fall back to those bytes unchanged.
-std::string MemberName(archive_entry* entry) {
+// The member's name as stored, for its label: UTF-8 where the archive says so (zip flag,
+// pax), raw bytes otherwise (ustar, zips without the flag). A name libarchive could not
+// convert still gets a label, numbered by the entry's position.
+std::string MemberName(archive_entry* entry, std::uint64_t position) {
   const char* name = archive_entry_pathname_utf8(entry);
   if (name == nullptr) name = archive_entry_pathname(entry);
-  std::string result = name != nullptr ? name : "";
+  if (name == nullptr) return "(unreadable name, entry " + std::to_string(position) + ")";
+  std::string result = name;
   while (result.starts_with("./")) result.erase(0, 2);
   return result;
 }
@@ -192,9 +223,13 @@ ArchivePtr NewArchiveReader() {
 class InputWalker::State {
  public:
   State(std::vector<std::string> roots, WalkOptions options)
-      : roots_(std::move(roots)), options_(options), chunk_(kReadChunk) {}
+      : roots_(std::move(roots)),
+        options_(options),
+        chunk_(kReadChunk),
+        utf8_locale_(newlocale(LC_CTYPE_MASK, "C.UTF-8", nullptr)) {}
 
   std::optional<InputItem> Next() {
+    const ScopedLocale locale(utf8_locale_.get());
     // Each step yields zero or more items, so the walk advances exactly as far as needed.
     while (pending_.empty()) {
       if (!archives_.empty()) {
@@ -203,7 +238,10 @@ class InputWalker::State {
         StepDirectory();
       } else if (next_root_ < roots_.size()) {
         const std::string& root = roots_[next_root_++];
-        VisitPath(root, root);
+        // "link/" would make the kernel resolve the symlink before lstat() sees it.
+        std::string_view bare = root;
+        while (bare.size() > 1 && bare.ends_with('/')) bare.remove_suffix(1);
+        VisitPath(std::filesystem::path(bare), root);
       } else {
         return std::nullopt;
       }
@@ -440,7 +478,8 @@ class InputWalker::State {
         top.raw = true;
       }
     }
-    std::string label = top.label + "!/" + (top.raw ? RawMemberName(top.label) : MemberName(entry));
+    std::string label =
+        top.label + "!/" + (top.raw ? RawMemberName(top.label) : MemberName(entry, top.entries));
     if (status == ARCHIVE_FAILED) {
       Skip(std::move(label), DescribeArchiveError(handle));
       return;
@@ -537,6 +576,7 @@ class InputWalker::State {
   std::deque<InputItem> pending_;
   std::uint64_t archive_bytes_ = 0;  // uncompressed bytes read under the current top archive
   std::vector<std::uint8_t> chunk_;
+  LocalePtr utf8_locale_;  // null if the C library lacks C.UTF-8: names then as libarchive can
 };
 
 InputWalker::InputWalker(std::vector<std::string> roots, WalkOptions options)

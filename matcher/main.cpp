@@ -49,7 +49,12 @@ int main(int argc, char** argv) {
   app.add_option("--max-file-bytes", options.max_file_bytes, "Per-file size limit (8 GiB)");
   app.add_option("--max-archive-depth", options.max_archive_depth, "Nested archives opened (3)");
   app.add_flag("--no-progress{false}", options.progress, "No progress on stderr");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; every usage error is exit code 2 (DESIGN.md).
+    return app.exit(e) == 0 ? 0 : 2;
+  }
 
   // Expand stdin lists in place, so `-` keeps its position among the inputs.
   std::vector<std::string> roots;

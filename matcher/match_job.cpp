@@ -92,7 +92,8 @@ std::vector<std::string> JobRoots(const fs::path& job_dir, std::vector<std::stri
     std::ifstream in(saved);
     std::vector<std::string> previous;
     try {
-      for (const auto& hex : nlohmann::json::parse(in).at("inputs_hex")) {
+      const nlohmann::json saved_inputs = nlohmann::json::parse(in);
+      for (const auto& hex : saved_inputs.at("inputs_hex")) {
         previous.push_back(FromHexText(hex.get<std::string>()));
       }
     } catch (const std::exception& e) {

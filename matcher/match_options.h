@@ -27,8 +27,10 @@ struct MatchOptions {
   // indexer does (0: use the index's own hash_side).
   int hash_side = 0;
 
-  // Clips: segments need at least this many distinct matching query drawings.
-  int min_segment_frames = 3;
+  // Clips: a segment needs at least this many distinct matching query drawings at one
+  // consistent time offset, or min_segment_frames query frames (long holds, slow pans).
+  int min_segment_drawings = 3;
+  int min_segment_frames = 24;
   // Clips: the most frames hashed per clip (longer clips are sampled evenly). Default 20000.
   int max_clip_frames = 20000;
 

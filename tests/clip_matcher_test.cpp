@@ -3,12 +3,12 @@
 
 #include <gtest/gtest.h>
 
-#include "border_trim.h"
-#include "still_matcher.h"
-
 #include <map>
 #include <opencv2/imgproc.hpp>
 #include <random>
+
+#include "border_trim.h"
+#include "still_matcher.h"
 
 namespace celtrace {
 namespace {
@@ -47,7 +47,7 @@ TEST(AlignSegments, FindsOneSegmentWithItsRanges) {
   std::vector<QueryDrawing> drawings;
   std::vector<std::vector<Neighbor>> neighbors;
   AddQuery(1, 0, 4, 1.0, 20.0, 24000.0 / 1001.0, entries, &drawings, &neighbors);
-  const auto segments = AlignSegments(drawings, neighbors, entries, 3);
+  const auto segments = AlignSegments(drawings, neighbors, entries, 3, 24);
   ASSERT_EQ(segments.size(), 1u);
   EXPECT_EQ(segments[0].episode, 1);
   EXPECT_DOUBLE_EQ(segments[0].speed, 1.0);
@@ -66,7 +66,7 @@ TEST(AlignSegments, SplitsACompilationOfTwoEpisodes) {
   const double fps = 24000.0 / 1001.0;
   AddQuery(0, 0, 3, 1.0, 10.0, fps, entries, &drawings, &neighbors);
   AddQuery(1, 3, 3, 1.0, 42.0, fps, entries, &drawings, &neighbors);
-  const auto segments = AlignSegments(drawings, neighbors, entries, 3);
+  const auto segments = AlignSegments(drawings, neighbors, entries, 3, 24);
   ASSERT_EQ(segments.size(), 2u);
   std::map<int, Segment> by_episode;
   for (const auto& s : segments) by_episode[s.episode] = s;
@@ -85,7 +85,7 @@ TEST(AlignSegments, RecognisesPalSpeedUp) {
   std::vector<std::vector<Neighbor>> neighbors;
   const double speed = 25.0 / (24000.0 / 1001.0);
   AddQuery(0, 0, 8, speed, 30.0, 25.0, entries, &drawings, &neighbors);
-  const auto segments = AlignSegments(drawings, neighbors, entries, 3);
+  const auto segments = AlignSegments(drawings, neighbors, entries, 3, 24);
   ASSERT_GE(segments.size(), 1u);
   EXPECT_NEAR(segments[0].speed, speed, 1e-9);
   EXPECT_NEAR(segments[0].ref_start, 30.0, 0.1);
@@ -104,7 +104,7 @@ TEST(AlignSegments, ScatteredCoincidencesMakeNoSegment) {
     drawings.push_back({i * 0.1, i * 0.1 + 0.04, 2, Pdq{}});
     neighbors.push_back({{static_cast<std::int64_t>(rng() % entries.size()), 20}});
   }
-  EXPECT_TRUE(AlignSegments(drawings, neighbors, entries, 3).empty());
+  EXPECT_TRUE(AlignSegments(drawings, neighbors, entries, 3, 24).empty());
 }
 
 TEST(Confidence, FallsWithDistanceAndAmbiguity) {

@@ -1,12 +1,16 @@
 // celtrace-synth: writes synthetic animation episodes and their catalogue (fixtures for the
-// indexer, the matcher and the evaluation), or prints an episode's shot list. Exit codes:
-// 0 ok, 1 failure, 2 usage.
+// indexer, the matcher and the evaluation), a leak made from such a catalogue with its ground
+// truth, or prints an episode's shot list. Exit codes: 0 ok, 1 failure, 2 usage.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <map>
+#include <set>
 #include <string>
 
 #include "synthetic_footage.h"
+#include "synthetic_leak.h"
 
 namespace {
 
@@ -20,6 +24,31 @@ std::string ParseSize(const std::string& text, cv::Size* size) {
   }
   *size = cv::Size(width, height);
   return "";
+}
+
+// "leak of 37 files in DIR (24 still, 6 negative, 3 clip, 3 corrupt, 1 zip with 5 members);
+// ground truth DIR/expected.csv"
+std::string LeakSummary(const std::filesystem::path& dir,
+                        const std::vector<celtrace::synth::LeakItem>& items) {
+  std::set<std::string> files, members;
+  std::map<std::string, std::set<std::string>> by_kind;
+  for (const celtrace::synth::LeakItem& item : items) {
+    const std::size_t bang = item.path.find("!/");
+    if (bang == std::string::npos) {
+      files.insert(item.path);
+      by_kind[item.kind].insert(item.path);
+    } else {
+      files.insert(item.path.substr(0, bang));
+      members.insert(item.path);
+    }
+  }
+  std::string summary =
+      "leak of " + std::to_string(files.size()) + " files in " + dir.string() + " (";
+  for (const auto& [kind, paths] : by_kind)
+    summary += std::to_string(paths.size()) + " " + kind + ", ";
+  summary += members.empty() ? std::string("no zip")
+                             : "1 zip with " + std::to_string(members.size()) + " members";
+  return summary + "); ground truth " + (dir / "expected.csv").string();
 }
 
 }  // namespace
@@ -61,9 +90,46 @@ int main(int argc, char** argv) {
   shots_command->add_option("--opening-seed", episode.opening_seed, "Seed of the opening")
       ->capture_default_str();
 
+  celtrace::synth::CatalogSpec leak_catalog;
+  celtrace::synth::LeakSpec leak;
+  std::string leak_size_text = "640x360";
+  std::filesystem::path leak_catalog_dir;
+  bool no_clips = false, no_archive = false;
+  auto* leak_command = app.add_subcommand(
+      "leak",
+      "Write a synthetic leak made from the catalogue that `catalog` writes with the same "
+      "--episodes, --seconds, --seed, --size and --opening: stills under transformations, "
+      "clips, negatives, corrupt files and leak_drop.zip, with the ground truth in "
+      "LEAKDIR/expected.csv.");
+  leak_command->add_option("--out", leak.out_dir, "Output folder (LEAKDIR)")->required();
+  leak_command->add_option("--episodes", leak_catalog.episodes, "Episodes of the catalogue")
+      ->required()
+      ->check(CLI::Range(1, 9999));
+  leak_command->add_option("--seconds", leak_catalog.seconds, "Episode length of the catalogue")
+      ->required()
+      ->check(CLI::PositiveNumber);
+  leak_command->add_option("--seed", leak_catalog.seed, "Catalogue seed")->capture_default_str();
+  leak_command->add_option("--size", leak_size_text, "Frame size WxH of the catalogue")
+      ->capture_default_str();
+  leak_command->add_flag("--opening", leak_catalog.with_opening,
+                         "The catalogue's episodes start with their show's opening");
+  leak_command->add_option("--leak-seed", leak.seed, "Seed of the leak")->capture_default_str();
+  leak_command
+      ->add_option("--stills-per-transform", leak.stills_per_transform,
+                   "Stills per transformation kind")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  leak_command->add_flag("--no-clips", no_clips, "No video clips");
+  leak_command->add_flag("--no-archive", no_archive, "No leak_drop.zip");
+  leak_command->add_option("--catalog-dir", leak_catalog_dir,
+                           "Check that this folder holds the catalogue the flags describe");
+
   try {
     app.parse(argc, argv);
     if (const std::string error = ParseSize(size_text, &catalog.size); !error.empty()) {
+      throw CLI::ValidationError("--size", error);
+    }
+    if (const std::string error = ParseSize(leak_size_text, &leak_catalog.size); !error.empty()) {
       throw CLI::ValidationError("--size", error);
     }
   } catch (const CLI::ParseError& e) {
@@ -74,6 +140,14 @@ int main(int argc, char** argv) {
   try {
     if (*catalog_command) {
       celtrace::synth::WriteCatalog(catalog, &std::cerr);
+    } else if (*leak_command) {
+      leak.catalog = celtrace::synth::PlanCatalog(leak_catalog);
+      leak.with_clips = !no_clips;
+      leak.with_archive = !no_archive;
+      if (!leak_catalog_dir.empty()) {
+        celtrace::synth::VerifyCatalogDir(leak_catalog_dir, leak.catalog);
+      }
+      std::cerr << LeakSummary(leak.out_dir, celtrace::synth::WriteLeak(leak)) << '\n';
     } else if (*shots_command) {
       celtrace::synth::WriteShotList(celtrace::synth::PlanEpisode(episode), std::cout);
     }

@@ -1,0 +1,256 @@
+// End-to-end: synthetic catalogue -> celtrace-index -> synthetic leak -> celtrace-match,
+// every record against the leak's ground truth; resume after kill -9; exit codes.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "celtrace/csv.h"
+#include "synthetic_footage.h"
+#include "synthetic_leak.h"
+#include "test_util.h"
+
+namespace celtrace {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Runs a program with stdin from `input_file` (or /dev/null) and stdout to `output_file`;
+// returns the pid.
+pid_t Start(const std::vector<std::string>& args, const fs::path& output_file,
+            const fs::path& input_file = "/dev/null") {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int in = open(input_file.c_str(), O_RDONLY);
+    const int out = open(output_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int null = open("/dev/null", O_WRONLY);
+    dup2(in, STDIN_FILENO);
+    dup2(out, STDOUT_FILENO);
+    dup2(null, STDERR_FILENO);
+    std::vector<char*> argv;
+    for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int Wait(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+int RunProgram(const std::vector<std::string>& args, const fs::path& output_file,
+               const fs::path& input_file = "/dev/null") {
+  return Wait(Start(args, output_file, input_file));
+}
+
+std::string Slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::map<std::string, nlohmann::json> Records(const fs::path& jsonl, size_t* lines = nullptr) {
+  std::map<std::string, nlohmann::json> records;
+  std::istringstream in(Slurp(jsonl));
+  std::string line;
+  size_t count = 0;
+  while (std::getline(in, line)) {
+    const auto record = nlohmann::json::parse(line);
+    records[record["path"].get<std::string>()] = record;
+    ++count;
+  }
+  if (lines) *lines = count;
+  return records;
+}
+
+// One catalogue, index and leak shared by the tests of this file (built once: ~10 s).
+class MatchEndToEnd : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir;
+    const synth::CatalogSpec catalog{.out_dir = *dir_ / "catalog",
+                                     .episodes = 4,
+                                     .seconds = 30,
+                                     .seed = 5,
+                                     .size = {480, 270},
+                                     .with_opening = false};
+    synth::WriteCatalog(catalog);
+    ASSERT_EQ(RunProgram({CELTRACE_INDEX_BIN, "build", (*dir_ / "catalog" / "catalog.csv").string(),
+                          "--index", Index().string(), "--no-progress"},
+                         *dir_ / "index.out"),
+              0);
+    synth::LeakSpec leak;
+    leak.out_dir = Leak();
+    leak.catalog = synth::PlanCatalog(catalog);
+    leak.seed = 11;
+    expected_ = new std::vector<synth::LeakItem>(synth::WriteLeak(leak));
+  }
+  static void TearDownTestSuite() {
+    delete expected_;
+    delete dir_;
+  }
+  static fs::path Index() { return *dir_ / "index"; }
+  static fs::path Leak() { return *dir_ / "leak"; }
+
+  static testing::TempDir* dir_;
+  static std::vector<synth::LeakItem>* expected_;
+};
+testing::TempDir* MatchEndToEnd::dir_ = nullptr;
+std::vector<synth::LeakItem>* MatchEndToEnd::expected_ = nullptr;
+
+// Transformations this issue must attribute; crops are the local-feature channel's job, so
+// for them only "never a wrong episode" is required.
+bool MustMatch(const std::string& transform) { return transform != "crop_10"; }
+
+TEST_F(MatchEndToEnd, EveryLeakedFileGetsTheExpectedRecord) {
+  const fs::path out = *dir_ / "records.jsonl";
+  const fs::path csv = *dir_ / "records.csv";
+  const int code = RunProgram({CELTRACE_MATCH_BIN, "--index", Index().string(), Leak().string(),
+                               "--csv", csv.string(), "--no-progress"},
+                              out);
+  EXPECT_EQ(code, 1) << "corrupt files are `error` records, so the exit code is 1";
+  size_t lines = 0;
+  const auto records = Records(out, &lines);
+  std::set<std::string> paths;
+  for (const auto& item : *expected_) paths.insert((Leak() / item.path).string());
+  paths.insert((Leak() / "expected.csv").string());  // the ground truth is a file too
+  // One record per input: every expected file, nothing twice.
+  EXPECT_EQ(lines, records.size());
+  EXPECT_EQ(records.size(), paths.size());
+
+  std::map<std::string, std::vector<const synth::LeakItem*>> by_path;
+  for (const auto& item : *expected_) by_path[(Leak() / item.path).string()].push_back(&item);
+  EXPECT_EQ(records.at((Leak() / "expected.csv").string())["status"], "unsupported");
+  for (const auto& [path, items] : by_path) {
+    ASSERT_TRUE(records.contains(path)) << path;
+    const auto& record = records.at(path);
+    const synth::LeakItem& first = *items.front();
+    const std::string status = record["status"];
+    SCOPED_TRACE(path + " (" + first.transform + "): " + record.dump());
+    // Never a false attribution: a match names one of the expected episodes first.
+    if (status == "match") {
+      ASSERT_EQ(first.expected, "match");
+      const auto& top = record["matches"][0];
+      bool known = false;
+      for (const auto* item : items) {
+        known = known || (top["title"] == item->title && top["episode"] == item->episode &&
+                          top["season"] == item->season);
+      }
+      EXPECT_TRUE(known);
+    }
+    if (first.expected != "match" || MustMatch(first.transform)) {
+      EXPECT_EQ(status, first.expected);
+    }
+    if (status != "match") continue;
+    for (const auto* item : items) {
+      // The expected episode and time are among the occurrences (stills) or segments (clips).
+      bool found = false;
+      for (const auto& m : record["matches"]) {
+        if (m["title"] != item->title || m["episode"] != item->episode) continue;
+        if (item->kind == "clip") {
+          found = found || (std::abs(m["ref_start"].get<double>() - item->ref_start) < 0.5 &&
+                            std::abs(m["query_start"].get<double>() - item->query_start) < 0.5);
+        } else {
+          found = found || (m["ref_start"].get<double>() <= item->ref_start + 0.1 &&
+                            m["ref_end"].get<double>() >= item->ref_end - 0.1);
+        }
+      }
+      EXPECT_TRUE(found) << item->title << " E" << item->episode << " at " << item->ref_start;
+    }
+  }
+  // The CSV has a row per match or per record, all with the header's field count.
+  const auto rows = ParseCsv(Slurp(csv));
+  ASSERT_GT(rows.size(), records.size());
+  for (const auto& row : rows) EXPECT_EQ(row.size(), rows[0].size());
+}
+
+TEST_F(MatchEndToEnd, ResumeAfterKillNineEqualsAnUninterruptedRun) {
+  const fs::path clean = *dir_ / "clean.jsonl";
+  ASSERT_EQ(RunProgram({CELTRACE_MATCH_BIN, "--index", Index().string(), Leak().string(), "--job",
+                        (*dir_ / "job-clean").string(), "--out", clean.string(), "--no-progress"},
+                       *dir_ / "clean.stdout"),
+            1);
+  const std::vector<std::string> args = {CELTRACE_MATCH_BIN,
+                                         "--index",
+                                         Index().string(),
+                                         Leak().string(),
+                                         "--job",
+                                         (*dir_ / "job").string(),
+                                         "--out",
+                                         (*dir_ / "resumed.jsonl").string(),
+                                         "--no-progress",
+                                         "--threads",
+                                         "1"};
+  // A full single-threaded run's duration sets the kill moments.
+  const auto started = std::chrono::steady_clock::now();
+  ASSERT_EQ(RunProgram({CELTRACE_MATCH_BIN, "--index", Index().string(), Leak().string(),
+                        "--no-progress", "--threads", "1"},
+                       *dir_ / "timing.jsonl"),
+            1);
+  const double full =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::mt19937 rng(77);
+  std::uniform_real_distribution<double> moment(0.05 * full, 0.6 * full);
+  int killed = 0;
+  for (int trial = 0; trial < 4; ++trial) {
+    const pid_t pid = Start(args, *dir_ / "resumed.stdout");
+    std::this_thread::sleep_for(std::chrono::duration<double>(moment(rng)));
+    killed += kill(pid, SIGKILL) == 0 && Wait(pid) == 128 + SIGKILL;
+  }
+  EXPECT_GE(killed, 1);
+  EXPECT_EQ(RunProgram(args, *dir_ / "resumed.stdout"), 1);
+  EXPECT_EQ(Slurp(*dir_ / "resumed.jsonl"), Slurp(clean));
+  // The journal holds each input once: nothing finished was analysed again.
+  std::istringstream journal(Slurp(*dir_ / "job" / "records.jsonl"));
+  std::set<std::string> seqs;
+  std::string line;
+  size_t count = 0;
+  while (std::getline(journal, line)) {
+    seqs.insert(line.substr(0, line.find('\t')));
+    ++count;
+  }
+  EXPECT_EQ(seqs.size(), count);
+  EXPECT_EQ(count, Records(clean).size());
+}
+
+TEST_F(MatchEndToEnd, PathsFromStdinAndExitCodes) {
+  // `-` reads newline-separated paths, `-0` NUL-separated ones.
+  std::string newline_list, nul_list;
+  for (const auto& item : *expected_) {
+    if (item.kind != "still" || item.path.find('!') != std::string::npos) continue;
+    newline_list += (Leak() / item.path).string() + "\n";
+    nul_list += (Leak() / item.path).string() + '\0';
+  }
+  std::ofstream(*dir_ / "list.txt", std::ios::binary) << newline_list;
+  std::ofstream(*dir_ / "list0.txt", std::ios::binary) << nul_list;
+  EXPECT_EQ(RunProgram({CELTRACE_MATCH_BIN, "--index", Index().string(), "-", "--no-progress"},
+                       *dir_ / "stdin.jsonl", *dir_ / "list.txt"),
+            0);
+  EXPECT_EQ(RunProgram({CELTRACE_MATCH_BIN, "--index", Index().string(), "-0", "--no-progress"},
+                       *dir_ / "stdin0.jsonl", *dir_ / "list0.txt"),
+            0);
+  EXPECT_EQ(Slurp(*dir_ / "stdin.jsonl"), Slurp(*dir_ / "stdin0.jsonl"));
+  EXPECT_GT(Records(*dir_ / "stdin.jsonl").size(), 10u);
+  EXPECT_EQ(
+      RunProgram({CELTRACE_MATCH_BIN, "--index", (*dir_ / "nowhere").string(), Leak().string()},
+                 *dir_ / "x.jsonl"),
+      3);
+  EXPECT_EQ(RunProgram({CELTRACE_MATCH_BIN, "--index", Index().string()}, *dir_ / "x.jsonl"), 2);
+  EXPECT_EQ(RunProgram({CELTRACE_MATCH_BIN, "--bogus-flag"}, *dir_ / "x.jsonl"), 2);
+}
+
+}  // namespace
+}  // namespace celtrace
