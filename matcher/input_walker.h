@@ -66,6 +66,8 @@ class InputWalker {
   // its non-folder entries, then its sub-folders, each group in byte order of the names;
   // archive members in stored order. Symlinks are never followed and FIFOs, devices and
   // sockets never opened. Bad inputs become kSkipped items; throws only std::bad_alloc.
+  // During the call the thread's LC_CTYPE is C.UTF-8 (uselocale), so that libarchive keeps
+  // UTF-8 member names in a program running in the "C" locale.
   std::optional<InputItem> Next();
 
  private:

@@ -12,6 +12,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libsqlitecpp-dev libsqlite3-dev libarchive-dev libxxhash-dev libssl-dev
+  jq
 )
 
 missing=()

@@ -40,9 +40,9 @@ TEST(ResultRecord, JsonHasTheContractFieldsAndRoundTrips) {
     EXPECT_TRUE(json.contains(key)) << key;
   }
   const auto& m = json["matches"][0];
-  for (const char* key : {"title", "season", "episode", "source", "ref_start", "ref_end",
-                          "query_start", "query_end", "distance", "confidence", "orientation",
-                          "channel"}) {
+  for (const char* key :
+       {"title", "season", "episode", "source", "ref_start", "ref_end", "query_start", "query_end",
+        "distance", "confidence", "orientation", "channel"}) {
     EXPECT_TRUE(m.contains(key)) << key;
   }
   EXPECT_EQ(m["channel"], "pdq");

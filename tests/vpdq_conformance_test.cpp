@@ -105,8 +105,8 @@ TEST_P(FrameScaling, ScaledHashesStayWithinAFewBitsOfFullResolution) {
   for (int d : distances) mean += d;
   mean /= distances.size();
   const int p95 = distances[distances.size() * 95 / 100];
-  std::cout << name << (luma_only ? " luma" : " BGR") << ": mean " << mean << ", p95 " << p95 << ", max " << distances.back()
-            << " bits\n";
+  std::cout << name << (luma_only ? " luma" : " BGR") << ": mean " << mean << ", p95 " << p95
+            << ", max " << distances.back() << " bits\n";
   EXPECT_LE(mean, 4.0);
   EXPECT_LE(p95, 10);
 }
