@@ -4,6 +4,7 @@
 #include <cmath>
 #include <unordered_map>
 
+#include "border_trim.h"
 #include "still_matcher.h"
 
 namespace celtrace {
@@ -33,6 +34,28 @@ std::pair<double, double> OffsetRange(const QueryDrawing& d, const EntryInfo& en
   return {entry.start - speed * d.start - kSlackSeconds,
           entry.end - speed * d.start + kSlackSeconds};
 }
+
+// Consecutive informative frames within the hold distance of a drawing's first frame are
+// that drawing (animation on 2s and 3s counted once).
+struct DrawingTrack {
+  std::vector<QueryDrawing> drawings;
+  bool open = false;
+  bool differs = false;  // some frame was hashed differently from the plain track
+
+  void Add(const Pdq& hash, double seconds, int min_quality) {
+    if (hash.quality < min_quality) {
+      open = false;
+      return;
+    }
+    if (open && HammingDistance(drawings.back().hash, hash) <= kHoldDistance) {
+      drawings.back().end = seconds;
+      ++drawings.back().frames;
+      return;
+    }
+    drawings.push_back({seconds, seconds, 1, hash});
+    open = true;
+  }
+};
 
 }  // namespace
 
@@ -140,10 +163,11 @@ void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOpti
   const double expected = reader.duration_seconds() * reader.frame_rate();
   const int stride = std::max(1, static_cast<int>(std::ceil(expected / options.max_clip_frames)));
 
-  std::vector<QueryDrawing> drawings;
+  // Two query tracks: the frames as they are, and the picture inside uniform bars
+  // (letterboxed or pillarboxed copies); the track that aligns more frames wins.
+  DrawingTrack plain, trimmed;
   std::vector<int> qualities;
   int informative_frames = 0;
-  bool open = false;
   Frame frame;
   std::int64_t decoded = 0;
   while (reader.Read(&frame)) {
@@ -152,35 +176,46 @@ void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOpti
                          std::to_string(static_cast<int>(options.max_seconds_per_file)) + " s");
     }
     if (decoded++ % stride != 0) continue;
-    const Pdq hash = ComputePdq(HashInput(frame.image, side));
+    const cv::Mat input = HashInput(frame.image, side);
+    const Pdq hash = ComputePdq(input);
     qualities.push_back(hash.quality);
-    if (hash.quality < options.min_quality) {
-      open = false;
-      continue;
+    if (hash.quality >= options.min_quality) ++informative_frames;
+    plain.Add(hash, frame.seconds, options.min_quality);
+    const cv::Rect content = FindContentRect(input);
+    if (content.width == input.cols && content.height == input.rows) {
+      trimmed.Add(hash, frame.seconds, options.min_quality);
+    } else {
+      trimmed.Add(ComputePdq(HashInput(input(content), side)), frame.seconds, options.min_quality);
+      trimmed.differs = true;
     }
-    ++informative_frames;
-    if (open && HammingDistance(drawings.back().hash, hash) <= kHoldDistance) {
-      drawings.back().end = frame.seconds;
-      ++drawings.back().frames;
-      continue;
-    }
-    drawings.push_back({frame.seconds, frame.seconds, 1, hash});
-    open = true;
   }
   if (qualities.empty()) throw Error("corrupt: no video frames decoded");
   std::nth_element(qualities.begin(), qualities.begin() + qualities.size() / 2, qualities.end());
   record->quality = qualities[qualities.size() / 2];
-  if (drawings.empty()) {
+  if (plain.drawings.empty() && trimmed.drawings.empty()) {
     record->status = "low_information";
     return;
   }
-  std::vector<std::uint8_t> codes;
-  codes.reserve(drawings.size() * 32);
-  for (const QueryDrawing& d : drawings)
-    codes.insert(codes.end(), d.hash.bytes.begin(), d.hash.bytes.end());
-  const auto neighbors = index.Search(codes, options.threshold, 64);
-  const auto segments = AlignSegments(drawings, neighbors, index.entries(),
-                                      options.min_segment_drawings, options.min_segment_frames);
+  auto align = [&](const DrawingTrack& track) {
+    std::vector<std::uint8_t> codes;
+    codes.reserve(track.drawings.size() * 32);
+    for (const QueryDrawing& d : track.drawings) {
+      codes.insert(codes.end(), d.hash.bytes.begin(), d.hash.bytes.end());
+    }
+    const auto neighbors = index.Search(codes, options.threshold, 64);
+    return AlignSegments(track.drawings, neighbors, index.entries(), options.min_segment_drawings,
+                         options.min_segment_frames);
+  };
+  auto aligned_frames = [](const std::vector<Segment>& found) {
+    int frames = 0;
+    for (const Segment& s : found) frames += s.frames;
+    return frames;
+  };
+  std::vector<Segment> segments = align(plain);
+  if (trimmed.differs) {
+    std::vector<Segment> other = align(trimmed);
+    if (aligned_frames(other) > aligned_frames(segments)) segments = std::move(other);
+  }
   if (segments.empty()) {
     record->status = "no_match";
     return;
