@@ -222,12 +222,7 @@ void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOpti
   }
   record->status = "match";
   for (const Segment& s : segments) {
-    const EpisodeRecord& episode = index.episodes()[s.episode];
-    MatchRecord m;
-    m.title = episode.title;
-    m.season = episode.season;
-    m.episode = episode.episode;
-    m.source = episode.source;
+    MatchRecord m = MatchOfEpisode(index, s.episode);
     m.query_start = s.query_start;
     m.query_end = s.query_end;
     m.ref_start = s.ref_start;

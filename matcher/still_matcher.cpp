@@ -46,6 +46,16 @@ cv::Mat HashInput(const cv::Mat& image, int side) {
   return luma8;
 }
 
+MatchRecord MatchOfEpisode(const ReferenceIndex& index, std::int32_t episode_index) {
+  const EpisodeRecord& episode = index.episodes()[episode_index];
+  MatchRecord m;
+  m.title = episode.title;
+  m.season = episode.season;
+  m.episode = episode.episode;
+  m.source = episode.source;
+  return m;
+}
+
 double Confidence(int distance, int rival_distance, int threshold) {
   const double span = 2.0 * threshold + 2;
   const double closeness = std::max(0.0, 1.0 - (distance / span) * (distance / span));
@@ -120,12 +130,7 @@ void MatchStill(const cv::Mat& image, const ReferenceIndex& index, const MatchOp
   record->status = "match";
   for (const auto& [id, c] : matched) {
     const EntryInfo& entry = index.entries()[id];
-    const EpisodeRecord& episode = index.episodes()[entry.episode];
-    MatchRecord m;
-    m.title = episode.title;
-    m.season = episode.season;
-    m.episode = episode.episode;
-    m.source = episode.source;
+    MatchRecord m = MatchOfEpisode(index, entry.episode);
     m.ref_start = entry.start;
     m.ref_end = entry.end;
     m.distance = c.distance;

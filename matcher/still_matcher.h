@@ -19,6 +19,10 @@ void MatchStill(const cv::Mat& image, const ReferenceIndex& index, const MatchOp
 // it is larger, which is how the indexer sees frames. side <= 0: no scaling.
 cv::Mat HashInput(const cv::Mat& image, int side);
 
+// Returns a match naming the episode at `episode` (an index into index.episodes()), with
+// the other fields at their defaults.
+MatchRecord MatchOfEpisode(const ReferenceIndex& index, std::int32_t episode);
+
 // Returns the confidence (0..1) of an attribution at `distance` bits whose best rival in
 // another episode lies at `rival_distance` bits: high when close and unambiguous, at most
 // 0.5 when another episode is as close (shared openings, recaps).

@@ -281,28 +281,8 @@ TEST_F(IndexFiles, MissingOrBrokenPointersAreRefused) {
   EXPECT_THROW(Index::Open(other), IndexError);
 }
 
-// Runs celtrace-index with `args`; returns its pid (stdout and stderr to /dev/null).
-pid_t Spawn(const std::vector<std::string>& args) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int null = open("/dev/null", O_WRONLY);
-    dup2(null, STDOUT_FILENO);
-    dup2(null, STDERR_FILENO);
-    std::vector<char*> argv;
-    for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-int WaitExit(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return WEXITSTATUS(status);
-}
+pid_t Spawn(const std::vector<std::string>& args) { return testing::StartProgram(args); }
+int WaitExit(pid_t pid) { return testing::WaitProgram(pid); }
 
 TEST(IndexCrashSafety, KillNineAtRandomMomentsLeavesAVerifiedGeneration) {
   testing::TempDir dir;

@@ -25,36 +25,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Runs a program with stdin from `input_file` (or /dev/null) and stdout to `output_file`;
-// returns the pid.
-pid_t Start(const std::vector<std::string>& args, const fs::path& output_file,
-            const fs::path& input_file = "/dev/null") {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int in = open(input_file.c_str(), O_RDONLY);
-    const int out = open(output_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int null = open("/dev/null", O_WRONLY);
-    dup2(in, STDIN_FILENO);
-    dup2(out, STDOUT_FILENO);
-    dup2(null, STDERR_FILENO);
-    std::vector<char*> argv;
-    for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
+pid_t Start(const std::vector<std::string>& args, const fs::path& output_file) {
+  return testing::StartProgram(args, output_file);
 }
-
-int Wait(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-}
+int Wait(pid_t pid) { return testing::WaitProgram(pid); }
 
 int RunProgram(const std::vector<std::string>& args, const fs::path& output_file,
                const fs::path& input_file = "/dev/null") {
-  return Wait(Start(args, output_file, input_file));
+  return testing::WaitProgram(testing::StartProgram(args, output_file, input_file));
 }
 
 std::string Slurp(const fs::path& path) {

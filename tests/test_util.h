@@ -2,6 +2,10 @@
 // small CSV reader for the reference-vector files.
 #pragma once
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -76,6 +80,35 @@ inline std::vector<std::map<std::string, std::string>> ReadCsv(const std::filesy
     records.push_back(std::move(record));
   }
   return records;
+}
+
+// Starts a program (args[0] is its path) with stdin from `input_file` and stdout to
+// `output_file` (stderr is discarded); returns its pid.
+inline pid_t StartProgram(const std::vector<std::string>& args,
+                          const std::filesystem::path& output_file = "/dev/null",
+                          const std::filesystem::path& input_file = "/dev/null") {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int in = open(input_file.c_str(), O_RDONLY);
+    const int out = open(output_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int null = open("/dev/null", O_WRONLY);
+    dup2(in, STDIN_FILENO);
+    dup2(out, STDOUT_FILENO);
+    dup2(null, STDERR_FILENO);
+    std::vector<char*> argv;
+    for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// Waits for a program; returns its exit code, or 128 + the signal that ended it.
+inline int WaitProgram(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
 
 }  // namespace celtrace::testing
