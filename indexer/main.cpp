@@ -46,7 +46,8 @@ int main(int argc, char** argv) {
   };
   auto add_run = [&](CLI::App* command) {
     command->add_option("--threads", options.threads, "Episodes decoded at once (0: all cores)");
-    command->add_flag("--no-progress{false}", options.progress, "No progress on stderr");
+    command->add_flag_function(
+        "--no-progress", [&](std::int64_t) { options.progress = false; }, "No progress on stderr");
   };
 
   auto* build = app.add_subcommand("build",
@@ -97,7 +98,12 @@ int main(int argc, char** argv) {
                  "For images, print the 8 orientations: original, rot90, rot180, rot270, flipx, "
                  "flipy, flipplus1, flipminus1");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; every usage error is exit code 2 (DESIGN.md).
+    return app.exit(e) == 0 ? 0 : 2;
+  }
 
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
