@@ -5,7 +5,6 @@
 #include <faiss/impl/FaissException.h>
 #include <faiss/impl/io.h>
 #include <faiss/index_io.h>
-
 #include <omp.h>
 
 #include <algorithm>
@@ -14,6 +13,7 @@
 #include <typeinfo>
 
 #include "celtrace/error.h"
+#include "fast_binary_flat.h"
 
 namespace celtrace {
 namespace {
@@ -26,7 +26,7 @@ void SetFaissThreads(int threads) { g_faiss_threads = threads; }
 
 HashIndex::HashIndex(int bits) {
   if (bits <= 0 || bits % 8 != 0) throw Error("hash bits must be a positive multiple of 8");
-  index_ = std::make_unique<faiss::IndexBinaryFlat>(bits);
+  index_ = std::make_unique<FastBinaryFlat>(bits);
 }
 
 HashIndex::HashIndex(std::unique_ptr<faiss::IndexBinary> index) : index_(std::move(index)) {}
@@ -92,11 +92,19 @@ HashIndex HashIndex::Deserialize(std::span<const std::uint8_t> bytes) {
   faiss::VectorIOReader reader;
   reader.data.assign(bytes.begin(), bytes.end());
   try {
-    return HashIndex(std::unique_ptr<faiss::IndexBinary>(faiss::read_index_binary(&reader)));
+    std::unique_ptr<faiss::IndexBinary> index(faiss::read_index_binary(&reader));
+    // A plain flat index (what Serialize writes) is searched by FastBinaryFlat's scan.
+    if (typeid(*index) == typeid(faiss::IndexBinaryFlat)) {
+      index =
+          std::make_unique<FastBinaryFlat>(std::move(static_cast<faiss::IndexBinaryFlat&>(*index)));
+    }
+    return HashIndex(std::move(index));
   } catch (const faiss::FaissException& e) {
     throw IndexError(std::string("FAISS cannot read the index: ") + e.what());
   }
 }
+
+std::string SearchKernelName() { return KernelName(BestKernel()); }
 
 std::string FaissVersion() {
   return std::to_string(FAISS_VERSION_MAJOR) + "." + std::to_string(FAISS_VERSION_MINOR) + "." +

@@ -25,7 +25,8 @@ struct Neighbor {
 
 class HashIndex {
  public:
-  // An empty exhaustive (IndexBinaryFlat) index of `bits`-bit codes (a multiple of 8).
+  // An empty exhaustive (IndexBinaryFlat) index of `bits`-bit codes (a multiple of 8). For
+  // 256-bit codes its scan uses the fastest Hamming kernel the CPU runs (SearchKernelName).
   explicit HashIndex(int bits = 256);
   ~HashIndex();
   HashIndex(HashIndex&&) noexcept;
@@ -48,7 +49,8 @@ class HashIndex {
   // Returns the code stored for entry `id`.
   std::vector<std::uint8_t> Code(std::int64_t id) const;
 
-  // FAISS's serialised form, for writing to disk.
+  // FAISS's serialised form, for writing to disk: a flat index is written as a plain
+  // IndexBinaryFlat, which any FAISS reads.
   std::vector<std::uint8_t> Serialize() const;
   // Parses FAISS's serialised form. Callers verify checksums first. Throws
   // celtrace::IndexError if FAISS rejects the bytes.
@@ -63,6 +65,10 @@ class HashIndex {
 // searches afterwards. Callers that search from many threads at once (TBB tasks) set 1 so
 // FAISS's OpenMP teams do not oversubscribe the cores; default: OpenMP's own.
 void SetFaissThreads(int threads);
+
+// The Hamming scan exhaustive 256-bit searches run on this CPU, chosen at run time:
+// "avx512" (VPOPCNTDQ), "popcnt" or "generic".
+std::string SearchKernelName();
 
 // The FAISS library version the program was built with, e.g. "1.7.3".
 std::string FaissVersion();
