@@ -148,6 +148,7 @@ GenerationInfo ReadGenerationInfo(const fs::path& index_dir) {
     info.entries = manifest.at("entries").get<std::int64_t>();
     info.episodes = static_cast<std::int64_t>(manifest.at("episodes").size());
     info.created = manifest.at("created").get<std::string>();
+    info.catalog_dir = manifest.value("catalog_dir", std::string());
     for (const auto& [file, checksum] : manifest.at("files").items()) {
       info.files[file] = {checksum.at("bytes").get<std::uint64_t>(),
                           checksum.at("xxh3_128").get<std::string>()};
@@ -278,7 +279,8 @@ GenerationWriter::~GenerationWriter() {
 
 fs::path GenerationWriter::catalog_path() const { return temp_dir_ / kCatalogFile; }
 
-std::string GenerationWriter::Publish(const HashIndex& pdq, const IndexParameters& parameters) {
+std::string GenerationWriter::Publish(const HashIndex& pdq, const IndexParameters& parameters,
+                                      const fs::path& catalog_dir) {
   const auto pdq_bytes = pdq.Serialize();
   WriteFileSynced(temp_dir_ / kPdqFile, pdq_bytes);
 
@@ -307,10 +309,12 @@ std::string GenerationWriter::Publish(const HashIndex& pdq, const IndexParameter
   json hash = ParametersJson(parameters);
   hash["name"] = "pdq";
   hash["bits"] = pdq.bits();
-  const json manifest = {
+  json manifest = {
       {"format", kIndexFormat},        {"tool", ToolVersion()}, {"faiss_version", FaissVersion()},
       {"index_type", pdq.type_name()}, {"hash", hash},          {"entries", pdq.size()},
       {"episodes", episodes},          {"files", files},        {"created", UtcNow()}};
+  // Optional, so that manifests without it (older indexes) still load.
+  if (!catalog_dir.empty()) manifest["catalog_dir"] = catalog_dir.string();
   WriteFileSynced(temp_dir_ / kManifest, manifest.dump(2) + "\n");
   SyncPath(temp_dir_, true);
 

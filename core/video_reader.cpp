@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -23,6 +25,13 @@ constexpr int kShrinkSwsFlags = SWS_AREA | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT
 // Undecodable packets/frames after which a stream that has not produced a single frame
 // yet is declared broken instead of being read to the end.
 constexpr int kMaxErrorsBeforeFirstFrame = 1000;
+
+// SeekTo decodes forward instead of seeking when the target lies at most this far ahead: a
+// seek decodes from the previous keyframe anyway, and broadcast GOPs run 0.5-10 s.
+constexpr double kForwardDecodeSeconds = 5;
+// How much earlier SeekTo asks the demuxer to land when a seek overshot the target
+// (containers with sparse or inexact keyframe indexes); the last try reads from the start.
+constexpr double kSeekBackoffSeconds[] = {0, 2, 10, 60};
 
 }  // namespace
 
@@ -47,6 +56,10 @@ struct VideoReader::Impl {
   std::int64_t frames_out = 0;
   double last_seconds = 0;
 
+  std::optional<Frame> pending;  // found by SeekTo, returned by the next Read
+  bool seeking = false;          // a seek happened and no frame was decoded since
+  double seek_landed = 0;        // seconds of the first frame decoded after the last seek
+
   bool flush_sent = false;  // the demuxer is exhausted and the decoder was told so
   bool finished = false;    // the decoder returned AVERROR_EOF
   int skipped_errors = 0;   // corrupt packets or frames dropped so far
@@ -60,8 +73,14 @@ struct VideoReader::Impl {
   // FFmpeg custom-I/O callbacks over `memory`; `opaque` is the Impl.
   static int ReadMemory(void* opaque, std::uint8_t* buffer, int size);
   static std::int64_t SeekMemory(void* opaque, std::int64_t offset, int whence);
-  bool ReceiveFrame(Frame* out);
+  // Decodes the next frame shown at or after `skip_before` seconds into *out; earlier frames
+  // are decoded but not converted. Returns false at the end of the stream.
+  bool Next(Frame* out, double skip_before);
+  bool ReceiveFrame(Frame* out, double skip_before);
   void SendNextPacket();
+  // Seeks the demuxer to the keyframe at or before `seconds` (the stream start if
+  // `seconds` is not positive) and resets the decoder.
+  void SeekBefore(double seconds);
   void Convert(Frame* out);
   double FrameSeconds() const;
 };
@@ -207,10 +226,22 @@ void VideoReader::Impl::Convert(Frame* out) {
 }
 
 // Returns true with *out filled, or false when the decoder needs input or has finished.
-bool VideoReader::Impl::ReceiveFrame(Frame* out) {
+bool VideoReader::Impl::ReceiveFrame(Frame* out, double skip_before) {
   while (true) {
     const int ret = avcodec_receive_frame(decoder.get(), frame.get());
     if (ret == 0) {
+      const double seconds = FrameSeconds();
+      if (seeking) {
+        seeking = false;
+        seek_landed = seconds;
+      }
+      if (seconds < skip_before) {
+        // Decoded only to reach a seek target: no conversion.
+        last_seconds = seconds;
+        ++frames_out;
+        av_frame_unref(frame.get());
+        continue;
+      }
       Convert(out);
       av_frame_unref(frame.get());
       return true;
@@ -282,22 +313,79 @@ VideoReader::VideoReader(std::shared_ptr<const std::vector<std::uint8_t>> bytes,
 
 VideoReader::~VideoReader() = default;
 
-bool VideoReader::Read(Frame* frame) {
-  Impl& impl = *impl_;
-  while (!impl.finished) {
-    if (impl.ReceiveFrame(frame)) return true;
-    if (impl.finished) break;
-    if (impl.flush_sent) {
+bool VideoReader::Impl::Next(Frame* out, double skip_before) {
+  while (!finished) {
+    if (ReceiveFrame(out, skip_before)) return true;
+    if (finished) break;
+    if (flush_sent) {
       // Draining decoders must end with AVERROR_EOF; EAGAIN here would loop forever.
-      impl.finished = true;
+      finished = true;
       break;
     }
-    impl.SendNextPacket();
+    SendNextPacket();
   }
-  if (impl.frames_out == 0 && impl.skipped_errors > 0) {
-    impl.Fail("nothing decodes", impl.last_error);
-  }
+  if (frames_out == 0 && skipped_errors > 0) Fail("nothing decodes", last_error);
   return false;
+}
+
+void VideoReader::Impl::SeekBefore(double seconds) {
+  const std::int64_t target =
+      seconds > 0
+          ? start_pts + static_cast<std::int64_t>(std::floor(seconds / av_q2d(stream->time_base)))
+          : start_pts;
+  int ret = av_seek_frame(format.get(), stream->index, target, AVSEEK_FLAG_BACKWARD);
+  if (ret < 0 && seconds <= 0) {
+    // Some demuxers refuse a backward seek to the very first timestamp; any frame will do.
+    ret = av_seek_frame(format.get(), stream->index, target, AVSEEK_FLAG_ANY);
+  }
+  if (ret < 0) Fail("cannot seek to " + std::to_string(seconds) + " s", ret);
+  avcodec_flush_buffers(decoder.get());
+  flush_sent = false;
+  finished = false;
+  seeking = true;
+}
+
+bool VideoReader::Read(Frame* frame) {
+  if (impl_->pending) {
+    *frame = std::move(*impl_->pending);
+    impl_->pending.reset();
+    return true;
+  }
+  return impl_->Next(frame, -std::numeric_limits<double>::infinity());
+}
+
+bool VideoReader::SeekTo(double seconds) {
+  Impl& impl = *impl_;
+  impl.pending.reset();
+  const double rate = frame_rate();
+  const double target = seconds - (rate > 0 ? 0.5 / rate : 0.0);
+  Frame found;
+  const bool ahead = impl.frames_out > 0 && !impl.finished && target > impl.last_seconds &&
+                     target - impl.last_seconds <= kForwardDecodeSeconds;
+  if (ahead) {
+    if (!impl.Next(&found, target)) return false;
+    impl.pending = std::move(found);
+    return true;
+  }
+  for (const double backoff : kSeekBackoffSeconds) {
+    const bool from_start = target - backoff <= 0;
+    impl.SeekBefore(target - backoff);
+    if (!impl.Next(&found, target)) {
+      // Frames decoded, none late enough: the target lies past the end. Nothing decoded at
+      // all: the seek itself went past the end, so go back further.
+      if (from_start || !impl.seeking) return false;
+      continue;
+    }
+    // A first frame later than the target means the keyframe index led past it: go back.
+    if (impl.seek_landed <= target || from_start) {
+      impl.pending = std::move(found);
+      return true;
+    }
+  }
+  impl.SeekBefore(0);
+  if (!impl.Next(&found, target)) return false;
+  impl.pending = std::move(found);
+  return true;
 }
 
 int VideoReader::width() const { return impl_->stream->codecpar->width; }

@@ -59,9 +59,9 @@ class GenerationBuilder {
     ++episodes_;
   }
 
-  std::string Publish(const IndexParameters& parameters) {
+  std::string Publish(const IndexParameters& parameters, const std::filesystem::path& catalog_dir) {
     catalog_.Finish();
-    return writer_.Publish(pdq_, parameters);
+    return writer_.Publish(pdq_, parameters, catalog_dir);
   }
 
   int episodes() const { return episodes_; }
@@ -75,6 +75,21 @@ class GenerationBuilder {
   int episodes_ = 0;
 };
 
+// The catalogue CSV's absolute folder, recovered from an episode with a relative path
+// (resolved as folder / source); empty if every path is absolute.
+std::filesystem::path CatalogDir(std::span<const EpisodeSource> episodes) {
+  for (const EpisodeSource& episode : episodes) {
+    const std::filesystem::path source(episode.source);
+    if (source.empty() || source.is_absolute()) continue;
+    std::filesystem::path folder = episode.path;
+    for (auto it = source.begin(); it != source.end(); ++it) folder = folder.parent_path();
+    std::error_code error;
+    folder = std::filesystem::absolute(folder.empty() ? "." : folder, error);
+    if (!error) return folder.lexically_normal();
+  }
+  return {};
+}
+
 std::string ExtraJson(const EpisodeSource& source) {
   nlohmann::json extra = nlohmann::json::object();
   for (const auto& [name, value] : source.extra) extra[name] = value;
@@ -83,7 +98,8 @@ std::string ExtraJson(const EpisodeSource& source) {
 
 // Writes a generation from kept episodes plus newly decoded ones, and publishes it.
 IndexReport WriteGeneration(std::vector<KeptEpisode> kept, std::span<const EpisodeSource> to_decode,
-                            const IndexParameters& parameters, const IndexOptions& options,
+                            const IndexParameters& parameters,
+                            const std::filesystem::path& catalog_dir, const IndexOptions& options,
                             IndexReport report) {
   const auto started = std::chrono::steady_clock::now();
   const int threads = ThreadCount(options.threads);
@@ -165,7 +181,7 @@ IndexReport WriteGeneration(std::vector<KeptEpisode> kept, std::span<const Episo
   if (Cancelled(options.cancel))
     throw Error("interrupted: nothing published, the previous generation stays live");
   if (builder.episodes() == 0) throw Error("no episode could be indexed; nothing published");
-  report.generation = builder.Publish(parameters);
+  report.generation = builder.Publish(parameters, catalog_dir);
   report.episodes = builder.episodes();
   report.entries = builder.entries();
   report.elapsed_seconds =
@@ -229,7 +245,8 @@ HashedEpisode HashEpisode(const EpisodeSource& source, const IndexParameters& pa
 }
 
 IndexReport BuildIndex(std::span<const EpisodeSource> episodes, const IndexOptions& options) {
-  return WriteGeneration({}, episodes, options.parameters, options, IndexReport{});
+  return WriteGeneration({}, episodes, options.parameters, CatalogDir(episodes), options,
+                         IndexReport{});
 }
 
 IndexReport AddToIndex(std::span<const EpisodeSource> episodes, const IndexOptions& options) {
@@ -269,7 +286,11 @@ IndexReport AddToIndex(std::span<const EpisodeSource> episodes, const IndexOptio
     report.entries = index.pdq().size();
     return report;
   }
-  return WriteGeneration(std::move(kept), to_decode, index.info().parameters, options,
+  // Episodes carried over keep sources relative to their own CSV; the newest CSV's folder
+  // is recorded, the previous one when the new CSV lists absolute paths only.
+  std::filesystem::path catalog_dir = CatalogDir(episodes);
+  if (catalog_dir.empty()) catalog_dir = index.info().catalog_dir;
+  return WriteGeneration(std::move(kept), to_decode, index.info().parameters, catalog_dir, options,
                          std::move(report));
 }
 
@@ -291,7 +312,8 @@ IndexReport RemoveFromIndex(const EpisodeSelector& selector, const IndexOptions&
   }
   if (report.episodes_removed == 0) throw Error("no indexed episode matches the selection");
   if (kept.empty()) throw Error("remove would leave the index empty; build a new one instead");
-  return WriteGeneration(std::move(kept), {}, index.info().parameters, options, std::move(report));
+  return WriteGeneration(std::move(kept), {}, index.info().parameters, index.info().catalog_dir,
+                         options, std::move(report));
 }
 
 }  // namespace celtrace

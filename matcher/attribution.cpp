@@ -10,6 +10,7 @@
 #include "celtrace/video_reader.h"
 #include "clip_matcher.h"
 #include "still_matcher.h"
+#include "thumbnail.h"
 
 namespace celtrace {
 namespace {
@@ -25,6 +26,17 @@ void Fail(ResultRecord* record, std::string error) {
 }
 
 std::string CodeWord(const std::string& reason) { return reason.substr(0, reason.find(':')); }
+
+// The clip's thumbnail from a second, colour reader: the matching one decodes luma squares.
+std::vector<std::uint8_t> ClipThumbnail(const InputItem& item, const ItemContent& content,
+                                        const ResultRecord& record, int min_quality) {
+  VideoReaderOptions decode;
+  decode.max_side = ThumbnailOptions{}.side;
+  std::unique_ptr<VideoReader> reader =
+      content.bytes ? std::make_unique<VideoReader>(content.bytes, item.label, decode)
+                    : std::make_unique<VideoReader>(item.path, decode);
+  return EncodeClipThumbnail(*reader, record, min_quality);
+}
 
 }  // namespace
 
@@ -79,7 +91,8 @@ bool ReadItem(const InputItem& item, const MatchOptions& options, ItemContent* c
 }
 
 void AnalyseContent(const InputItem& item, const ItemContent& content, const ReferenceIndex& index,
-                    const MatchOptions& options, ResultRecord* record) {
+                    const MatchOptions& options, ResultRecord* record,
+                    std::vector<std::uint8_t>* thumbnail) {
   record->sha256 = content.sha256;
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::duration_cast<std::chrono::steady_clock::duration>(
@@ -112,6 +125,13 @@ void AnalyseContent(const InputItem& item, const ItemContent& content, const Ref
         if (std::chrono::steady_clock::now() > deadline) {
           throw TimeoutError("timeout: analysis ran past the per-file limit");
         }
+        if (thumbnail) {
+          try {
+            *thumbnail = EncodeThumbnail(image);
+          } catch (const std::exception&) {
+            thumbnail->clear();  // the report shows a placeholder; the record stands
+          }
+        }
         break;
       }
       case MediaKind::kVideo: {
@@ -131,6 +151,13 @@ void AnalyseContent(const InputItem& item, const ItemContent& content, const Ref
                       std::to_string(reader->height()) + " pixels");
         }
         MatchClip(*reader, index, options, deadline, record);
+        if (thumbnail) {
+          try {
+            *thumbnail = ClipThumbnail(item, content, *record, options.min_quality);
+          } catch (const std::exception&) {
+            thumbnail->clear();
+          }
+        }
         break;
       }
       case MediaKind::kArchive:

@@ -29,8 +29,13 @@ struct ItemContent {
 bool ReadItem(const InputItem& item, const MatchOptions& options, ItemContent* content,
               ResultRecord* record);
 
-// Fills record's media, status, quality, matches and error from the content.
+// Fills record's media, status, quality, matches and error from the content. If
+// `thumbnail` is not null, it receives a small JPEG of the image, or of the clip's frame at
+// its first matched segment (EncodeThumbnail, EncodeClipThumbnail), made while the decoded
+// pixels are at hand; it stays empty when nothing decoded. Making it never changes the
+// record.
 void AnalyseContent(const InputItem& item, const ItemContent& content, const ReferenceIndex& index,
-                    const MatchOptions& options, ResultRecord* record);
+                    const MatchOptions& options, ResultRecord* record,
+                    std::vector<std::uint8_t>* thumbnail = nullptr);
 
 }  // namespace celtrace

@@ -37,6 +37,12 @@ int main(int argc, char** argv) {
   app.add_option("--job", outputs.job_dir,
                  "Job folder: journal records so that a rerun after a crash or Ctrl-C finishes "
                  "the remaining inputs; outputs are written when all inputs are done");
+  app.add_option("--report", outputs.report,
+                 "Also write an HTML evidence report: leaked image beside the matched reference "
+                 "frame, per episode summary (self-contained page, no network requests)");
+  app.add_option("--footage", outputs.footage_dir,
+                 "Report: folder the catalogue's relative footage paths are resolved against "
+                 "(default: the catalogue CSV's folder recorded in the index)");
   app.add_option("--threads", options.threads, "Analysis threads (0: one per core)");
   app.add_option("--threshold", options.threshold, "Match distance, bits of 256 (default 31)");
   app.add_option("--min-quality", options.min_quality,

@@ -6,6 +6,8 @@
 #include <tbb/parallel_pipeline.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <future>
 #include <iostream>
@@ -18,6 +20,7 @@
 #include "attribution.h"
 #include "celtrace/error.h"
 #include "celtrace/progress.h"
+#include "html_report.h"
 #include "input_walker.h"
 #include "reference_index.h"
 #include "result_record.h"
@@ -29,6 +32,9 @@ namespace fs = std::filesystem;
 
 constexpr const char* kJobInputs = "inputs.json";
 constexpr const char* kJobJournal = "records.jsonl";
+// Leaked-image thumbnails of a job, thumbs/SHA256.jpg, so that the report of a resumed job
+// shows the inputs analysed by earlier runs too.
+constexpr const char* kJobThumbnails = "thumbs";
 
 // The journal of a resumable job: one "SEQ<TAB>JSON" line per finished input.
 struct Journal {
@@ -113,6 +119,16 @@ std::vector<std::string> JobRoots(const fs::path& job_dir, std::vector<std::stri
   return roots;
 }
 
+bool IsSha256(const std::string& text) {
+  return text.size() == 64 &&
+         std::all_of(text.begin(), text.end(), [](char c) { return std::isxdigit(c) != 0; });
+}
+
+std::vector<std::uint8_t> ReadThumbnail(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
 std::int64_t CountFiles(const std::vector<std::string>& roots) {
   std::int64_t count = 0;
   for (const std::string& root : roots) {
@@ -180,6 +196,7 @@ struct Work {
   std::string line;  // the record's JSON, filled by the analysis stage
   ResultRecord record;
   bool resumed = false;
+  std::vector<std::uint8_t> thumbnail;  // JPEG for the report; empty when none was made
 };
 
 }  // namespace
@@ -200,6 +217,13 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
     journal_out.open(outputs.job_dir / kJobJournal, std::ios::binary | std::ios::app);
     if (!journal_out) throw Error("cannot write the job journal in " + outputs.job_dir.string());
   }
+  // Thumbnails cost a resize and a small JPEG per input; a job makes them even without a
+  // report, so that any later rerun of it can write one.
+  const bool report = !outputs.report.empty();
+  const bool thumbnails = report || job;
+  if (job) fs::create_directories(outputs.job_dir / kJobThumbnails);
+  std::vector<ResultRecord> report_records;  // without a job: the records, in input order
+  std::map<std::string, std::vector<std::uint8_t>> leak_thumbnails;  // by content SHA-256
   ContentCache cache;
   for (const auto& [seq, line] : journal.lines) {
     const ResultRecord record = FromJsonLine(line);
@@ -223,6 +247,15 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
       csv_file << CsvHeader();
     }
   }
+  if (report) {
+    // The page is written at the end; find out now, not after hours of analysis, that it
+    // cannot be.
+    const fs::path probe = outputs.report.string() + ".tmp";
+    if (!std::ofstream(probe, std::ios::binary | std::ios::trunc)) {
+      throw Error("cannot write " + outputs.report.string());
+    }
+    fs::remove(probe);
+  }
 
   const int threads = options.threads > 0
                           ? options.threads
@@ -234,6 +267,11 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
   walk.max_member_bytes = options.max_member_bytes;
   InputWalker walker(roots, walk);
   std::int64_t next_seq = 0;
+  std::unordered_map<std::string, std::string> first_paths;  // digest -> first input, in order
+  for (const auto& [seq, line] : journal.lines) {
+    const ResultRecord record = FromJsonLine(line);
+    if (!record.sha256.empty()) first_paths.emplace(record.sha256, record.path);
+  }
   {
     const std::int64_t estimate = CountFiles(roots);
     Progress progress({"match", "inputs", "files", options.progress}, estimate,
@@ -282,7 +320,20 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
                       record.path = path;
                       record.duplicate_of = first->first;
                     } else {
-                      AnalyseContent(work->item, content, index, options, &record);
+                      AnalyseContent(work->item, content, index, options, &record,
+                                     thumbnails ? &work->thumbnail : nullptr);
+                      // Stored before the record is journaled: a journaled record's
+                      // thumbnail is always on disk.
+                      if (job && !work->thumbnail.empty() && IsSha256(content.sha256)) {
+                        try {
+                          WriteAtomically(
+                              outputs.job_dir / kJobThumbnails / (content.sha256 + ".jpg"),
+                              std::string(work->thumbnail.begin(), work->thumbnail.end()));
+                        } catch (const std::exception&) {
+                          // Only the report's picture is lost (a placeholder); the journal
+                          // reports a full disk on its own.
+                        }
+                      }
                       ResultRecord shared = record;
                       cache.Publish(content.sha256, record.path, shared);
                     }
@@ -292,6 +343,17 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
                 }) &
             tbb::make_filter<std::shared_ptr<Work>, void>(
                 tbb::filter_mode::serial_in_order, [&](std::shared_ptr<Work> work) {
+                  // Which copy of a content is "first" must not depend on thread timing:
+                  // in input order, the first input with a digest is the original.
+                  if (!work->resumed && !work->record.sha256.empty()) {
+                    const auto [first, inserted] =
+                        first_paths.emplace(work->record.sha256, work->record.path);
+                    const std::string duplicate_of = inserted ? "" : first->second;
+                    if (work->record.duplicate_of != duplicate_of) {
+                      work->record.duplicate_of = duplicate_of;
+                      work->line = ToJsonLine(work->record);
+                    }
+                  }
                   const ResultRecord& record = work->record;
                   if (job && !work->resumed) {
                     journal_out << work->seq << '\t' << work->line << '\n';
@@ -300,6 +362,12 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
                   } else if (!job) {
                     *out << work->line << '\n';
                     if (csv_file.is_open()) WriteCsvRows(record, csv_file);
+                    if (report) {
+                      report_records.push_back(record);
+                      if (!work->thumbnail.empty()) {
+                        leak_thumbnails[record.sha256] = std::move(work->thumbnail);
+                      }
+                    }
                   }
                   ++summary.inputs;
                   summary.resumed += work->resumed;
@@ -323,7 +391,16 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
     for (const auto& [seq, line] : journal.lines) {
       if (seq >= next_seq) break;
       jsonl += line + "\n";
-      if (!outputs.csv.empty()) WriteCsvRows(FromJsonLine(line), csv_rows);
+      if (outputs.csv.empty() && !report) continue;
+      ResultRecord record = FromJsonLine(line);
+      if (!outputs.csv.empty()) WriteCsvRows(record, csv_rows);
+      if (!report) continue;
+      const fs::path stored = outputs.job_dir / kJobThumbnails / (record.sha256 + ".jpg");
+      if (IsSha256(record.sha256) && !leak_thumbnails.contains(record.sha256) &&
+          fs::exists(stored)) {
+        leak_thumbnails[record.sha256] = ReadThumbnail(stored);
+      }
+      report_records.push_back(std::move(record));
     }
     if (outputs.out.empty()) {
       std::cout << jsonl << std::flush;
@@ -331,6 +408,14 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
       WriteAtomically(outputs.out, jsonl);
     }
     if (!outputs.csv.empty()) WriteAtomically(outputs.csv, csv + csv_rows.str());
+  }
+  if (report && !summary.interrupted) {
+    ReportOptions page;
+    page.path = outputs.report;
+    page.footage_dir = outputs.footage_dir;
+    WriteMatchReport(report_records, leak_thumbnails, index, options, page, log);
+  } else if (report) {
+    log << "celtrace-match: interrupted; no report written\n";
   }
   return summary;
 }

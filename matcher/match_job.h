@@ -1,8 +1,9 @@
 // The batch attribution job behind celtrace-match: walks the inputs, analyses them on TBB
 // workers (identical contents once), and writes one record per input, in input order, as
-// JSON Lines and optionally CSV. With a job folder the run is resumable: records are
-// journaled as they complete, a rerun after a crash or Ctrl-C analyses only what is left,
-// and the final outputs equal an uninterrupted run's.
+// JSON Lines and optionally CSV and an HTML evidence report. With a job folder the run is
+// resumable: records (and report thumbnails) are journaled as they complete, a rerun after
+// a crash or Ctrl-C analyses only what is left, and the final outputs equal an
+// uninterrupted run's.
 #pragma once
 
 #include <atomic>
@@ -21,6 +22,10 @@ struct OutputOptions {
   std::filesystem::path out;      // JSON Lines file; empty: standard output
   std::filesystem::path csv;      // CSV file; empty: none
   std::filesystem::path job_dir;  // resumable job folder; empty: none
+  // HTML evidence report (html_report.h), written when every input is done; empty: none.
+  std::filesystem::path report;
+  // Where the report finds the catalogue footage for reference frames (ReportOptions).
+  std::filesystem::path footage_dir;
 };
 
 struct MatchSummary {

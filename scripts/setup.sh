@@ -13,6 +13,7 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libsqlitecpp-dev libsqlite3-dev libarchive-dev libxxhash-dev libssl-dev
   jq
+  chromium fonts-dejavu-core
 )
 
 missing=()

@@ -51,6 +51,10 @@ struct GenerationInfo {
   std::int64_t episodes = 0;
   std::string created;                        // UTC, ISO 8601
   std::map<std::string, FileChecksum> files;  // file name -> size and checksum
+  // Absolute folder of the catalogue CSV the generation was built or last added from, which
+  // relative episode sources are resolved against (the HTML report's reference frames).
+  // Empty when not recorded (older indexes, or only absolute paths).
+  std::filesystem::path catalog_dir;
 };
 
 // Returns the live generation's manifest, without checking the files. Throws
@@ -103,8 +107,10 @@ class GenerationWriter {
   // Writes pdq.faiss and manifest.json beside the finished catalogue, fsyncs, renames the
   // folder to the next gen-NNNNNN and swaps CURRENT to it, then deletes generations older
   // than the previous one. Returns the new generation's name. Throws celtrace::Error on
-  // any I/O failure, leaving the previous generation live.
-  std::string Publish(const HashIndex& pdq, const IndexParameters& parameters);
+  // any I/O failure, leaving the previous generation live. A non-empty `catalog_dir` is
+  // recorded in the manifest (GenerationInfo::catalog_dir).
+  std::string Publish(const HashIndex& pdq, const IndexParameters& parameters,
+                      const std::filesystem::path& catalog_dir = {});
 
  private:
   std::filesystem::path index_dir_;

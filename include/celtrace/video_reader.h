@@ -15,9 +15,11 @@ namespace celtrace {
 
 // A decoded frame: BGR 8-bit pixels and where it sits in the stream.
 struct Frame {
-  cv::Mat image;           // CV_8UC3, BGR
-  double seconds = 0;      // presentation time from the stream start (pts * time base)
-  std::int64_t index = 0;  // 0-based decode order position of the frame in the output
+  cv::Mat image;       // CV_8UC3, BGR
+  double seconds = 0;  // presentation time from the stream start (pts * time base)
+  // 0-based position of the frame among the frames decoded so far. After SeekTo it counts
+  // decoded frames, no longer the position in the stream.
+  std::int64_t index = 0;
 };
 
 struct VideoReaderOptions {
@@ -54,6 +56,14 @@ class VideoReader {
   // Decodes the next frame into *frame. Returns false at the end of the stream. Throws
   // celtrace::Error on a decode error the stream cannot recover from.
   bool Read(Frame* frame);
+
+  // Positions the reader at the first frame shown at or after `seconds` (less half a frame,
+  // so that a time rounded to milliseconds still finds its frame): the next Read returns
+  // it. Seeks back to a keyframe and decodes forward; a target shortly ahead of the current
+  // position is reached by decoding forward only, so ascending targets cost at most one
+  // decode of the file. Returns false if no frame is shown that late (the reader is then
+  // at the end). Throws celtrace::Error if the stream cannot seek or decode.
+  bool SeekTo(double seconds);
 
   int width() const;                // coded width of the stream, pixels
   int height() const;               // coded height of the stream, pixels
