@@ -463,21 +463,7 @@ TEST(HtmlReport, TenThousandInputsStayWithinTheSizeBudget) {
 // ---- celtrace-match --report end to end ------------------------------------------------------
 
 int RunProgram(const std::vector<std::string>& args) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int null = open("/dev/null", O_RDWR);
-    dup2(null, STDIN_FILENO);
-    dup2(null, STDOUT_FILENO);
-    dup2(null, STDERR_FILENO);
-    std::vector<char*> argv;
-    for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  return testing::WaitProgram(testing::StartProgram(args));
 }
 
 std::vector<nlohmann::json> JsonLines(const fs::path& path) {
