@@ -21,10 +21,10 @@ build/indexer/celtrace-index info --index "$OUT/index"
 echo "== 3. a sample leak: transformed stills, clips, a zip, unrelated art, flat and corrupt files"
 "$SYNTH" leak --out "$OUT/leak" "${SAMPLE[@]}" --leak-seed 11
 
-echo "== 4. celtrace-match (records: $OUT/results.jsonl, $OUT/results.csv)"
+echo "== 4. celtrace-match (records: $OUT/results.jsonl, $OUT/results.csv; evidence: $OUT/report.html)"
 status=0
 build/matcher/celtrace-match --index "$OUT/index" "$OUT/leak" --out "$OUT/results.jsonl" \
-  --csv "$OUT/results.csv" || status=$?
+  --csv "$OUT/results.csv" --report "$OUT/report.html" || status=$?
 echo "(exit code $status: 1 means some inputs are recorded as errors, here the corrupt files)"
 
 echo "== 5. attributions"
