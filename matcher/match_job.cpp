@@ -224,12 +224,15 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
   if (job) fs::create_directories(outputs.job_dir / kJobThumbnails);
   std::vector<ResultRecord> report_records;  // without a job: the records, in input order
   std::map<std::string, std::vector<std::uint8_t>> leak_thumbnails;  // by content SHA-256
+  // Contents analysed in earlier runs of the job: not analysed again, and the first input
+  // of each digest (in input order) stays the original for later duplicates.
   ContentCache cache;
+  std::unordered_map<std::string, std::string> first_paths;  // digest -> first input, in order
   for (const auto& [seq, line] : journal.lines) {
     const ResultRecord record = FromJsonLine(line);
-    if (!record.sha256.empty() && record.duplicate_of.empty()) {
-      cache.Seed(record.sha256, record.path, record);
-    }
+    if (record.sha256.empty()) continue;
+    first_paths.emplace(record.sha256, record.path);
+    if (record.duplicate_of.empty()) cache.Seed(record.sha256, record.path, record);
   }
 
   // Without a job folder, records stream to the outputs in input order as they finish.
@@ -267,11 +270,6 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
   walk.max_member_bytes = options.max_member_bytes;
   InputWalker walker(roots, walk);
   std::int64_t next_seq = 0;
-  std::unordered_map<std::string, std::string> first_paths;  // digest -> first input, in order
-  for (const auto& [seq, line] : journal.lines) {
-    const ResultRecord record = FromJsonLine(line);
-    if (!record.sha256.empty()) first_paths.emplace(record.sha256, record.path);
-  }
   {
     const std::int64_t estimate = CountFiles(roots);
     Progress progress({"match", "inputs", "files", options.progress}, estimate,

@@ -8,10 +8,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <random>
 #include <string>
 #include <vector>
+
+#include "celtrace/csv.h"
 
 namespace celtrace::testing {
 
@@ -41,36 +44,12 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-// Reads a CSV file with a header row into one map per row (column name -> field). Handles
-// double-quoted fields with embedded commas and doubled quotes.
+// Reads a CSV file with a header row into one map per row (column name -> field), with
+// celtrace's own RFC 4180 reader.
 inline std::vector<std::map<std::string, std::string>> ReadCsv(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::vector<std::vector<std::string>> rows;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::vector<std::string> fields(1);
-    bool quoted = false;
-    for (size_t i = 0; i < line.size(); ++i) {
-      const char ch = line[i];
-      if (quoted) {
-        if (ch == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-          fields.back() += '"';
-          ++i;
-        } else if (ch == '"') {
-          quoted = false;
-        } else {
-          fields.back() += ch;
-        }
-      } else if (ch == '"') {
-        quoted = true;
-      } else if (ch == ',') {
-        fields.emplace_back();
-      } else if (ch != '\r') {
-        fields.back() += ch;
-      }
-    }
-    rows.push_back(std::move(fields));
-  }
+  std::ifstream in(path, std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto rows = ParseCsv(text);
   std::vector<std::map<std::string, std::string>> records;
   for (size_t r = 1; r < rows.size(); ++r) {
     std::map<std::string, std::string> record;
