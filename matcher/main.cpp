@@ -45,6 +45,9 @@ int main(int argc, char** argv) {
                  "(default: the catalogue CSV's folder recorded in the index)");
   app.add_option("--threads", options.threads, "Analysis threads (0: one per core)");
   app.add_option("--threshold", options.threshold, "Match distance, bits of 256 (default 31)");
+  app.add_option("--clip-threshold", options.clip_threshold,
+                 "Clips: per-frame match distance, bits of 256; segments also need 3 drawings "
+                 "at one time offset (default 40)");
   app.add_option("--min-quality", options.min_quality,
                  "Queries below this PDQ quality are low_information (default 50)");
   app.add_option("--max-matches", options.max_matches, "Occurrences listed per still (20)");

@@ -12,8 +12,9 @@ struct MatchOptions {
   std::filesystem::path index_dir;  // the index to match against (required)
 
   // Bits: a query hash within this distance of an entry is a match. Default 31, the PDQ
-  // matching threshold used across the trust-and-safety field; the evaluation harness
-  // measures recall and false attributions around it.
+  // matching threshold used across the trust-and-safety field, kept after measurement
+  // (README "Accuracy"): no false attribution below 60 bits on the evaluation set, while
+  // the measured tail of unrelated-frame distances grows ~1.2x per bit.
   int threshold = 31;
   // PDQ quality below which a query is `low_information` (flat colour, black, fades, title
   // cards) and never a match. Default 50, PDQ's own "usable hash" bar.
@@ -27,6 +28,11 @@ struct MatchOptions {
   // indexer does (0: use the index's own hash_side).
   int hash_side = 0;
 
+  // Bits: a clip frame within this distance of an entry votes for that entry's time offset.
+  // A segment needs min_segment_drawings drawings at one consistent offset, so clips can
+  // afford a wider per-frame threshold than stills. Default 40: Meta's TMK copies with a
+  // large logo need 36 (README "Accuracy"); no false segment was measured up to 44.
+  int clip_threshold = 40;
   // Clips: a segment needs at least this many distinct matching query drawings at one
   // consistent time offset, or min_segment_frames query frames (long holds, slow pans).
   int min_segment_drawings = 3;
