@@ -15,15 +15,19 @@ WORK=${WORK:-/tmp/celtrace-bench-match}
 SPEC=(--episodes "$EPISODES" --seconds "$SECONDS_EACH" --seed 3 --size 1280x720)
 now() { date +%s.%N; }
 
-rm -rf "$WORK" && mkdir -p "$WORK"
-"$BUILD/bench/synth/celtrace-synth" catalog --out "$WORK/catalog" "${SPEC[@]}" 2>/dev/null
-"$BUILD/indexer/celtrace-index" build "$WORK/catalog/catalog.csv" --index "$WORK/index" \
-  --no-progress 2>/dev/null
-"$BUILD/bench/synth/celtrace-synth" leak --out "$WORK/stills" "${SPEC[@]}" --leak-seed 7 \
-  --stills-per-transform "$STILLS" --no-clips --no-archive 2>/dev/null
-"$BUILD/bench/synth/celtrace-synth" leak --out "$WORK/clips" "${SPEC[@]}" --leak-seed 8 \
-  --stills-per-transform 1 --no-archive 2>/dev/null
-find "$WORK/clips" -type f ! \( -name '*.mp4' -o -name '*.mkv' -o -name '*.mov' -o -name '*.avi' \) -delete
+# The footage, index and leaks are made once per $WORK and reused (KEEP=0 remakes them).
+if [ "${KEEP:-1}" = 0 ] || [ ! -f "$WORK/ready" ]; then
+  rm -rf "$WORK" && mkdir -p "$WORK"
+  "$BUILD/bench/synth/celtrace-synth" catalog --out "$WORK/catalog" "${SPEC[@]}" 2>/dev/null
+  "$BUILD/indexer/celtrace-index" build "$WORK/catalog/catalog.csv" --index "$WORK/index" \
+    --no-progress 2>/dev/null
+  "$BUILD/bench/synth/celtrace-synth" leak --out "$WORK/stills" "${SPEC[@]}" --leak-seed 7 \
+    --stills-per-transform "$STILLS" --no-clips --no-archive 2>/dev/null
+  "$BUILD/bench/synth/celtrace-synth" leak --out "$WORK/clips" "${SPEC[@]}" --leak-seed 8 \
+    --stills-per-transform 1 --no-archive 2>/dev/null
+  find "$WORK/clips" -type f ! \( -name '*.mp4' -o -name '*.mkv' -o -name '*.mov' -o -name '*.avi' \) -delete
+  touch "$WORK/ready"
+fi
 
 run() {  # run INDEX INPUT: prints the wall-clock seconds of celtrace-match
   local start end
@@ -34,6 +38,7 @@ run() {  # run INDEX INPUT: prints the wall-clock seconds of celtrace-match
   awk -v a="$start" -v b="$end" 'BEGIN { print b - a }'
 }
 STILL_COUNT=$(find "$WORK/stills" -type f ! -name expected.csv | wc -l)
+[ "${PREPARE_ONLY:-0}" = 1 ] && exit 0
 CLIP_SECONDS=0
 for f in "$WORK"/clips/*/* "$WORK"/clips/*/*/*; do
   [ -f "$f" ] || continue
