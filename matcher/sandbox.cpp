@@ -403,6 +403,9 @@ class SandboxPool::Impl {
       const rlimit files{64, 64};
       ::setrlimit(RLIMIT_NOFILE, &files);
       ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+      // A session of its own: Ctrl-C on the terminal reaches the job, which finishes the
+      // inputs in flight, and not the workers, whose deaths would be journaled as crashes.
+      ::setsid();
       if (::getppid() != parent) _exit(126);
       ::execve(argv_[0], argv_.data(), env_.data());
       _exit(127);

@@ -2,6 +2,7 @@
 // protocol on descriptor 3 and misbehaves on request, chosen by the input's label:
 //   "crash..."  raises SIGSEGV          "hang..."   sleeps forever
 //   "alloc..."  allocates 8 GiB         "write:PATH" writes a byte to PATH
+//   "session"   answers with its session id in `error`
 // Anything else is answered with a no_match record whose sha256 is that of the bytes (or
 // the descriptor) received, and whose error names how the content came ("bytes", "fd").
 #include <fcntl.h>
@@ -47,6 +48,8 @@ int main() {
       record.status = "error";
       record.error = block == nullptr ? "too_large: allocation refused" : "allocated";
       std::free(block);
+    } else if (label == "session") {
+      record.error = std::to_string(::getsid(0));
     } else if (label.starts_with("write:")) {
       const int out = ::open(label.substr(6).c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       if (out >= 0 && ::write(out, "x", 1) == 1) record.error = "wrote";

@@ -150,6 +150,15 @@ TEST(Sandbox, WorkersCannotWriteFiles) {
   EXPECT_TRUE(!fs::exists(target) || fs::file_size(target) == 0);
 }
 
+TEST(Sandbox, WorkersRunInTheirOwnSessionSoCtrlCReachesOnlyTheJob) {
+  // Ctrl-C signals the terminal's foreground process group; workers in it would die and
+  // their inputs be journaled as crashes instead of finishing.
+  SandboxPool pool(FakeOptions(), 0, 1);
+  const ResultRecord record = Analyse(pool, "session", Bytes("x"));
+  ASSERT_FALSE(record.error.empty());
+  EXPECT_NE(std::stol(record.error), static_cast<long>(::getsid(0)));
+}
+
 TEST(Sandbox, TheCpuLimitKillsASpinningWorker) {
   const pid_t pid = fork();
   if (pid == 0) {
