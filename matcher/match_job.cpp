@@ -339,8 +339,15 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
                       record.duplicate_of = first->first;
                     } else {
                       if (sandbox) {
-                        sandbox->Analyse(work->item, content, &record,
-                                         thumbnails ? &work->thumbnail : nullptr);
+                        try {
+                          sandbox->Analyse(work->item, content, &record,
+                                           thumbnails ? &work->thumbnail : nullptr);
+                        } catch (...) {
+                          // No worker could be started: the job fails, but later copies of
+                          // this content waiting in Claim() must not wait forever.
+                          cache.Publish(content.sha256, record.path, record);
+                          throw;
+                        }
                       } else {
                         AnalyseContent(work->item, content, index, options, &record,
                                        thumbnails ? &work->thumbnail : nullptr);

@@ -341,6 +341,15 @@ class SandboxPool::Impl {
         break;
       }
     }
+    if (chosen != nullptr) {
+      // A worker that died while idle (killed from outside) must not cost the next input.
+      int status = 0;
+      if (::waitpid(chosen->pid, &status, WNOHANG) == chosen->pid) {
+        chosen->pid = -1;
+        chosen->channel.Reset();
+        Start(*chosen);
+      }
+    }
     if (chosen == nullptr) {
       for (Slot& slot : slots_) {
         if (!slot.busy) {

@@ -115,7 +115,7 @@ int Replay(const char* name, int (*target)(const std::uint8_t*, std::size_t),
 
 TEST(FuzzTargets, SniffDecodeHashSurvivesSeedsAndMutations) {
   std::string huge_png = "\x89PNG\r\n\x1A\n";
-  huge_png += std::string("\0\0\0\x0dIHDR\0\x01\x86\xa0\0\x01\x86\xa0\x08\x02\0\0\0", 25);
+  huge_png += std::string("\0\0\0\x0dIHDR\0\x01\x86\xa0\0\x01\x86\xa0\x08\x02\0\0\0", 21);
   const std::vector<Bytes> seeds = {Encoded(".png", 1),  Encoded(".jpg", 2),
                                     Encoded(".bmp", 3),  Encoded(".webp", 4),
                                     Encoded(".tiff", 5), FromString(huge_png),

@@ -95,6 +95,17 @@ TEST(Sandbox, ACrashIsOneErrorRecordAndTheWorkerIsRestarted) {
   EXPECT_EQ(pool.workers_started(), 2);
 }
 
+TEST(Sandbox, AWorkerKilledWhileIdleIsReplacedBeforeTheNextInput) {
+  SandboxPool pool(FakeOptions(), 0, 1);
+  const ResultRecord first = Analyse(pool, "session", Bytes("x"));
+  // The worker leads its own session: its id is its pid.
+  const pid_t worker = static_cast<pid_t>(std::stol(first.error));
+  ASSERT_EQ(::kill(worker, SIGKILL), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(Analyse(pool, "fine.png", Bytes("y")).status, "no_match");
+  EXPECT_EQ(pool.workers_started(), 2);
+}
+
 TEST(Sandbox, AHungWorkerIsKilledAtTheDeadline) {
   SandboxPool pool(FakeOptions(), 0, 1);
   const auto start = std::chrono::steady_clock::now();
