@@ -400,8 +400,11 @@ class SandboxPool::Impl {
       ::syscall(SYS_close_range, kChannelFd + 1, ~0U, 0);
       const rlimit none{0, 0};
       ::setrlimit(RLIMIT_CORE, &none);
-      // No file writes: the worker only answers on its socket.
+#if !defined(__SANITIZE_THREAD__)
+      // No file writes: the worker only answers on its socket. (TSan-instrumented workers
+      // die of SIGXFSZ as they start, so those builds go without.)
       ::setrlimit(RLIMIT_FSIZE, &none);
+#endif
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
       // Sanitizers reserve terabytes of shadow memory; their builds go without the limit.
       const rlimit memory{address_space, address_space};
