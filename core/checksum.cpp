@@ -1,8 +1,11 @@
 #include "celtrace/checksum.h"
 
 #include <openssl/evp.h>
+#include <unistd.h>
 #include <xxhash.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <vector>
@@ -50,6 +53,21 @@ std::string Sha256File(const std::filesystem::path& path) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
     if (in.bad()) throw Error("cannot read " + path.string());
     EVP_DigestUpdate(context.get(), buffer.data(), static_cast<size_t>(in.gcount()));
+  }
+  return Finish(context.get());
+}
+
+std::string Sha256Fd(int fd, const std::string& label) {
+  DigestContext context = NewSha256();
+  std::vector<char> buffer(1 << 20);
+  off_t offset = 0;
+  while (true) {
+    const ssize_t got = ::pread(fd, buffer.data(), buffer.size(), offset);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) throw Error("cannot read " + label + ": " + std::strerror(errno));
+    if (got == 0) break;
+    EVP_DigestUpdate(context.get(), buffer.data(), static_cast<size_t>(got));
+    offset += got;
   }
   return Finish(context.get());
 }

@@ -30,12 +30,20 @@ constexpr const char* kTempPrefix = ".tmp-gen-";
 constexpr const char* kGenerationPrefix = "gen-";
 
 std::vector<std::uint8_t> ReadBytes(const fs::path& path) {
+  // A folder opens like a file and throws std::ios_base::failure on the first read (found by
+  // the index_loader fuzz target: a manifest listing "." as a file).
+  std::error_code error;
+  if (!fs::is_regular_file(path, error)) throw IndexError("not a regular file: " + path.string());
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IndexError("cannot open " + path.string());
-  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                                  std::istreambuf_iterator<char>());
-  if (in.bad()) throw IndexError("cannot read " + path.string());
-  return bytes;
+  try {
+    std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                    std::istreambuf_iterator<char>());
+    if (in.bad()) throw IndexError("cannot read " + path.string());
+    return bytes;
+  } catch (const std::ios_base::failure&) {
+    throw IndexError("cannot read " + path.string());
+  }
 }
 
 void SyncPath(const fs::path& path, bool directory) {
@@ -150,6 +158,10 @@ GenerationInfo ReadGenerationInfo(const fs::path& index_dir) {
     info.created = manifest.at("created").get<std::string>();
     info.catalog_dir = manifest.value("catalog_dir", std::string());
     for (const auto& [file, checksum] : manifest.at("files").items()) {
+      // Names of files inside the generation folder, never a path out of it.
+      if (file.empty() || file == "." || file == ".." || file.find('/') != std::string::npos) {
+        throw IndexError("manifest " + (info.path / kManifest).string() + " lists a bad file name");
+      }
       info.files[file] = {checksum.at("bytes").get<std::uint64_t>(),
                           checksum.at("xxh3_128").get<std::string>()};
     }

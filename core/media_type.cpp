@@ -1,6 +1,9 @@
 #include "celtrace/media_type.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <vector>
@@ -149,6 +152,21 @@ MediaKind SniffFile(const std::filesystem::path& path) {
   in.read(reinterpret_cast<char*>(head.data()), static_cast<std::streamsize>(head.size()));
   if (in.bad()) throw Error("cannot read " + path.string());
   head.resize(static_cast<std::size_t>(in.gcount()));
+  return SniffMediaKind(head);
+}
+
+MediaKind SniffFd(int fd, const std::string& label) {
+  std::vector<std::uint8_t> head(kSniffBytes);
+  std::size_t filled = 0;
+  while (filled < head.size()) {
+    const ssize_t got =
+        ::pread(fd, head.data() + filled, head.size() - filled, static_cast<off_t>(filled));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) throw Error("cannot read " + label + ": " + std::strerror(errno));
+    if (got == 0) break;
+    filled += static_cast<std::size_t>(got);
+  }
+  head.resize(filled);
   return SniffMediaKind(head);
 }
 

@@ -1,6 +1,11 @@
 #include "celtrace/video_reader.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -33,6 +38,24 @@ constexpr double kForwardDecodeSeconds = 5;
 // (containers with sparse or inexact keyframe indexes); the last try reads from the start.
 constexpr double kSeekBackoffSeconds[] = {0, 2, 10, 60};
 
+// Demuxers a hostile file may reach (VideoReaderOptions::allowlists): the containers that
+// SniffMediaKind routes to video, plus MXF for broadcast footage. FFmpeg matches any name of
+// a demuxer's comma-separated list ("mov,mp4,m4a,3gp,3g2,mj2").
+constexpr const char* kVideoFormatAllowlist = "mov,matroska,avi,mpegts,mpeg,flv,ogg,asf,mxf";
+// Decoders: common video codecs, and the audio codecs avformat_find_stream_info may open
+// while probing the other streams of a file.
+constexpr const char* kCodecAllowlist =
+    "h264,hevc,mpeg4,mpeg2video,mpeg1video,vp8,vp9,av1,libdav1d,libaom-av1,prores,dnxhd,mjpeg,"
+    "theora,wmv1,wmv2,wmv3,vc1,msmpeg4,msmpeg4v1,msmpeg4v2,h263,flv,ffv1,rawvideo,png,qtrle,"
+    "huffyuv,utvideo,cinepak,aac,aac_fixed,mp3,mp3float,mp2,mp2float,ac3,ac3_fixed,eac3,opus,"
+    "libopus,vorbis,flac,alac,wmav1,wmav2,pcm_s16le,pcm_s16be,pcm_s24le,pcm_s32le,pcm_f32le,"
+    "pcm_u8,pcm_mulaw,pcm_alaw";
+// Probe limits: bytes read and stream time analysed to find the streams, and streams a
+// container may declare (FFmpeg's defaults: 5 MB, 5 s, 1000 streams).
+constexpr std::int64_t kProbeBytes = 32 << 20;
+constexpr std::int64_t kAnalyzeMicroseconds = 10'000'000;
+constexpr int kMaxStreams = 64;
+
 }  // namespace
 
 struct VideoReader::Impl {
@@ -42,6 +65,7 @@ struct VideoReader::Impl {
   // In-memory input: the bytes and the read position of the custom I/O context. Declared
   // before `format` so that the demuxer is closed before its I/O context is freed.
   std::shared_ptr<const std::vector<std::uint8_t>> memory;
+  int fd = -1;  // or a file: a descriptor owned by the reader, read with pread
   std::int64_t memory_position = 0;
   libav::AvioPtr avio;
 
@@ -65,14 +89,32 @@ struct VideoReader::Impl {
   int skipped_errors = 0;   // corrupt packets or frames dropped so far
   int last_error = 0;
 
+  ~Impl() {
+    // The demuxer reads through `avio`, which reads `fd`: close in that order.
+    format.reset();
+    avio.reset();
+    if (fd >= 0) ::close(fd);
+  }
+
+  bool PastDeadline() const {
+    return options.deadline != std::chrono::steady_clock::time_point::max() &&
+           std::chrono::steady_clock::now() > options.deadline;
+  }
+
   [[noreturn]] void Fail(const std::string& what, int error) const {
+    if (PastDeadline() || error == AVERROR_EXIT) {
+      throw Error("timeout: video " + path.string() + ": decoding ran past its deadline");
+    }
     throw Error("video " + path.string() + ": " + what + ": " + libav::ErrorText(error));
   }
 
   void Open();
-  // FFmpeg custom-I/O callbacks over `memory`; `opaque` is the Impl.
+  std::int64_t SourceSize() const;
+  // FFmpeg custom-I/O callbacks over `memory` or `fd`; `opaque` is the Impl.
   static int ReadMemory(void* opaque, std::uint8_t* buffer, int size);
   static std::int64_t SeekMemory(void* opaque, std::int64_t offset, int whence);
+  // FFmpeg's interrupt callback: non-zero once the deadline has passed.
+  static int Interrupted(void* opaque);
   // Decodes the next frame shown at or after `skip_before` seconds into *out; earlier frames
   // are decoded but not converted. Returns false at the end of the stream.
   bool Next(Frame* out, double skip_before);
@@ -85,8 +127,31 @@ struct VideoReader::Impl {
   double FrameSeconds() const;
 };
 
+std::int64_t VideoReader::Impl::SourceSize() const {
+  if (memory) return static_cast<std::int64_t>(memory->size());
+  struct stat status {};
+  if (::fstat(fd, &status) != 0) return -1;
+  return static_cast<std::int64_t>(status.st_size);
+}
+
+int VideoReader::Impl::Interrupted(void* opaque) {
+  return static_cast<const VideoReader::Impl*>(opaque)->PastDeadline() ? 1 : 0;
+}
+
 int VideoReader::Impl::ReadMemory(void* opaque, std::uint8_t* buffer, int size) {
   auto* impl = static_cast<VideoReader::Impl*>(opaque);
+  if (impl->PastDeadline()) return AVERROR_EXIT;
+  if (!impl->memory) {
+    while (true) {
+      const ssize_t got = ::pread(impl->fd, buffer, static_cast<size_t>(size),
+                                  static_cast<off_t>(impl->memory_position));
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) return AVERROR(errno);
+      if (got == 0) return AVERROR_EOF;
+      impl->memory_position += got;
+      return static_cast<int>(got);
+    }
+  }
   const auto total = static_cast<std::int64_t>(impl->memory->size());
   const std::int64_t left = total - impl->memory_position;
   if (left <= 0) return AVERROR_EOF;
@@ -98,7 +163,8 @@ int VideoReader::Impl::ReadMemory(void* opaque, std::uint8_t* buffer, int size) 
 
 std::int64_t VideoReader::Impl::SeekMemory(void* opaque, std::int64_t offset, int whence) {
   auto* impl = static_cast<VideoReader::Impl*>(opaque);
-  const auto total = static_cast<std::int64_t>(impl->memory->size());
+  const std::int64_t total = impl->SourceSize();
+  if (total < 0) return AVERROR(EIO);
   if (whence & AVSEEK_SIZE) return total;
   std::int64_t target = 0;
   switch (whence & ~AVSEEK_FORCE) {
@@ -122,25 +188,35 @@ std::int64_t VideoReader::Impl::SeekMemory(void* opaque, std::int64_t offset, in
 void VideoReader::Impl::Open() {
   libav::QuietLogs();
 
-  AVFormatContext* raw_format = nullptr;
-  const char* url = path.c_str();
-  if (memory) {
-    constexpr int kBufferSize = 64 * 1024;
-    auto* buffer = static_cast<std::uint8_t*>(av_malloc(kBufferSize));
-    if (buffer == nullptr) Fail("cannot allocate I/O buffer", AVERROR(ENOMEM));
-    avio.reset(avio_alloc_context(buffer, kBufferSize, 0, this, ReadMemory, nullptr, SeekMemory));
-    if (!avio) {
-      av_free(buffer);
-      Fail("cannot allocate I/O context", AVERROR(ENOMEM));
-    }
-    raw_format = avformat_alloc_context();
-    if (raw_format == nullptr) Fail("cannot allocate demuxer", AVERROR(ENOMEM));
-    raw_format->pb = avio.get();
-    raw_format->flags |= AVFMT_FLAG_CUSTOM_IO;
-    url = "";
+  // Always custom I/O (bytes in memory or a descriptor): FFmpeg never sees a URL, so no
+  // protocol (file:, http:, concat:, subfile:, ...) can be reached from a file's content.
+  constexpr int kBufferSize = 64 * 1024;
+  auto* buffer = static_cast<std::uint8_t*>(av_malloc(kBufferSize));
+  if (buffer == nullptr) Fail("cannot allocate I/O buffer", AVERROR(ENOMEM));
+  avio.reset(avio_alloc_context(buffer, kBufferSize, 0, this, ReadMemory, nullptr, SeekMemory));
+  if (!avio) {
+    av_free(buffer);
+    Fail("cannot allocate I/O context", AVERROR(ENOMEM));
+  }
+  AVFormatContext* raw_format = avformat_alloc_context();
+  if (raw_format == nullptr) Fail("cannot allocate demuxer", AVERROR(ENOMEM));
+  raw_format->pb = avio.get();
+  raw_format->flags |= AVFMT_FLAG_CUSTOM_IO;
+  raw_format->interrupt_callback = {&Impl::Interrupted, this};
+  raw_format->probesize = kProbeBytes;
+  raw_format->max_analyze_duration = kAnalyzeMicroseconds;
+  raw_format->max_streams = kMaxStreams;
+  AVDictionary* open_options = nullptr;
+  if (options.allowlists) {
+    av_dict_set(&open_options, "format_whitelist", kVideoFormatAllowlist, 0);
+    av_dict_set(&open_options, "codec_whitelist", kCodecAllowlist, 0);
+    // Demuxers that open further files or URLs by themselves (HLS, concat, image2, ...) are
+    // outside the format list anyway; none may open anything.
+    av_dict_set(&open_options, "protocol_whitelist", "", 0);
   }
   // On failure avformat_open_input frees the context itself and nulls the pointer.
-  int ret = avformat_open_input(&raw_format, url, nullptr, nullptr);
+  int ret = avformat_open_input(&raw_format, "", nullptr, &open_options);
+  av_dict_free(&open_options);
   if (ret < 0) Fail("cannot open", ret);
   format.reset(raw_format);
 
@@ -154,6 +230,14 @@ void VideoReader::Impl::Open() {
   if (stream->codecpar->width <= 0 || stream->codecpar->height <= 0) {
     Fail("video stream has no frame size", AVERROR_INVALIDDATA);
   }
+  if (options.max_pixels > 0 &&
+      static_cast<std::int64_t>(stream->codecpar->width) * stream->codecpar->height >
+          options.max_pixels) {
+    throw Error("too_large: video " + path.string() + ": frames of " +
+                std::to_string(stream->codecpar->width) + "x" +
+                std::to_string(stream->codecpar->height) + " pixels exceed the limit of " +
+                std::to_string(options.max_pixels));
+  }
   if (stream->start_time != AV_NOPTS_VALUE) start_pts = stream->start_time;
 
   decoder.reset(avcodec_alloc_context3(codec));
@@ -163,7 +247,11 @@ void VideoReader::Impl::Open() {
   // best_effort_timestamp is only computed in stream units when the decoder knows them.
   decoder->pkt_timebase = stream->time_base;
   decoder->thread_count = options.threads;
-  ret = avcodec_open2(decoder.get(), codec, nullptr);
+  if (options.max_pixels > 0) decoder->max_pixels = options.max_pixels;
+  AVDictionary* codec_options = nullptr;
+  if (options.allowlists) av_dict_set(&codec_options, "codec_whitelist", kCodecAllowlist, 0);
+  ret = avcodec_open2(decoder.get(), codec, &codec_options);
+  av_dict_free(&codec_options);
   if (ret < 0) Fail(std::string("cannot open decoder ") + codec->name, ret);
 
   packet.reset(av_packet_alloc());
@@ -298,6 +386,17 @@ VideoReader::VideoReader(const std::filesystem::path& path, VideoReaderOptions o
     : impl_(std::make_unique<Impl>()) {
   impl_->path = path;
   impl_->options = options;
+  impl_->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (impl_->fd < 0) impl_->Fail("cannot open", AVERROR(errno));
+  impl_->Open();
+}
+
+VideoReader::VideoReader(int fd, std::string label, VideoReaderOptions options)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->path = std::move(label);
+  impl_->options = options;
+  impl_->fd = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (impl_->fd < 0) impl_->Fail("cannot duplicate the descriptor", AVERROR(errno));
   impl_->Open();
 }
 

@@ -1,7 +1,12 @@
 #include "attribution.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <chrono>
-#include <fstream>
+#include <cstring>
+#include <new>
 
 #include "celtrace/checksum.h"
 #include "celtrace/error.h"
@@ -34,8 +39,23 @@ std::vector<std::uint8_t> ClipThumbnail(const InputItem& item, const ItemContent
   decode.max_side = ThumbnailOptions{}.side;
   std::unique_ptr<VideoReader> reader =
       content.bytes ? std::make_unique<VideoReader>(content.bytes, item.label, decode)
-                    : std::make_unique<VideoReader>(item.path, decode);
+                    : std::make_unique<VideoReader>(content.file->get(), item.label, decode);
   return EncodeClipThumbnail(*reader, record, min_quality);
+}
+
+// Reads exactly `size` bytes from offset 0 of `fd`.
+std::vector<std::uint8_t> ReadAll(int fd, std::uint64_t size) {
+  std::vector<std::uint8_t> bytes(size);
+  std::uint64_t filled = 0;
+  while (filled < size) {
+    const ssize_t got =
+        ::pread(fd, bytes.data() + filled, size - filled, static_cast<off_t>(filled));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) throw Error(std::strerror(errno));
+    if (got == 0) throw Error("short read (the file shrank)");
+    filled += static_cast<std::uint64_t>(got);
+  }
+  return bytes;
 }
 
 }  // namespace
@@ -60,12 +80,22 @@ bool ReadItem(const InputItem& item, const MatchOptions& options, ItemContent* c
     record->size = content->size;
     return true;
   }
-  std::error_code error;
-  const auto size = std::filesystem::file_size(item.path, error);
-  if (error) {
-    Fail(record, "unreadable: " + error.message());
+  // The walker saw a regular file; opened again here without following a symlink or
+  // blocking on a FIFO that may have replaced it since, and checked on the descriptor.
+  OwnedFd file(
+      ::open(item.path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  if (!file.valid()) {
+    const int error = errno;
+    Fail(record, error == ELOOP ? "unreadable: replaced by a symlink, not followed"
+                                : std::string("unreadable: ") + std::strerror(error));
     return false;
   }
+  struct stat status {};
+  if (::fstat(file.get(), &status) != 0 || !S_ISREG(status.st_mode)) {
+    Fail(record, "unreadable: no longer a regular file");
+    return false;
+  }
+  const auto size = static_cast<std::uint64_t>(status.st_size);
   record->size = content->size = size;
   if (size > options.max_file_bytes) {
     Fail(record, "too_large: " + std::to_string(size) + " bytes exceeds --max-file-bytes");
@@ -73,15 +103,12 @@ bool ReadItem(const InputItem& item, const MatchOptions& options, ItemContent* c
   }
   try {
     if (size <= kInMemoryBytes) {
-      std::ifstream in(item.path, std::ios::binary);
-      if (!in) throw Error("unreadable: cannot open");
-      auto bytes = std::make_shared<std::vector<std::uint8_t>>(size);
-      in.read(reinterpret_cast<char*>(bytes->data()), static_cast<std::streamsize>(size));
-      if (static_cast<std::uint64_t>(in.gcount()) != size) throw Error("unreadable: short read");
+      auto bytes = std::make_shared<std::vector<std::uint8_t>>(ReadAll(file.get(), size));
       content->sha256 = Sha256(*bytes);
       content->bytes = std::move(bytes);
     } else {
-      content->sha256 = Sha256File(item.path);
+      content->sha256 = Sha256Fd(file.get(), item.label);
+      content->file = std::make_shared<const OwnedFd>(std::move(file));
     }
   } catch (const Error& e) {
     Fail(record, std::string("unreadable: ") + e.what());
@@ -101,8 +128,13 @@ void AnalyseContent(const InputItem& item, const ItemContent& content, const Ref
   if (content.bytes) {
     kind = SniffMediaKind(
         std::span(*content.bytes).first(std::min<size_t>(content.bytes->size(), kSniffBytes)));
-  } else {
-    kind = SniffFile(item.path);
+  } else if (content.file) {
+    try {
+      kind = SniffFd(content.file->get(), item.label);
+    } catch (const Error& e) {
+      Fail(record, std::string("unreadable: ") + e.what());
+      return;
+    }
   }
   record->media = std::string(MediaKindName(kind));
   try {
@@ -139,12 +171,17 @@ void AnalyseContent(const InputItem& item, const ItemContent& content, const Ref
         decode.luma_only = true;
         decode.square_side =
             options.hash_side > 0 ? options.hash_side : index.info().parameters.hash_side;
+        decode.max_pixels = options.max_pixels;
+        decode.deadline = deadline;
         std::unique_ptr<VideoReader> reader;
         try {
-          reader = content.bytes ? std::make_unique<VideoReader>(content.bytes, item.label, decode)
-                                 : std::make_unique<VideoReader>(item.path, decode);
+          reader = content.bytes
+                       ? std::make_unique<VideoReader>(content.bytes, item.label, decode)
+                       : std::make_unique<VideoReader>(content.file->get(), item.label, decode);
         } catch (const Error& e) {
-          throw Error(std::string("corrupt: ") + e.what());
+          const std::string message = e.what();
+          const bool coded = message.starts_with("timeout:") || message.starts_with("too_large:");
+          throw Error(coded ? message : "corrupt: " + message);
         }
         if (static_cast<std::int64_t>(reader->width()) * reader->height() > options.max_pixels) {
           throw Error("too_large: video frames of " + std::to_string(reader->width()) + "x" +
@@ -177,8 +214,11 @@ void AnalyseContent(const InputItem& item, const ItemContent& content, const Ref
     bool coded = false;
     for (const char* code : kCodes) coded = coded || message.rfind(code, 0) == 0;
     Fail(record, coded ? message : "corrupt: " + message);
+  } catch (const std::bad_alloc&) {
+    // In a sandbox worker, the address-space limit (MatchOptions::worker_memory_bytes).
+    Fail(record, "too_large: out of memory while decoding");
   } catch (const std::exception& e) {
-    Fail(record, std::string("error: ") + e.what());
+    Fail(record, std::string("corrupt: ") + e.what());
   }
 }
 

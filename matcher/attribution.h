@@ -10,15 +10,18 @@
 
 #include "input_walker.h"
 #include "match_options.h"
+#include "owned_fd.h"
 #include "reference_index.h"
 #include "result_record.h"
 
 namespace celtrace {
 
 // The content of an item, read once: the bytes in memory for stills and archive members,
-// or the path for videos on disk (read by FFmpeg), plus the digest.
+// or the open file for large videos on disk (read by FFmpeg through its descriptor, never
+// re-opened by name), plus the digest.
 struct ItemContent {
   std::shared_ptr<const std::vector<std::uint8_t>> bytes;  // null for large files on disk
+  std::shared_ptr<const OwnedFd> file;                     // large files on disk, else null
   std::string sha256;
   std::uint64_t size = 0;
 };

@@ -375,7 +375,8 @@ std::string CspHash(std::string_view block) {
 
 // JSON inside <script type="application/json">: "<", ">" and "&" only occur inside strings,
 // so replacing them with \u escapes keeps the JSON equal and means no "</script>" or
-// "<!--" can end or change the element. U+2028/2029 are escaped for older parsers.
+// "<!--" can end or change the element. U+2028/2029 are escaped for older parsers, DEL and
+// C1 controls (U+0080-U+009F) so that the file holds no raw terminal control.
 std::string ScriptSafeJson(const std::string& text) {
   std::string out;
   out.reserve(text.size() + text.size() / 16);
@@ -391,6 +392,13 @@ std::string ScriptSafeJson(const std::string& text) {
                (text[i + 2] == '\xA8' || text[i + 2] == '\xA9')) {
       out += text[i + 2] == '\xA8' ? "\\u2028" : "\\u2029";
       i += 2;
+    } else if (c == '\x7F') {
+      out += "\\u007f";
+    } else if (c == '\xC2' && i + 1 < text.size() &&
+               static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(text[i + 1]) < 0xA0) {
+      out += fmt::format("\\u00{:02x}", static_cast<unsigned char>(text[i + 1]));
+      ++i;
     } else {
       out += c;
     }

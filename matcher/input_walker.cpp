@@ -30,6 +30,9 @@ constexpr std::size_t kReadChunk = 64 << 10;
 // A member's declared size is only reserved up to this much: a header may lie, and the
 // bytes that really arrive are bounded separately by max_member_bytes.
 constexpr std::uint64_t kMaxReserve = 64ull << 20;
+// The compression ratio is only checked past this many uncompressed bytes: small archives of
+// flat images may well compress 1000:1 and cost nothing.
+constexpr std::uint64_t kRatioFloorBytes = 16ull << 20;
 
 struct ArchiveReadDeleter {
   void operator()(archive* handle) const noexcept { archive_read_free(handle); }
@@ -533,6 +536,23 @@ class InputWalker::State {
       }
       const auto count = static_cast<std::uint64_t>(got);
       archive_bytes_ += count;
+      if (archive_bytes_ > kRatioFloorBytes) {
+        // Bytes libarchive read from the top-level file or buffer (its last filter).
+        const la_int64_t raw = archive_filter_bytes(archives_.front().handle.get(), -1);
+        const double ratio =
+            static_cast<double>(archive_bytes_) / static_cast<double>(std::max<la_int64_t>(raw, 1));
+        if (ratio > options_.max_compression_ratio) {
+          const std::string reason =
+              "too_large: archive expands more than " +
+              std::to_string(static_cast<long long>(options_.max_compression_ratio)) +
+              " times its size (compression bomb)";
+          Skip(std::move(label), reason);
+          const std::string outer = archives_.front().label;
+          archives_.clear();
+          Skip(outer, reason + "; the rest was not read");
+          return;
+        }
+      }
       if (data.size() + count > options_.max_member_bytes) {
         Skip(std::move(label), "too_large: member exceeds the limit of " +
                                    std::to_string(options_.max_member_bytes) + " bytes");

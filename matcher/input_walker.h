@@ -51,6 +51,11 @@ struct WalkOptions {
   // Entries (of any type) read from one archive; past it, one kSkipped "too_large" item for
   // the archive itself and the rest is not read.
   std::uint64_t max_archive_entries = 100000;
+  // Uncompressed bytes per compressed byte read from one top-level archive (nested archives
+  // included), checked once it has expanded past 16 MiB; past it, the member being read and
+  // the archive get kSkipped "too_large" items and the rest is not read. Deflate reaches
+  // ~1000:1 on runs of zeros; real leaks (JPEG, PNG, video) stay near 1:1. Default 200.
+  double max_compression_ratio = 200;
 };
 
 class InputWalker {

@@ -5,11 +5,14 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include "celtrace/error.h"
 #include "input_walker.h"
 #include "match_job.h"
+#include "result_record.h"
+#include "sandbox.h"
 
 namespace {
 
@@ -57,12 +60,35 @@ int main(int argc, char** argv) {
                  "Per-file analysis time limit, seconds (120)");
   app.add_option("--max-file-bytes", options.max_file_bytes, "Per-file size limit (8 GiB)");
   app.add_option("--max-archive-depth", options.max_archive_depth, "Nested archives opened (3)");
+  app.add_option("--max-archive-bytes", options.max_archive_bytes,
+                 "Uncompressed bytes read from one archive, nested ones included (8 GiB)");
+  app.add_option("--max-archive-entries", options.max_archive_entries,
+                 "Entries per archive (100000)");
+  app.add_option("--max-compression-ratio", options.max_compression_ratio,
+                 "Archive expansion ratio past 16 MiB that marks a compression bomb (200)");
   app.add_flag("--no-progress{false}", options.progress, "No progress on stderr");
+  bool no_sandbox = false, worker = false;
+  app.add_flag("--no-sandbox", no_sandbox,
+               "Decode in this process instead of sandboxed worker processes (default: one "
+               "worker per thread, each with an address-space limit, a CPU-time limit, no file "
+               "writes, killed after --max-seconds plus 10 s and restarted; a crash or a kill "
+               "is that file's `error` record)");
+  app.add_option("--worker-memory", options.worker_memory_bytes,
+                 "Sandbox: a worker's address-space limit in bytes beyond 3x the index size "
+                 "(4294967296)");
+  // The sandbox worker: this program re-executed with the job's own flags.
+  app.add_flag("--worker", worker)->group("");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // --help and --version exit 0; every usage error is exit code 2 (DESIGN.md).
     return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (worker) return celtrace::RunSandboxWorker(3, options);
+  if (!no_sandbox) {
+    // The workers run this very program with the same flags (so every option reaches them).
+    options.worker_command = {std::filesystem::read_symlink("/proc/self/exe").string(), "--worker"};
+    for (int i = 1; i < argc; ++i) options.worker_command.emplace_back(argv[i]);
   }
 
   // Expand stdin lists in place, so `-` keeps its position among the inputs.
@@ -89,10 +115,10 @@ int main(int argc, char** argv) {
     const auto errors = summary.statuses.find("error");
     return errors != summary.statuses.end() && errors->second > 0 ? 1 : 0;
   } catch (const celtrace::IndexError& e) {
-    std::cerr << "celtrace-match: " << e.what() << '\n';
+    std::cerr << "celtrace-match: " << celtrace::EscapeForDisplay(e.what()) << '\n';
     return 3;
   } catch (const std::exception& e) {
-    std::cerr << "celtrace-match: " << e.what() << '\n';
+    std::cerr << "celtrace-match: " << celtrace::EscapeForDisplay(e.what()) << '\n';
     return 2;
   }
 }

@@ -24,6 +24,7 @@
 #include "input_walker.h"
 #include "reference_index.h"
 #include "result_record.h"
+#include "sandbox.h"
 
 namespace celtrace {
 namespace {
@@ -127,6 +128,17 @@ bool IsSha256(const std::string& text) {
 std::vector<std::uint8_t> ReadThumbnail(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Bytes under the index folder: what a sandbox worker may need to load (an upper bound).
+std::uint64_t FolderBytes(const fs::path& folder) {
+  std::uint64_t total = 0;
+  std::error_code error;
+  for (auto it = fs::recursive_directory_iterator(folder, error);
+       !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
+    if (it->is_regular_file(error)) total += it->file_size(error);
+  }
+  return total;
 }
 
 std::int64_t CountFiles(const std::vector<std::string>& roots) {
@@ -264,10 +276,18 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
                           ? options.threads
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
+  // Decoding in worker processes (the default of celtrace-match): one per analysis thread.
+  std::optional<SandboxPool> sandbox;
+  if (!options.worker_command.empty()) {
+    sandbox.emplace(options, FolderBytes(options.index_dir), threads);
+  }
   MatchSummary summary;
   WalkOptions walk;
   walk.max_archive_depth = options.max_archive_depth;
   walk.max_member_bytes = options.max_member_bytes;
+  walk.max_archive_bytes = options.max_archive_bytes;
+  walk.max_archive_entries = options.max_archive_entries;
+  walk.max_compression_ratio = options.max_compression_ratio;
   InputWalker walker(roots, walk);
   std::int64_t next_seq = 0;
   {
@@ -318,8 +338,20 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
                       record.path = path;
                       record.duplicate_of = first->first;
                     } else {
-                      AnalyseContent(work->item, content, index, options, &record,
-                                     thumbnails ? &work->thumbnail : nullptr);
+                      if (sandbox) {
+                        try {
+                          sandbox->Analyse(work->item, content, &record,
+                                           thumbnails ? &work->thumbnail : nullptr);
+                        } catch (...) {
+                          // No worker could be started: the job fails, but later copies of
+                          // this content waiting in Claim() must not wait forever.
+                          cache.Publish(content.sha256, record.path, record);
+                          throw;
+                        }
+                      } else {
+                        AnalyseContent(work->item, content, index, options, &record,
+                                       thumbnails ? &work->thumbnail : nullptr);
+                      }
                       // Stored before the record is journaled: a journaled record's
                       // thumbnail is always on disk.
                       if (job && !work->thumbnail.empty() && IsSha256(content.sha256)) {

@@ -47,6 +47,23 @@ struct MatchOptions {
   std::uint64_t max_file_bytes = 8ull << 30;      // files on disk larger: error too_large
   std::uint64_t max_member_bytes = 512ull << 20;  // archive members read into memory
   int max_archive_depth = 3;
+  // Archive budgets (WalkOptions): uncompressed bytes of one top-level archive (8 GiB),
+  // entries of one archive (100000), expansion ratio (200, checked past 16 MiB).
+  std::uint64_t max_archive_bytes = 8ull << 30;
+  std::uint64_t max_archive_entries = 100000;
+  double max_compression_ratio = 200;
+
+  // The decode sandbox (sandbox.h). worker_command is the argv of a worker process, which
+  // finds its socket on descriptor 3; celtrace-match sets it to itself with --worker and its
+  // own flags. Empty (the library default, and --no-sandbox): analyse in this process.
+  std::vector<std::string> worker_command;
+  // A worker's address-space limit (RLIMIT_AS) beyond 3x the index folder's size, which it
+  // loads. Default 4 GiB: a 100-megapixel still decodes in ~1 GiB; more is a bomb.
+  std::uint64_t worker_memory_bytes = 4ull << 30;
+  // Seconds a worker gets past max_seconds_per_file (wall clock, and CPU time) before it is
+  // killed: its own deadline normally ends the analysis first, with a cleaner record.
+  // Default 10.
+  double worker_grace_seconds = 10;
 
   int threads = 0;       // analysis threads; 0: one per core
   bool progress = true;  // progress on stderr

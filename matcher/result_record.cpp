@@ -97,6 +97,39 @@ std::string EscapeInvalidUtf8(std::string_view text, bool* escaped) {
   return out;
 }
 
+std::string EscapeForDisplay(std::string_view text, bool* escaped) {
+  const auto is_control = [](std::string_view sequence) {
+    const auto lead = static_cast<unsigned char>(sequence[0]);
+    if (sequence.size() == 1) return lead < 0x20 || lead == 0x7F;
+    return sequence.size() == 2 && lead == 0xC2 && static_cast<unsigned char>(sequence[1]) < 0xA0;
+  };
+  bool clean = true;
+  for (size_t i = 0; i < text.size() && clean;) {
+    const size_t length = Utf8SequenceLength(text, i);
+    clean = length != 0 && !is_control(text.substr(i, length));
+    i += std::max<size_t>(length, 1);
+  }
+  if (escaped) *escaped = !clean;
+  if (clean) return std::string(text);
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    const size_t length = Utf8SequenceLength(text, i);
+    if (length == 0 || is_control(text.substr(i, length))) {
+      for (size_t k = 0; k < std::max<size_t>(length, 1); ++k) {
+        out += fmt::format("\\x{:02X}", static_cast<unsigned char>(text[i + k]));
+      }
+      i += std::max<size_t>(length, 1);
+    } else if (text[i] == '\\') {
+      out += "\\\\";
+      ++i;
+    } else {
+      out.append(text.substr(i, length));
+      i += length;
+    }
+  }
+  return out;
+}
+
 std::string ToJsonLine(const ResultRecord& record) {
   bool escaped = false;
   json out = {{"path", EscapeInvalidUtf8(record.path, &escaped)}};
@@ -113,8 +146,24 @@ std::string ToJsonLine(const ResultRecord& record) {
   if (!record.duplicate_of.empty()) {
     out["duplicate_of"] = EscapeInvalidUtf8(record.duplicate_of, nullptr);
   }
-  // Every string was made valid UTF-8 above; dump() escapes control characters.
-  return out.dump();
+  // Every string was made valid UTF-8 above; dump() escapes C0 control characters, and DEL
+  // and C1 (U+0080-U+009F, CSI among them) are escaped here: same strings, no raw controls.
+  const std::string dumped = out.dump();
+  std::string line;
+  line.reserve(dumped.size());
+  for (size_t i = 0; i < dumped.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(dumped[i]);
+    const auto next = i + 1 < dumped.size() ? static_cast<unsigned char>(dumped[i + 1]) : 0;
+    if (byte == 0x7F) {
+      line += "\\u007f";
+    } else if (byte == 0xC2 && next >= 0x80 && next < 0xA0) {
+      line += fmt::format("\\u00{:02x}", next);
+      ++i;
+    } else {
+      line += dumped[i];
+    }
+  }
+  return line;
 }
 
 ResultRecord FromJsonLine(std::string_view line) {
@@ -161,11 +210,10 @@ std::string CsvHeader() {
 }
 
 void WriteCsvRows(const ResultRecord& record, std::ostream& out) {
-  const std::string prefix =
-      fmt::format("{},{},{},{},{},{}", CsvField(EscapeInvalidUtf8(record.path, nullptr)),
-                  record.sha256, record.size, record.media, record.status,
-                  record.quality >= 0 ? std::to_string(record.quality) : "");
-  const std::string error = CsvField(EscapeInvalidUtf8(record.error, nullptr));
+  const std::string prefix = fmt::format(
+      "{},{},{},{},{},{}", CsvField(EscapeForDisplay(record.path)), record.sha256, record.size,
+      record.media, record.status, record.quality >= 0 ? std::to_string(record.quality) : "");
+  const std::string error = CsvField(EscapeForDisplay(record.error));
   if (record.matches.empty()) {
     out << prefix << ",,,,,,,,,,,,,,," << error << '\n';
     return;

@@ -52,8 +52,16 @@ struct ResultRecord {
 // Sets *escaped when anything was changed.
 std::string EscapeInvalidUtf8(std::string_view text, bool* escaped);
 
-// Returns the record as one line of JSON (no newline). Names are escaped for JSON and
-// never dropped; a path that was not valid UTF-8 carries "path_escaped": true.
+// Returns `text` safe to print on a terminal or to show in a spreadsheet cell: as
+// EscapeInvalidUtf8, and control characters too (C0 such as newline and ESC, DEL, and the
+// C1 range U+0080-U+009F, which some terminals obey as CSI), each byte written `\xNN`.
+// Sets *escaped when anything was changed. For CSV fields and log lines naming inputs.
+std::string EscapeForDisplay(std::string_view text, bool* escaped = nullptr);
+
+// Returns the record as one line of JSON (no newline). Control characters in strings are
+// JSON escapes (`\u001b`, C1 and DEL included), so the line holds no raw terminal control. Names
+// are escaped for JSON and never dropped; a path that was not valid UTF-8 carries "path_escaped":
+// true.
 std::string ToJsonLine(const ResultRecord& record);
 
 // Parses a line written by ToJsonLine. Throws celtrace::Error on malformed input.

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace celtrace {
@@ -39,5 +40,8 @@ DeclaredSize SniffImageSize(std::span<const std::uint8_t> bytes);
 // Reads the first kSniffBytes of a regular file and classifies them. Throws
 // celtrace::Error if the file cannot be opened or read.
 MediaKind SniffFile(const std::filesystem::path& path);
+
+// The same for an open file descriptor (pread from offset 0; the offset is not moved).
+MediaKind SniffFd(int fd, const std::string& label);
 
 }  // namespace celtrace

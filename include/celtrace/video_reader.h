@@ -4,6 +4,7 @@
 // files run concurrently.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -38,13 +39,29 @@ struct VideoReaderOptions {
   // instead of BGR: no colour conversion, a quarter of the bytes. PDQ bits stay within a
   // few of the BGR path's (BT.601 luma weights equal PDQ's). Default false.
   bool luma_only = false;
+
+  // Hardening for untrusted files (on for every reader; the limits are generous for real
+  // footage). Demuxers are limited to the containers SniffMediaKind routes to video plus
+  // MXF and MPEG-TS variants (kVideoFormatAllowlist in video_reader.cpp), decoders to
+  // common video and audio codecs; anything else fails to open. Default true.
+  bool allowlists = true;
+  // Frames with more pixels than this are refused by the decoder (AVCodecContext
+  // max_pixels) and by Open() from the stream header. 0: FFmpeg's default (no limit).
+  std::int64_t max_pixels = 0;
+  // Past this moment, I/O and decoding stop (an FFmpeg interrupt callback, checked inside
+  // demuxer reads too) and the reader throws celtrace::Error("timeout: ..."). Default: none.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
 class VideoReader {
  public:
-  // Opens the file and its best video stream. Throws celtrace::Error if the file cannot be
-  // opened or holds no decodable video stream.
+  // Opens the file and its best video stream. The file is read through a custom FFmpeg I/O
+  // context over its descriptor (never as a URL: no protocol handling). Throws
+  // celtrace::Error if the file cannot be opened or holds no decodable video stream.
   explicit VideoReader(const std::filesystem::path& path, VideoReaderOptions options = {});
+  // The same over an open file descriptor (read with pread from offset 0; the caller keeps
+  // ownership, the reader uses a duplicate). `label` names it in errors.
+  VideoReader(int fd, std::string label, VideoReaderOptions options = {});
   // Reads an encoded file held in memory (an archive member) through a custom FFmpeg I/O
   // context: no temporary file, no protocol or URL handling. `label` names it in errors.
   VideoReader(std::shared_ptr<const std::vector<std::uint8_t>> bytes, std::string label,
