@@ -37,14 +37,25 @@ void Check(bool condition) {
   if (!condition) __builtin_trap();
 }
 
+// The targets' files (the walker's input, index copies), removed when the process exits.
+class Scratch {
+ public:
+  Scratch() : path_(fs::temp_directory_path() / ("celtrace-fuzz-" + std::to_string(::getpid()))) {
+    fs::create_directories(path_);
+  }
+  ~Scratch() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
 fs::path ScratchDir() {
-  static const fs::path dir = [] {
-    const fs::path path =
-        fs::temp_directory_path() / ("celtrace-fuzz-" + std::to_string(::getpid()));
-    fs::create_directories(path);
-    return path;
-  }();
-  return dir;
+  static const Scratch scratch;
+  return scratch.path();
 }
 
 void WriteBytes(const fs::path& path, std::span<const std::uint8_t> bytes) {
