@@ -202,7 +202,7 @@ void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOpti
     for (const QueryDrawing& d : track.drawings) {
       codes.insert(codes.end(), d.hash.bytes.begin(), d.hash.bytes.end());
     }
-    const auto neighbors = index.Search(codes, options.threshold, 64);
+    const auto neighbors = index.Search(codes, options.clip_threshold, 64);
     return AlignSegments(track.drawings, neighbors, index.entries(), options.min_segment_drawings,
                          options.min_segment_frames);
   };
@@ -232,7 +232,8 @@ void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOpti
     const double support = std::min(1.0, std::max(s.drawings / (2.0 * options.min_segment_drawings),
                                                   s.frames / (2.0 * options.min_segment_frames)));
     m.confidence =
-        Confidence(s.median_distance, options.threshold * 2 + 2, options.threshold) * support;
+        Confidence(s.median_distance, options.clip_threshold * 2 + 2, options.clip_threshold) *
+        support;
     m.segment = true;
     m.frames = s.frames;
     m.coverage = informative_frames > 0 ? static_cast<double>(s.frames) / informative_frames : 0;

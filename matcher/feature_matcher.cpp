@@ -34,7 +34,9 @@ ChannelMatch QueryChannel(const FeatureIndex& channel, const cv::Mat& luma, bool
     const cv::Mat oriented = OrientImage(luma, orientation);
     const cv::Mat picture = ink ? InkMap(oriented) : oriented;
     const FeatureSet query = ExtractFeatures(picture, feature_options);
-    match.verified = FindVerifiedKeyframes(channel, query, picture, options);
+    match.verified =
+        FindVerifiedKeyframes(channel, query, picture, options,
+                              ink ? options.min_line_art_correlation : options.min_correlation);
     match.orientation = orientation;
     if (!match.verified.empty()) break;
   }
@@ -52,7 +54,8 @@ double FeatureConfidence(int inliers, int rival_inliers, int min_inliers) {
 std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
                                                     const FeatureSet& query,
                                                     const cv::Mat& query_picture,
-                                                    const MatchOptions& options) {
+                                                    const MatchOptions& options,
+                                                    double min_correlation) {
   std::vector<VerifiedKeyframe> out;
   if (query.count() < 3 || channel.descriptor_count() == 0) return out;
   const auto found =
@@ -113,7 +116,7 @@ std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
         }
       }
     }
-    if (!v.verification.accepted || v.correlation < options.min_correlation) continue;
+    if (!v.verification.accepted || v.correlation < min_correlation) continue;
     // The inliers' median descriptor distance, for the record's `distance`.
     std::vector<int> inlier_distances;
     const cv::Matx23d& t = v.verification.transform;

@@ -45,6 +45,9 @@ int main(int argc, char** argv) {
                  "(default: the catalogue CSV's folder recorded in the index)");
   app.add_option("--threads", options.threads, "Analysis threads (0: one per core)");
   app.add_option("--threshold", options.threshold, "Match distance, bits of 256 (default 31)");
+  app.add_option("--clip-threshold", options.clip_threshold,
+                 "Clips: per-frame match distance, bits of 256; segments also need 3 drawings "
+                 "at one time offset (default 40)");
   app.add_option("--min-quality", options.min_quality,
                  "Queries below this PDQ quality are low_information (default 50)");
   app.add_option("--max-matches", options.max_matches, "Occurrences listed per still (20)");
@@ -56,7 +59,9 @@ int main(int argc, char** argv) {
   app.add_option("--min-inliers", options.min_inliers,
                  "RANSAC inliers an orb or lineart match needs (default 20)");
   app.add_option("--min-correlation", options.min_correlation,
-                 "Thumbnail correlation an orb or lineart match needs (default 0.85)");
+                 "Thumbnail correlation an orb match needs (default 0.85)");
+  app.add_option("--min-line-art-correlation", options.min_line_art_correlation,
+                 "Thumbnail correlation a lineart match needs (default 0.93)");
   app.add_option("--max-pixels", options.max_pixels, "Per-image pixel limit (100000000)");
   app.add_option("--max-seconds", options.max_seconds_per_file,
                  "Per-file analysis time limit, seconds (120)");

@@ -121,6 +121,15 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000));
   leak_command->add_flag("--no-clips", no_clips, "No video clips");
   leak_command->add_flag("--no-archive", no_archive, "No leak_drop.zip");
+  leak_command->add_flag("--evaluation", leak.evaluation,
+                         "Also the evaluation set's transforms (crops, rotations, screenshots, "
+                         "line art, ...) and hard negatives, --stills-per-transform of each");
+  leak_command
+      ->add_option("--evaluation-clips", leak.evaluation_clips,
+                   "Also this many clips of each kind (re-encoded, PAL-retimed, compiled, "
+                   "cropped, subtitled, unrelated)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000));
   leak_command->add_option("--catalog-dir", leak_catalog_dir,
                            "Check that this folder holds the catalogue the flags describe");
 

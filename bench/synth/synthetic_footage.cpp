@@ -38,6 +38,9 @@ constexpr std::uint64_t kBlinkSalt = 0x626c6e6b;
 
 constexpr double kMinShotSeconds = 1.0;
 constexpr int kMinSide = 64;
+// Line art: graphite strokes on slightly warm drawing paper.
+const cv::Scalar kPaper(236, 242, 245);
+const cv::Scalar kGraphite(48, 44, 44);
 // Backgrounds are painted at 1/4 resolution and scaled up: soft like painted cels, and
 // cheap enough to repaint for every frame.
 constexpr int kBackgroundScale = 4;
@@ -117,6 +120,7 @@ struct Design {
   double limb = 0.055;  // limb thickness
   int hair_style = 0;   // 0 spiky, 1 bob, 2 ponytail
   bool round_body = false;
+  cv::Scalar mouth{60, 50, 150};  // inside of an open mouth
 };
 
 // What stays the same across the shots of one episode (or of one opening): the colour key
@@ -297,6 +301,7 @@ struct ShotContext {
   Look look;
   std::string card_text;
   cv::Size size;
+  bool line_art = false;  // ink lines on paper: no background, no colour
 };
 
 Scene MakeScene(const Shot& shot, cv::Size size) {
@@ -700,8 +705,8 @@ void DrawCharacter(cv::Mat& image, const Design& d, const Pose& p, const cv::Sca
   }
   const cv::Point2d mouth = head + Rotate({p.facing * 0.2 * r, 0.58 * r}, p.tilt);
   if (p.mouth > 0.3) {
-    FillOutlinedEllipse(image, mouth, 0.14 * r, 0.12 * r * p.mouth, p.tilt, cv::Scalar(60, 50, 150),
-                        ink, ink_width, 16);
+    FillOutlinedEllipse(image, mouth, 0.14 * r, 0.12 * r * p.mouth, p.tilt, d.mouth, ink, ink_width,
+                        16);
   } else {
     cv::line(image, ToFixed(mouth + Rotate({-0.1 * r, 0}, p.tilt)),
              ToFixed(mouth + Rotate({0.1 * r, 0}, p.tilt)), ink, ink_width, cv::LINE_AA, kShift);
@@ -791,6 +796,18 @@ cv::Mat RenderShotFrame(const ShotContext& context, int index, std::int64_t loca
       scene.pan_step * static_cast<int>(std::max<std::int64_t>(0, shot.frame_count() - 1));
   const cv::Point offset =
       scene.pan_step * moved - cv::Point(std::min(0, span.x), std::min(0, span.y));
+  if (context.line_art) {
+    // The cel before ink-and-paint: the same drawing in graphite on paper, every fill left
+    // blank, and no background (painted separately in production).
+    cv::Mat frame(context.size, CV_8UC3, kPaper);
+    for (const Actor& actor : scene.actors) {
+      Design blank = context.look.cast[actor.design];
+      blank.skin = blank.hair = blank.top = blank.bottom = blank.shoes = blank.iris = blank.mouth =
+          kPaper;
+      DrawCharacter(frame, blank, PoseAt(actor, drawing), kGraphite);
+    }
+    return frame;
+  }
   cv::Mat frame = ViewBackground(PaintBackground(scene, context.look), context.size, offset);
   for (const Actor& actor : scene.actors) {
     DrawCharacter(frame, context.look.cast[actor.design], PoseAt(actor, drawing), context.look.ink);
@@ -1050,7 +1067,10 @@ int ShotIndexAt(const Episode& episode, std::int64_t frame_index) {
   return FindShot(episode.shots, frame_index);
 }
 
-cv::Mat RenderFrame(const EpisodeSpec& spec, const Episode& episode, std::int64_t frame_index) {
+namespace {
+
+cv::Mat RenderStyled(const EpisodeSpec& spec, const Episode& episode, std::int64_t frame_index,
+                     bool line_art) {
   const int index = FindShot(episode.shots, frame_index);
   if (index < 0) {
     throw Error("synthetic footage: frame " + std::to_string(frame_index) +
@@ -1061,10 +1081,23 @@ cv::Mat RenderFrame(const EpisodeSpec& spec, const Episode& episode, std::int64_
   if (shot.kind == ShotKind::kOpening) {
     const int cut = FindShot(episode.opening_shots, local);
     if (cut < 0) throw Error("synthetic footage: the opening's cuts do not cover its frames");
-    return RenderShotFrame(OpeningContext(spec, episode), cut,
-                           local - episode.opening_shots[cut].first_frame);
+    ShotContext context = OpeningContext(spec, episode);
+    context.line_art = line_art;
+    return RenderShotFrame(context, cut, local - episode.opening_shots[cut].first_frame);
   }
-  return RenderShotFrame(EpisodeContext(spec, episode), index, local);
+  ShotContext context = EpisodeContext(spec, episode);
+  context.line_art = line_art;
+  return RenderShotFrame(context, index, local);
+}
+
+}  // namespace
+
+cv::Mat RenderFrame(const EpisodeSpec& spec, const Episode& episode, std::int64_t frame_index) {
+  return RenderStyled(spec, episode, frame_index, false);
+}
+
+cv::Mat RenderLineArt(const EpisodeSpec& spec, const Episode& episode, std::int64_t frame_index) {
+  return RenderStyled(spec, episode, frame_index, true);
 }
 
 void WriteEpisode(const EpisodeSpec& spec, const Episode& episode, const std::filesystem::path& out,
@@ -1080,7 +1113,9 @@ void WriteEpisode(const EpisodeSpec& spec, const Episode& episode, const std::fi
   writer.Close();
 }
 
-cv::Mat RenderUnrelatedArt(std::uint64_t seed, cv::Size size) {
+namespace {
+
+cv::Mat RenderUnrelated(std::uint64_t seed, cv::Size size, bool line_art) {
   if (size.width < kMinSide || size.height < kMinSide) {
     throw Error("synthetic footage: frame " + std::to_string(size.width) + "x" +
                 std::to_string(size.height) + " is smaller than 64x64");
@@ -1091,8 +1126,18 @@ cv::Mat RenderUnrelatedArt(std::uint64_t seed, cv::Size size) {
   shots[0].kind = rng.Chance(0.5) ? ShotKind::kAnimatedOn2s : ShotKind::kHeld;
   shots[0].end_frame = rng.Int(24, 96);
   shots[0].content_seed = Mix(base, kContentSalt);
-  const ShotContext context{&shots, MakeLook(base), "", size};
+  const ShotContext context{&shots, MakeLook(base), "", size, line_art};
   return RenderShotFrame(context, 0, rng.Int(0, static_cast<int>(shots[0].end_frame) - 1));
+}
+
+}  // namespace
+
+cv::Mat RenderUnrelatedArt(std::uint64_t seed, cv::Size size) {
+  return RenderUnrelated(seed, size, false);
+}
+
+cv::Mat RenderUnrelatedLineArt(std::uint64_t seed, cv::Size size) {
+  return RenderUnrelated(seed, size, true);
 }
 
 void WriteShotList(const Episode& episode, std::ostream& out) {

@@ -87,6 +87,12 @@ int ShotIndexAt(const Episode& episode, std::int64_t frame_index);
 // celtrace::Error if the index lies outside [0, frame_count).
 cv::Mat RenderFrame(const EpisodeSpec& spec, const Episode& episode, std::int64_t frame_index);
 
+// Returns frame `frame_index` as uncoloured line art: the characters' drawing in graphite
+// ink on drawing paper, every fill blank and no background, as a cel looks before ink and
+// paint. Title cards and fades render as in RenderFrame. BGR CV_8UC3 of spec.size. Throws
+// celtrace::Error if the index lies outside [0, frame_count).
+cv::Mat RenderLineArt(const EpisodeSpec& spec, const Episode& episode, std::int64_t frame_index);
+
 // Encodes every frame of the episode, frame i at i / spec.fps seconds, with
 // celtrace::VideoWriter. `base` supplies the codec and quality; size and frame rate come
 // from the spec. Throws celtrace::Error if the file cannot be written.
@@ -96,6 +102,9 @@ void WriteEpisode(const EpisodeSpec& spec, const Episode& episode, const std::fi
 // Returns a drawing in the episodes' style (background and characters) made from a seed
 // space that no episode draws from: negatives for matching. BGR CV_8UC3 of `size`.
 cv::Mat RenderUnrelatedArt(std::uint64_t seed, cv::Size size);
+
+// Returns the uncoloured line art (RenderLineArt) of RenderUnrelatedArt(seed, size).
+cv::Mat RenderUnrelatedLineArt(std::uint64_t seed, cv::Size size);
 
 // Writes the shot list as CSV with the header
 // `shot,kind,start,end,first_frame,end_frame,source_shot` (seconds with 3 decimals).

@@ -53,7 +53,16 @@ constexpr std::time_t kArchiveTime = 1709251200;
 
 // Every section draws from its own stream, so that turning clips or the archive off leaves
 // the other sections' files as they were.
-enum class Purpose : std::uint32_t { kStills = 1, kNegatives, kClips, kCorrupt, kArchive };
+enum class Purpose : std::uint32_t {
+  kStills = 1,
+  kNegatives,
+  kClips,
+  kCorrupt,
+  kArchive,
+  kEvaluationStills,
+  kEvaluationNegatives,
+  kEvaluationClips,
+};
 
 // Random draws from std::mt19937_64 and std::seed_seq, whose outputs the standard fixes
 // exactly, with our own range mapping: the standard distributions' algorithms are left to
@@ -243,13 +252,17 @@ cv::Mat Grayscale(const cv::Mat& image) {
   return out;
 }
 
-// A fan-subtitle line: white letters with a black outline, centred in the lower fifth.
-cv::Mat Captioned(const cv::Mat& image, Draws& draws) {
+// One of the lines of a fan subtitle track.
+std::string CaptionLine(Draws& draws) {
   static constexpr std::array<const char*, 6> kLines = {
       "I told you, the lantern stays lit.", "We leave at dawn. Pack light.",
       "Is that... the old signal?",         "Don't look back. Just run!",
       "Nobody crosses the bridge tonight.", "You kept the letter all this time?"};
-  const std::string line = kLines[draws.Int(0, kLines.size() - 1)];
+  return kLines[draws.Int(0, kLines.size() - 1)];
+}
+
+// A fan-subtitle line: white letters with a black outline, centred in the lower fifth.
+cv::Mat WithCaption(const cv::Mat& image, const std::string& line) {
   constexpr int kFont = cv::FONT_HERSHEY_SIMPLEX;
   int baseline = 0;
   const cv::Size unit = cv::getTextSize(line, kFont, 1.0, 2, &baseline);
@@ -265,6 +278,10 @@ cv::Mat Captioned(const cv::Mat& image, Draws& draws) {
   return out;
 }
 
+cv::Mat Captioned(const cv::Mat& image, Draws& draws) {
+  return WithCaption(image, CaptionLine(draws));
+}
+
 cv::Mat Mirrored(const cv::Mat& image) {
   cv::Mat out;
   cv::flip(image, out, 1);
@@ -275,6 +292,170 @@ cv::Mat Cropped(const cv::Mat& image, double fraction) {
   const int dx = static_cast<int>(std::lround(image.cols * fraction));
   const int dy = static_cast<int>(std::lround(image.rows * fraction));
   return image(cv::Rect(dx, dy, image.cols - 2 * dx, image.rows - 2 * dy)).clone();
+}
+
+// A window of `keep` of each side in a corner region: its position on each axis lies in
+// the outer fifth of the room left, so the crop is off-centre on both axes (the crop a
+// retake note or a social post takes around one character, not the middle of the frame).
+cv::Mat CroppedOffCentre(const cv::Mat& image, double keep, Draws& draws) {
+  const int width = static_cast<int>(std::lround(image.cols * keep));
+  const int height = static_cast<int>(std::lround(image.rows * keep));
+  const auto place = [&](int room) {
+    const int offset = static_cast<int>(draws.Int(0, room / 5));
+    return draws.Int(0, 1) == 0 ? offset : room - offset;
+  };
+  const int x = static_cast<int>(place(image.cols - width));
+  const int y = static_cast<int>(place(image.rows - height));
+  return image(cv::Rect(x, y, width, height)).clone();
+}
+
+cv::Mat Rotated(const cv::Mat& image, double degrees) {
+  const cv::Point2f centre(image.cols / 2.0f, image.rows / 2.0f);
+  cv::Mat out;
+  cv::warpAffine(image, out, cv::getRotationMatrix2D(centre, degrees, 1.0), image.size(),
+                 cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar::all(0));
+  return out;
+}
+
+cv::Mat Rotated90(const cv::Mat& image) {
+  cv::Mat out;
+  cv::rotate(image, out, cv::ROTATE_90_COUNTERCLOCKWISE);
+  return out;
+}
+
+cv::Mat ContrastAdjusted(const cv::Mat& image, double gain) {
+  cv::Mat out;
+  image.convertTo(out, -1, gain, 128.0 * (1.0 - gain));
+  return out;
+}
+
+cv::Mat Blurred(const cv::Mat& image, double sigma) {
+  cv::Mat out;
+  cv::GaussianBlur(image, out, cv::Size(), sigma);
+  return out;
+}
+
+// Gaussian sensor noise from the leak's own stream (cv::randn's generator is OpenCV's).
+cv::Mat Noisy(const cv::Mat& image, double sigma, Draws& draws) {
+  cv::Mat noise(image.size(), CV_16SC3);
+  cv::RNG rng(draws.Next());
+  rng.fill(noise, cv::RNG::NORMAL, cv::Scalar::all(0), cv::Scalar::all(sigma));
+  cv::Mat widened, out;
+  image.convertTo(widened, CV_16SC3);
+  cv::add(widened, noise, widened);
+  widened.convertTo(out, CV_8UC3);
+  return out;
+}
+
+cv::Mat Posterised(const cv::Mat& image, int levels) {
+  cv::Mat table(1, 256, CV_8U);
+  const int step = 256 / levels;
+  for (int v = 0; v < 256; ++v) table.at<std::uint8_t>(v) = (v / step) * step + step / 2;
+  cv::Mat out;
+  cv::LUT(image, table, out);
+  return out;
+}
+
+// An anamorphic mistake: the 16:9 frame squeezed to 4:3 (or stretched to 2:1).
+cv::Mat AspectChanged(const cv::Mat& image, Draws& draws) {
+  const double factor = draws.Int(0, 1) == 0 ? 0.75 : 1.125;
+  cv::Mat out;
+  cv::resize(image, out, cv::Size(static_cast<int>(std::lround(image.cols * factor)), image.rows),
+             0, 0, cv::INTER_AREA);
+  return out;
+}
+
+// A studio watermark: a translucent diagonal line of text across the frame and a solid
+// badge in a corner.
+cv::Mat Watermarked(const cv::Mat& image, Draws& draws) {
+  static constexpr std::array<const char*, 4> kMarks = {
+      "CONFIDENTIAL - NOT FOR DISTRIBUTION", "INTERNAL REVIEW ONLY", "PROPERTY OF NORTHLIGHT",
+      "WIP - DO NOT SHARE"};
+  const std::string text = kMarks[draws.Int(0, kMarks.size() - 1)];
+  constexpr int kFont = cv::FONT_HERSHEY_SIMPLEX;
+  int baseline = 0;
+  const cv::Size unit = cv::getTextSize(text, kFont, 1.0, 2, &baseline);
+  const double scale = 0.9 * image.cols / unit.width;
+  const int thickness = std::max(2, static_cast<int>(std::lround(2.5 * scale)));
+  cv::Mat layer = cv::Mat::zeros(image.size(), CV_8UC3);
+  const cv::Size extent = cv::getTextSize(text, kFont, scale, thickness, &baseline);
+  cv::putText(layer, text, cv::Point((image.cols - extent.width) / 2, image.rows / 2), kFont, scale,
+              cv::Scalar::all(255), thickness, cv::LINE_AA);
+  const double angle = static_cast<double>(draws.Int(15, 30));
+  cv::warpAffine(
+      layer, layer,
+      cv::getRotationMatrix2D(cv::Point2f(image.cols / 2.0f, image.rows / 2.0f), angle, 1.0),
+      image.size());
+  cv::Mat out;
+  cv::addWeighted(image, 1.0, layer, 0.35, 0, out);
+  const int badge = std::max(8, image.rows / 10);
+  const int x = draws.Int(0, 1) == 0 ? badge / 3 : image.cols - badge * 3 - badge / 3;
+  cv::rectangle(out, cv::Rect(x, badge / 3, badge * 3, badge), cv::Scalar(40, 40, 200), cv::FILLED);
+  cv::putText(out, "NL", cv::Point(x + badge / 2, badge / 3 + badge * 3 / 4), kFont, badge / 40.0,
+              cv::Scalar::all(255), std::max(1, badge / 12), cv::LINE_AA);
+  return out;
+}
+
+// The frame as a review tool shows it: scaled into the viewer of a dark UI with a title
+// bar, a shot list, notes and a timeline of thumbnail boxes, captured at 1920x1080 (or 1.5x
+// the frame).
+cv::Mat InScreenshot(const cv::Mat& image, Draws& draws) {
+  const cv::Size canvas(std::max(1920, image.cols * 3 / 2), std::max(1080, image.rows * 3 / 2));
+  cv::Mat shot(canvas, CV_8UC3, cv::Scalar(38, 36, 34));
+  const int bar = canvas.height / 20, panel = canvas.width / 6;
+  constexpr int kFont = cv::FONT_HERSHEY_SIMPLEX;
+  const double text = canvas.height / 1800.0;
+  cv::rectangle(shot, cv::Rect(0, 0, canvas.width, bar), cv::Scalar(60, 56, 52), cv::FILLED);
+  char title[96];
+  std::snprintf(title, sizeof(title), "Review - SC_%03d_comp_v%d.mov  [%d/%d]",
+                static_cast<int>(draws.Int(1, 240)), static_cast<int>(draws.Int(2, 9)),
+                static_cast<int>(draws.Int(1, 40)), 40);
+  cv::putText(shot, title, cv::Point(bar / 2, bar * 2 / 3), kFont, text, cv::Scalar::all(220), 1,
+              cv::LINE_AA);
+  // Shot list on the left, notes on the right.
+  for (int row = 0; row < 18; ++row) {
+    const int y = bar * 2 + row * bar;
+    if (y + bar > canvas.height) break;
+    const cv::Scalar shade = row == 3 ? cv::Scalar(120, 90, 40) : cv::Scalar(52, 50, 48);
+    cv::rectangle(shot, cv::Rect(bar / 3, y, panel - bar / 2, bar * 4 / 5), shade, cv::FILLED);
+    char line[48];
+    std::snprintf(line, sizeof(line), "SC_%03d  v%d  %s", static_cast<int>(draws.Int(1, 240)),
+                  static_cast<int>(draws.Int(1, 9)), draws.Int(0, 1) == 0 ? "approved" : "notes");
+    cv::putText(shot, line, cv::Point(bar / 2, y + bar / 2), kFont, text * 0.8,
+                cv::Scalar::all(200), 1, cv::LINE_AA);
+  }
+  static constexpr std::array<const char*, 4> kNotes = {
+      "fix the hand on frame 12", "eyes drift, re-ink", "timing: hold 2 more frames",
+      "colour key: warmer"};
+  for (int row = 0; row < 4; ++row) {
+    cv::putText(shot, kNotes[draws.Int(0, kNotes.size() - 1)],
+                cv::Point(canvas.width - panel + bar / 3, bar * 3 + row * bar * 3 / 2), kFont,
+                text * 0.8, cv::Scalar::all(190), 1, cv::LINE_AA);
+  }
+  // Timeline with thumbnail boxes of other shots.
+  const int timeline = canvas.height - canvas.height / 7;
+  cv::rectangle(shot, cv::Rect(panel, timeline, canvas.width - 2 * panel, canvas.height / 8),
+                cv::Scalar(28, 27, 26), cv::FILLED);
+  for (int x = panel + bar / 3; x + bar * 2 < canvas.width - panel; x += bar * 2 + bar / 3) {
+    const cv::Scalar colour(static_cast<double>(draws.Int(40, 200)),
+                            static_cast<double>(draws.Int(40, 200)),
+                            static_cast<double>(draws.Int(40, 200)));
+    cv::rectangle(shot, cv::Rect(x, timeline + bar / 3, bar * 2, bar + bar / 4), colour,
+                  cv::FILLED);
+  }
+  cv::line(shot,
+           cv::Point(panel + static_cast<int>(draws.Int(0, canvas.width - 2 * panel)), timeline),
+           cv::Point(panel, timeline + canvas.height / 8), cv::Scalar(40, 40, 230), 2);
+  // The viewer: the frame scaled to fit between the panels, above the timeline.
+  const cv::Size room(canvas.width - 2 * panel - bar, timeline - 2 * bar - bar / 2);
+  const double fit = std::min(static_cast<double>(room.width) / image.cols,
+                              static_cast<double>(room.height) / image.rows);
+  cv::Mat viewer;
+  cv::resize(image, viewer, cv::Size(), fit, fit, fit < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+  const cv::Point at(panel + bar / 2 + (room.width - viewer.cols) / 2,
+                     bar * 2 + (room.height - viewer.rows) / 2);
+  viewer.copyTo(shot(cv::Rect(at, viewer.size())));
+  return shot;
 }
 
 cv::Mat Transformed(const std::string& transform, const cv::Mat& frame, Draws& draws) {
@@ -294,6 +475,22 @@ cv::Mat Transformed(const std::string& transform, const cv::Mat& frame, Draws& d
   if (transform == "caption") return Captioned(frame, draws);
   if (transform == "mirror") return Mirrored(frame);
   if (transform == "crop_10") return Cropped(frame, 0.1);
+  // The evaluation set's further transforms.
+  if (transform == "jpeg_q20") return frame;
+  if (transform == "scale_25") return Scaled(frame, 0.25);
+  if (transform == "contrast") return ContrastAdjusted(frame, draws.Int(0, 1) == 0 ? 1.4 : 0.6);
+  if (transform == "blur") return Blurred(frame, frame.cols / 640.0 * 2.0);
+  if (transform == "noise") return Noisy(frame, 12, draws);
+  if (transform == "posterise") return Posterised(frame, 4);
+  if (transform == "aspect") return AspectChanged(frame, draws);
+  if (transform == "watermark") return Watermarked(frame, draws);
+  if (transform == "rotate_90") return Rotated90(frame);
+  if (transform == "rotate_2") return Rotated(frame, draws.Int(0, 1) == 0 ? 2.0 : -2.0);
+  if (transform == "rotate_5") return Rotated(frame, draws.Int(0, 1) == 0 ? 5.0 : -5.0);
+  if (transform == "crop_25") return Cropped(frame, 0.125);
+  if (transform == "crop_25_offcentre") return CroppedOffCentre(frame, 0.75, draws);
+  if (transform == "crop_50_offcentre") return CroppedOffCentre(frame, 0.5, draws);
+  if (transform == "screenshot") return InScreenshot(frame, draws);
   throw Error("synthetic leak: unknown transform " + transform);
 }
 
@@ -485,20 +682,75 @@ constexpr std::array<Recipe, 12> kRecipes = {{
     {"crop_10", {{{Format::kBmp, 0}, {Format::kJpeg, 85}}}, nullptr},
 }};
 
-void WriteStills(const LeakSpec& spec, const std::vector<Source>& sources, FramePicker& picker,
-                 Names& names, const LeakFolder& folder, std::vector<LeakItem>& items) {
-  Draws draws(spec.seed, Purpose::kStills);
-  for (const Recipe& recipe : kRecipes) {
+// The evaluation set's further transforms (LeakSpec::evaluation), mildest first.
+constexpr std::array<Recipe, 17> kEvaluationRecipes = {{
+    {"jpeg_q20", {{{Format::kJpeg, 20}, {Format::kJpeg, 20}}}, nullptr},
+    {"scale_25", {{{Format::kPng, 0}, {Format::kJpeg, 90}}}, nullptr},
+    {"contrast", {{{Format::kPng, 0}, {Format::kJpeg, 90}}}, nullptr},
+    {"blur", {{{Format::kJpeg, 90}, {Format::kPng, 0}}}, nullptr},
+    {"noise", {{{Format::kPng, 0}, {Format::kJpeg, 90}}}, nullptr},
+    {"posterise", {{{Format::kPng, 0}, {Format::kPng, 0}}}, nullptr},
+    {"aspect", {{{Format::kJpeg, 90}, {Format::kPng, 0}}}, nullptr},
+    {"watermark", {{{Format::kPng, 0}, {Format::kJpeg, 90}}}, nullptr},
+    {"rotate_90", {{{Format::kPng, 0}, {Format::kJpeg, 90}}}, nullptr},
+    {"rotate_2", {{{Format::kJpeg, 90}, {Format::kPng, 0}}}, nullptr},
+    {"crop_25", {{{Format::kPng, 0}, {Format::kJpeg, 90}}}, nullptr},
+    {"crop_25_offcentre", {{{Format::kJpeg, 90}, {Format::kPng, 0}}}, nullptr},
+    {"crop_50_offcentre", {{{Format::kPng, 0}, {Format::kJpeg, 90}}}, nullptr},
+    {"rotate_5", {{{Format::kPng, 0}, {Format::kJpeg, 90}}}, nullptr},
+    {"screenshot", {{{Format::kPng, 0}, {Format::kJpeg, 90}}}, nullptr},
+    {"lineart", {{{Format::kPng, 0}, {Format::kJpeg, 90}}}, nullptr},
+    {"lineart_crop", {{{Format::kJpeg, 90}, {Format::kPng, 0}}}, nullptr},
+}};
+
+// The uncoloured line art of a picked frame, or an empty image when the drawing shows too
+// little (characters out of frame) to be an informative still.
+cv::Mat LineArtOf(const std::vector<Source>& sources, const SourceFrame& frame) {
+  const Source& source = sources[frame.source];
+  cv::Mat art = RenderLineArt(source.entry->spec, source.episode, frame.frame);
+  if (ComputePdq(art).quality < kMinSourceQuality) return {};
+  return art;
+}
+
+void WriteRecipes(std::span<const Recipe> recipes, const LeakSpec& spec,
+                  const std::vector<Source>& sources, FramePicker& picker, Names& names,
+                  const LeakFolder& folder, Draws& draws, std::vector<LeakItem>& items) {
+  for (const Recipe& recipe : recipes) {
+    const std::string transform = recipe.transform;
+    const bool line_art = transform.rfind("lineart", 0) == 0;
     for (int copy = 0; copy < spec.stills_per_transform; ++copy) {
-      const SourceFrame frame = picker.Pick(draws);
+      SourceFrame frame = picker.Pick(draws);
+      cv::Mat image;
+      if (line_art) {
+        for (int attempt = 0; (image = LineArtOf(sources, frame)).empty(); ++attempt) {
+          if (attempt == kPickAttempts) {
+            throw Error("synthetic leak: no informative line art in the catalogue");
+          }
+          frame = picker.Pick(draws);
+        }
+        if (transform == "lineart_crop") image = CroppedOffCentre(image, 0.75, draws);
+      } else {
+        image = Transformed(transform, frame.image, draws);
+      }
       const Encoding encoding = recipe.encodings[copy % recipe.encodings.size()];
       const bool misnamed =
           recipe.wrong_extension != nullptr && copy == spec.stills_per_transform - 1;
       const std::string path =
           names.Still(draws, misnamed ? recipe.wrong_extension : Extension(encoding.format));
-      folder.Write(path, Encoded(Transformed(recipe.transform, frame.image, draws), encoding));
-      items.push_back(StillItem(path, recipe.transform, sources, frame));
+      folder.Write(path, Encoded(image, encoding));
+      items.push_back(StillItem(path, transform, sources, frame));
     }
+  }
+}
+
+void WriteStills(const LeakSpec& spec, const std::vector<Source>& sources, FramePicker& picker,
+                 Names& names, const LeakFolder& folder, std::vector<LeakItem>& items) {
+  Draws draws(spec.seed, Purpose::kStills);
+  WriteRecipes(kRecipes, spec, sources, picker, names, folder, draws, items);
+  if (spec.evaluation) {
+    // Its own stream: the demo's stills stay the same with or without the evaluation set.
+    Draws more(spec.seed, Purpose::kEvaluationStills);
+    WriteRecipes(kEvaluationRecipes, spec, sources, picker, names, folder, more, items);
   }
 }
 
@@ -545,6 +797,29 @@ void WriteNegatives(const LeakSpec& spec, const std::vector<Source>& sources, Na
                Encoded(cv::Mat(size, CV_8UC3, cv::Scalar::all(0)), {Format::kJpeg, 90}));
   items.push_back(OtherItem(black_path, "negative", "flat", "low_information"));
 
+  if (spec.evaluation) {
+    // The hard transforms applied to unrelated drawings in the same style: what a matcher
+    // with crop, screenshot, rotation and line-art channels must still reject.
+    Draws more(spec.seed, Purpose::kEvaluationNegatives);
+    for (int copy = 0; copy < spec.stills_per_transform; ++copy) {
+      const Encoding encoding =
+          copy % 2 == 0 ? Encoding{Format::kPng, 0} : Encoding{Format::kJpeg, 90};
+      const std::uint64_t seed = more.Next();
+      const cv::Mat art = RenderUnrelatedArt(seed, size);
+      const std::pair<const char*, cv::Mat> variants[] = {
+          {"unrelated_crop", CroppedOffCentre(art, 0.75, more)},
+          {"unrelated_rotate", Rotated(art, 5)},
+          {"unrelated_screenshot", InScreenshot(art, more)},
+          {"unrelated_lineart", RenderUnrelatedLineArt(seed, size)},
+      };
+      for (const auto& [transform, image] : variants) {
+        const std::string path = names.Still(more, Extension(encoding.format));
+        folder.Write(path, Encoded(image, encoding));
+        items.push_back(OtherItem(path, "negative", transform, "no_match"));
+      }
+    }
+  }
+
   // Every title card is designed to stay under the gate; should one not, it is left out
   // rather than mislabelled.
   if (const cv::Mat card = LowInformationTitleCard(sources, draws); !card.empty()) {
@@ -576,100 +851,160 @@ std::unique_ptr<VideoWriter> OpenReencodeWriter(const fs::path& path, cv::Size s
   }
 }
 
-// Returns the path of the re-encoded clip, which the corrupt section truncates.
-std::string WriteClips(const LeakSpec& spec, const std::vector<Source>& sources, Names& names,
-                       const LeakFolder& folder, std::vector<LeakItem>& items) {
-  Draws draws(spec.seed, Purpose::kClips);
-  const auto scene = [&] { return static_cast<int>(draws.Int(1, 240)); };
-  char stem[64];
+// Writes the leak's clips, each drawing its window, name and content from one stream.
+class ClipMaker {
+ public:
+  ClipMaker(const LeakSpec& spec, const std::vector<Source>& sources, Names& names,
+            const LeakFolder& folder, std::vector<LeakItem>& items, Draws& draws)
+      : spec_(spec),
+        sources_(sources),
+        names_(names),
+        folder_(folder),
+        items_(items),
+        draws_(draws) {}
 
-  // Re-encoded: 4 s of one episode at its own frame rate, clip frame k at k / fps.
-  const Source* source = nullptr;
-  {
-    const double fps = spec.catalog.front().spec.fps;
-    const Window window = PickWindow(sources, FramesIn(kClipSeconds, fps), draws);
-    source = &sources[window.source];
-    std::snprintf(stem, sizeof(stem), "clips/SC_%03d_preview", scene());
-    const std::string path = names.Unique(stem, ".mp4");
+  // 4 s of one episode at its own frame rate, clip frame k at k / fps, each frame through
+  // `edit` (an identity for a plain re-encode), as H.264 where FFmpeg has libx264. Returns
+  // the clip's path.
+  template <typename Edit>
+  std::string Reencoded(const char* transform, const char* folder, Edit edit) {
+    const double fps = spec_.catalog.front().spec.fps;
+    const Window window = PickWindow(sources_, FramesIn(kClipSeconds, fps), draws_);
+    const Source& source = sources_[window.source];
+    char stem[64];
+    std::snprintf(stem, sizeof(stem), "%s/SC_%03d_preview", folder, Scene());
+    const std::string path = names_.Unique(stem, ".mp4");
+    const cv::Mat first = edit(RenderFrame(source.entry->spec, source.episode, window.first));
     const std::unique_ptr<VideoWriter> writer =
-        OpenReencodeWriter(folder.Prepare(path), source->entry->spec.size, source->entry->spec.fps);
+        OpenReencodeWriter(folder_.Prepare(path), first.size(), source.entry->spec.fps);
     for (std::int64_t k = 0; k < window.count; ++k) {
-      writer->Write(RenderFrame(source->entry->spec, source->episode, window.first + k),
-                    FrameTime(*source, k));
+      writer->Write(
+          k == 0 ? first : edit(RenderFrame(source.entry->spec, source.episode, window.first + k)),
+          FrameTime(source, k));
     }
     writer->Close();
-    items.push_back(MatchItem(path, "clip", "reencode", *source->entry,
-                              FrameTime(*source, window.first),
-                              FrameTime(*source, window.first + window.count - 1), 0,
-                              FrameTime(*source, window.count - 1)));
+    items_.push_back(MatchItem(path, "clip", transform, *source.entry,
+                               FrameTime(source, window.first),
+                               FrameTime(source, window.first + window.count - 1), 0,
+                               FrameTime(source, window.count - 1)));
+    return path;
   }
-  const std::string reencoded = items.back().path;
 
   // PAL speed-up: the episode's frames one for one at 25 fps, so clip frame k, shown at
   // k / 25 s, is episode frame first + k, shown at (first + k) / fps in the episode. The
   // episode time of clip time q is first / fps + q * 25 / fps: played 25 / 23.976 = 4.27%
   // faster. 4 s of clip cover 100 frames, 4.17 s of the episode.
-  {
+  void Pal() {
     const std::int64_t count = FramesIn(kClipSeconds, kPalFps);
-    const Window window = PickWindow(sources, count, draws);
-    const Source& pal = sources[window.source];
-    std::snprintf(stem, sizeof(stem), "clips/pal/SC_%03d_25p", scene());
-    const std::string path = names.Unique(stem, ".mkv");
-    VideoWriter writer(folder.Prepare(path), ClipOptions(pal.entry->spec.size, kPalFps, "mpeg4"));
+    const Window window = PickWindow(sources_, count, draws_);
+    const Source& pal = sources_[window.source];
+    char stem[64];
+    std::snprintf(stem, sizeof(stem), "clips/pal/SC_%03d_25p", Scene());
+    const std::string path = names_.Unique(stem, ".mkv");
+    VideoWriter writer(folder_.Prepare(path), ClipOptions(pal.entry->spec.size, kPalFps, "mpeg4"));
     for (std::int64_t k = 0; k < count; ++k) {
       writer.Write(RenderFrame(pal.entry->spec, pal.episode, window.first + k), k / kPalFps);
     }
     writer.Close();
-    items.push_back(MatchItem(path, "clip", "retimed_25fps", *pal.entry,
-                              FrameTime(pal, window.first),
-                              FrameTime(pal, window.first + count - 1), 0, (count - 1) / kPalFps));
+    items_.push_back(MatchItem(path, "clip", "retimed_25fps", *pal.entry,
+                               FrameTime(pal, window.first),
+                               FrameTime(pal, window.first + count - 1), 0, (count - 1) / kPalFps));
   }
 
   // A compilation: 3 s of one episode cut to 3 s of another, at the first one's frame rate.
-  {
-    const double fps = spec.catalog.front().spec.fps;
+  void Compilation() {
+    const double fps = spec_.catalog.front().spec.fps;
     const std::int64_t part = FramesIn(kCompilationPartSeconds, fps);
-    const Window first = PickWindow(sources, part, draws);
+    const Window first = PickWindow(sources_, part, draws_);
     // Another episode where there is one; a one-episode catalogue cuts within itself.
-    const std::vector<Window> others = WindowCandidates(sources, part, first.source);
+    const std::vector<Window> others = WindowCandidates(sources_, part, first.source);
     const Window second =
-        others.empty() ? PickWindow(sources, part, draws) : PickWindow(others, draws);
-    std::snprintf(stem, sizeof(stem), "edits/best_of_%02d", scene() % 40);
-    const std::string path = names.Unique(stem, ".mov");
-    VideoWriter writer(folder.Prepare(path),
-                       ClipOptions(sources[first.source].entry->spec.size, fps, "mpeg4"));
+        others.empty() ? PickWindow(sources_, part, draws_) : PickWindow(others, draws_);
+    char stem[64];
+    std::snprintf(stem, sizeof(stem), "edits/best_of_%02d", Scene() % 40);
+    const std::string path = names_.Unique(stem, ".mov");
+    VideoWriter writer(folder_.Prepare(path),
+                       ClipOptions(sources_[first.source].entry->spec.size, fps, "mpeg4"));
     std::int64_t k = 0;
     for (const Window& window : {first, second}) {
-      const Source& s = sources[window.source];
+      const Source& s = sources_[window.source];
       const double query_start = k / fps;
       for (std::int64_t i = 0; i < window.count; ++i, ++k) {
         writer.Write(RenderFrame(s.entry->spec, s.episode, window.first + i), k / fps);
       }
-      items.push_back(MatchItem(path, "clip", "compilation", *s.entry, FrameTime(s, window.first),
-                                FrameTime(s, window.first + window.count - 1), query_start,
-                                (k - 1) / fps));
+      items_.push_back(MatchItem(path, "clip", "compilation", *s.entry, FrameTime(s, window.first),
+                                 FrameTime(s, window.first + window.count - 1), query_start,
+                                 (k - 1) / fps));
     }
     writer.Close();
   }
 
   // Unrelated art with a slow camera drift (one pixel every third frame): moving, but
   // never a catalogue frame.
-  {
-    const cv::Size size = spec.catalog.front().spec.size;
-    const double fps = spec.catalog.front().spec.fps;
+  void Unrelated() {
+    const cv::Size size = spec_.catalog.front().spec.size;
+    const double fps = spec_.catalog.front().spec.fps;
     const std::int64_t count = FramesIn(kUnrelatedClipSeconds, fps);
     const int drift = static_cast<int>(count / 3);
-    const cv::Mat art = RenderUnrelatedArt(draws.Next(), size + cv::Size(drift, drift / 2));
-    std::snprintf(stem, sizeof(stem), "clips/SC_%03d_animatic", scene());
-    const std::string path = names.Unique(stem, ".avi");
-    VideoWriter writer(folder.Prepare(path), ClipOptions(size, fps, "mpeg4"));
+    const cv::Mat art = RenderUnrelatedArt(draws_.Next(), size + cv::Size(drift, drift / 2));
+    char stem[64];
+    std::snprintf(stem, sizeof(stem), "clips/SC_%03d_animatic", Scene());
+    const std::string path = names_.Unique(stem, ".avi");
+    VideoWriter writer(folder_.Prepare(path), ClipOptions(size, fps, "mpeg4"));
     for (std::int64_t k = 0; k < count; ++k) {
       const cv::Rect view(static_cast<int>(k / 3), static_cast<int>(k / 6), size.width,
                           size.height);
       writer.Write(art(view).clone(), k / fps);
     }
     writer.Close();
-    items.push_back(OtherItem(path, "negative", "unrelated_art", "no_match"));
+    items_.push_back(OtherItem(path, "negative", "unrelated_art", "no_match"));
+  }
+
+  Draws& draws() { return draws_; }
+
+ private:
+  int Scene() { return static_cast<int>(draws_.Int(1, 240)); }
+
+  const LeakSpec& spec_;
+  const std::vector<Source>& sources_;
+  Names& names_;
+  const LeakFolder& folder_;
+  std::vector<LeakItem>& items_;
+  Draws& draws_;
+};
+
+// 10% off each side, then scaled by 3/4 (even sides, as 4:2:0 video needs).
+cv::Mat CroppedClipFrame(const cv::Mat& frame) {
+  const cv::Mat cropped = Cropped(frame, 0.1);
+  const cv::Size size(cropped.cols * 3 / 8 * 2, cropped.rows * 3 / 8 * 2);
+  cv::Mat out;
+  cv::resize(cropped, out, size, 0, 0, cv::INTER_AREA);
+  return out;
+}
+
+// Returns the path of the re-encoded clip, which the corrupt section truncates.
+std::string WriteClips(const LeakSpec& spec, const std::vector<Source>& sources, Names& names,
+                       const LeakFolder& folder, std::vector<LeakItem>& items) {
+  Draws draws(spec.seed, Purpose::kClips);
+  ClipMaker clips(spec, sources, names, folder, items, draws);
+  const std::string reencoded =
+      clips.Reencoded("reencode", "clips", [](const cv::Mat& frame) { return frame; });
+  clips.Pal();
+  clips.Compilation();
+  clips.Unrelated();
+  if (spec.evaluation_clips > 0) {
+    Draws more(spec.seed, Purpose::kEvaluationClips);
+    ClipMaker extra(spec, sources, names, folder, items, more);
+    for (int copy = 0; copy < spec.evaluation_clips; ++copy) {
+      extra.Reencoded("reencode", "eval/clips", [](const cv::Mat& frame) { return frame; });
+      extra.Pal();
+      extra.Compilation();
+      extra.Reencoded("clip_crop", "eval/clips/crop", CroppedClipFrame);
+      const std::string line = CaptionLine(more);
+      extra.Reencoded("clip_caption", "eval/clips/subbed",
+                      [&line](const cv::Mat& frame) { return WithCaption(frame, line); });
+      extra.Unrelated();
+    }
   }
   return reencoded;
 }

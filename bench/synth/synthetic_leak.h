@@ -20,6 +20,16 @@ struct LeakSpec {
   int stills_per_transform = 2;       // stills per transform kind, and unrelated-art stills
   bool with_clips = true;             // clips and the truncated clip
   bool with_archive = true;           // also leak_drop.zip with stills and a corrupt member
+  // The evaluation set: stills_per_transform stills for each further transform (jpeg_q20,
+  // scale_25, contrast, blur, noise, posterise, aspect, watermark, rotate_90, rotate_2,
+  // crop_25, crop_25_offcentre, crop_50_offcentre, rotate_5, screenshot, lineart,
+  // lineart_crop) and as many negatives of each hard kind (unrelated_crop, unrelated_rotate,
+  // unrelated_screenshot, unrelated_lineart). Default off (the demo's leak).
+  bool evaluation = false;
+  // Clips of the evaluation set: this many of each kind (reencode, retimed_25fps,
+  // compilation, clip_crop, clip_caption, and unrelated art) besides the demo's. Needs
+  // with_clips. Default 0.
+  int evaluation_clips = 0;
 };
 
 // One row of expected.csv. Times are seconds; for a still or a clip segment they are the
@@ -30,7 +40,8 @@ struct LeakItem {
   std::string transform;  // "none", "jpeg_q40", "scale_50", "scale_200", "letterbox",
                           // "pillarbox", "gamma", "hue", "grayscale", "caption", "mirror",
                           // "crop_10", "reencode", "retimed_25fps", "compilation",
-                          // "unrelated_art", "flat", "title_card", "corrupt"
+                          // "unrelated_art", "flat", "title_card", "corrupt"; and those of
+                          // LeakSpec::evaluation
   std::string expected;   // "match", "no_match", "low_information", "error"
   // For expected == "match": where it comes from. A clip compiled from two episodes has two
   // rows with the same path. Empty title and zero numbers otherwise.

@@ -1,0 +1,250 @@
+// The evaluation scorer against hand-made records whose scores are known, and the
+// evaluation set's leak (synth::LeakSpec::evaluation): every transformation present, line
+// art that looks like line art, ground truth that points at the source frames.
+#include "evaluation.h"
+
+#include <gtest/gtest.h>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <set>
+
+#include "celtrace/error.h"
+#include "celtrace/pdq.h"
+#include "synthetic_footage.h"
+#include "synthetic_leak.h"
+#include "test_util.h"
+
+namespace celtrace {
+namespace {
+
+using eval::Attribution;
+using eval::Record;
+using eval::Truth;
+
+Truth Still(const std::string& path, const std::string& transform, int episode, double time) {
+  Truth t;
+  t.path = path;
+  t.kind = "still";
+  t.transform = transform;
+  t.expected = "match";
+  t.title = "Show";
+  t.season = 1;
+  t.episode = episode;
+  t.ref_start = t.ref_end = time;
+  return t;
+}
+
+Truth ClipTruth(int episode, double ref_start, double query_start, double seconds) {
+  Truth t = Still("c.mp4", "compilation", episode, ref_start);
+  t.kind = "clip";
+  t.ref_end = ref_start + seconds;
+  t.query_start = query_start;
+  t.query_end = query_start + seconds;
+  return t;
+}
+
+Truth Negative(const std::string& path) {
+  Truth t;
+  t.path = path;
+  t.kind = "negative";
+  t.transform = "unrelated_art";
+  t.expected = "no_match";
+  return t;
+}
+
+Attribution Match(int episode, double start, double end, int distance, double confidence = 0.9) {
+  Attribution a;
+  a.title = "Show";
+  a.season = 1;
+  a.episode = episode;
+  a.ref_start = start;
+  a.ref_end = end;
+  a.distance = distance;
+  a.confidence = confidence;
+  return a;
+}
+
+Record Matched(const std::string& path, std::vector<Attribution> matches,
+               const std::string& media = "image") {
+  Record r;
+  r.path = path;
+  r.status = "match";
+  r.media = media;
+  r.matches = std::move(matches);
+  return r;
+}
+
+Record Unmatched(const std::string& path) {
+  Record r;
+  r.path = path;
+  r.status = "no_match";
+  r.media = "image";
+  return r;
+}
+
+TEST(EvaluationScore, StillsCountTitleEpisodeTimecodeAndWrongAttributions) {
+  const std::vector<Truth> truth = {
+      Still("a.png", "none", 1, 10.0), Still("b.png", "none", 1, 20.0),
+      Still("c.png", "none", 2, 30.0), Still("d.png", "none", 3, 40.0),
+      Still("e.png", "none", 1, 35.0), Still("f.png", "none", 1, 35.0)};
+  std::map<std::string, Record> records;
+  records["a.png"] = Matched("a.png", {Match(1, 9.5, 10.5, 4)});   // right, in the hold
+  records["b.png"] = Matched("b.png", {Match(1, 22.0, 23.0, 6)});  // right episode, wrong time
+  records["c.png"] = Matched("c.png", {Match(3, 30.0, 30.0, 8)});  // wrong episode
+  records["d.png"] = Unmatched("d.png");
+  // A pose that comes back: the second occurrence at the same distance holds the frame.
+  records["e.png"] = Matched("e.png", {Match(1, 30, 30, 4), Match(1, 35, 35, 4)});
+  // The frame's own occurrence is farther than a neighbour's: the timecode is wrong.
+  records["f.png"] = Matched("f.png", {Match(1, 30, 30, 4), Match(1, 35, 35, 6)});
+  const eval::Scores scores = eval::ScoreRun(truth, records);
+  ASSERT_EQ(scores.stills.size(), 1u);
+  const eval::StillScore& s = scores.stills[0];
+  EXPECT_EQ(s.total, 6);
+  EXPECT_EQ(s.right_title, 5);
+  EXPECT_EQ(s.right_episode, 4);
+  EXPECT_EQ(s.right_timecode, 2);
+  EXPECT_EQ(s.wrong, 1);
+  EXPECT_EQ(s.no_match, 1);
+  EXPECT_TRUE(scores.missing.empty());
+}
+
+TEST(EvaluationScore, ClipSegmentsArePrecisionAndRecallOverTime) {
+  // Ground truth: clip seconds 0-4 are episode 1 seconds 10-14, 4-8 are episode 2 50-54.
+  const std::vector<Truth> truth = {ClipTruth(1, 10, 0, 4), ClipTruth(2, 50, 4, 4)};
+  Attribution first = Match(1, 10, 12, 5);  // query 0-2 at the right offset: 2 s right
+  first.query_start = 0;
+  first.query_end = 2;
+  Attribution shifted = Match(2, 60, 63, 5);  // query 4-7 but 10 s off: 3 s wrong
+  shifted.query_start = 4;
+  shifted.query_end = 7;
+  std::map<std::string, Record> records;
+  records["c.mp4"] = Matched("c.mp4", {first, shifted}, "video");
+  const eval::Scores scores = eval::ScoreRun(truth, records);
+  ASSERT_EQ(scores.clips.size(), 1u);
+  const eval::ClipScore& c = scores.clips[0];
+  EXPECT_EQ(c.clips, 1);
+  EXPECT_DOUBLE_EQ(c.truth_seconds, 8);
+  EXPECT_DOUBLE_EQ(c.predicted_seconds, 5);
+  EXPECT_DOUBLE_EQ(c.correct_seconds, 2);  // precision 2 / 5
+  EXPECT_DOUBLE_EQ(c.found_seconds, 2);    // recall 2 / 8
+}
+
+TEST(EvaluationScore, ThresholdCurveKeepsOnlyMatchesWithinEachThreshold) {
+  std::vector<Truth> truth = {Still("p.png", "crop_25_offcentre", 1, 5.0)};
+  truth.push_back(Negative("n.png"));
+  std::map<std::string, Record> records;
+  // Best first: the wrong episode at 26 bits, the right one at 36.
+  records["p.png"] = Matched("p.png", {Match(2, 0, 0, 26), Match(1, 5, 5, 36)});
+  records["n.png"] = Matched("n.png", {Match(3, 0, 0, 45)});
+  const auto curve = eval::ThresholdCurve(truth, records, {20, 30, 40, 50});
+  ASSERT_EQ(curve.size(), 4u);
+  EXPECT_EQ(curve[0].right + curve[0].wrong_episode, 0);  // nothing within 20
+  EXPECT_EQ(curve[1].wrong_episode, 1);                   // the wrong one at 26
+  EXPECT_EQ(curve[2].wrong_episode, 1);                   // still the nearest at 40
+  EXPECT_EQ(curve[2].negative_attributions, 0);
+  EXPECT_EQ(curve[3].negative_attributions, 1);
+  EXPECT_EQ(curve[3].negatives, 1);
+  EXPECT_EQ(curve[3].positives_by_class[2], 1);  // an off-centre crop is hard
+}
+
+TEST(EvaluationScore, CalibrationBinsTopAttributionsByConfidence) {
+  const std::vector<Truth> truth = {Still("a.png", "none", 1, 1), Still("b.png", "none", 1, 2),
+                                    Still("c.png", "none", 1, 3)};
+  std::map<std::string, Record> records;
+  records["a.png"] = Matched("a.png", {Match(1, 1, 1, 2, 0.97)});
+  records["b.png"] = Matched("b.png", {Match(2, 2, 2, 20, 0.40)});
+  records["c.png"] = Matched("c.png", {Match(1, 3, 3, 20, 0.45)});
+  const auto bins = eval::Calibration(truth, records, {0, 0.5, 1});
+  ASSERT_EQ(bins.size(), 2u);
+  EXPECT_EQ(bins[0].count, 2);
+  EXPECT_EQ(bins[0].right, 1);
+  EXPECT_NEAR(bins[0].mean_confidence, 0.425, 1e-9);
+  EXPECT_EQ(bins[1].count, 1);
+  EXPECT_EQ(bins[1].right, 1);
+}
+
+TEST(EvaluationScore, ParsesExpectedCsvAndRecords) {
+  const auto truth =
+      eval::ParseTruth(std::string(synth::kLeakCsvHeader) +
+                       "\n\"a,b.png\",still,mirror,match,Skyfolk,1,2,3.000,3.000,0.000,0.000\n");
+  ASSERT_EQ(truth.size(), 1u);
+  EXPECT_EQ(truth[0].path, "a,b.png");
+  EXPECT_EQ(truth[0].episode, 2);
+  const auto records = eval::ParseRecords(
+      "{\"path\":\"a,b.png\",\"status\":\"match\",\"media\":\"image\",\"matches\":[{\"title\":"
+      "\"Skyfolk\",\"season\":1,\"episode\":2,\"ref_start\":2.9,\"ref_end\":3.1,\"distance\":4,"
+      "\"confidence\":0.99,\"channel\":\"pdq\"}]}\n");
+  ASSERT_EQ(records.count("a,b.png"), 1u);
+  EXPECT_EQ(records.at("a,b.png").matches.at(0).distance, 4);
+  EXPECT_THROW(eval::ParseRecords("{not json}\n"), Error);
+}
+
+TEST(EvaluationSet, HoldsEveryTransformationWithItsGroundTruth) {
+  testing::TempDir dir;
+  synth::CatalogSpec catalog;
+  catalog.out_dir = dir / "catalog";
+  catalog.episodes = 2;
+  catalog.seconds = 30;
+  catalog.seed = 9;
+  catalog.size = {320, 180};
+  synth::LeakSpec leak;
+  leak.out_dir = dir / "leak";
+  leak.catalog = synth::PlanCatalog(catalog);
+  leak.seed = 4;
+  leak.stills_per_transform = 1;
+  leak.with_archive = false;
+  leak.evaluation = true;
+  leak.evaluation_clips = 1;
+  const auto items = synth::WriteLeak(leak);
+
+  std::set<std::string> still_transforms, negatives, clips;
+  for (const synth::LeakItem& item : items) {
+    if (item.kind == "still") still_transforms.insert(item.transform);
+    if (item.kind == "negative") negatives.insert(item.transform);
+    if (item.kind == "clip") clips.insert(item.transform);
+    ASSERT_TRUE(std::filesystem::exists(dir / "leak" / item.path)) << item.path;
+  }
+  EXPECT_EQ(still_transforms.size(), 29u);
+  for (const char* t : {"crop_25_offcentre", "screenshot", "lineart", "rotate_5", "watermark",
+                        "posterise", "noise", "blur", "aspect"}) {
+    EXPECT_EQ(still_transforms.count(t), 1u) << t;
+  }
+  for (const char* n : {"unrelated_art", "unrelated_crop", "unrelated_rotate",
+                        "unrelated_screenshot", "unrelated_lineart", "flat"}) {
+    EXPECT_EQ(negatives.count(n), 1u) << n;
+  }
+  for (const char* c : {"reencode", "retimed_25fps", "compilation", "clip_crop", "clip_caption"}) {
+    EXPECT_EQ(clips.count(c), 1u) << c;
+  }
+
+  const std::vector<synth::CatalogEntry> episodes = synth::PlanCatalog(catalog);
+  for (const synth::LeakItem& item : items) {
+    if (item.kind != "still") continue;
+    const cv::Mat image = cv::imread((dir / "leak" / item.path).string(), cv::IMREAD_COLOR);
+    ASSERT_FALSE(image.empty()) << item.path;
+    if (item.transform == "lineart") {
+      // Mostly paper, with dark strokes: the line-art channel's trigger.
+      cv::Mat grey, paper, ink;
+      cv::cvtColor(image, grey, cv::COLOR_BGR2GRAY);
+      cv::threshold(grey, paper, 200, 1, cv::THRESH_BINARY);
+      cv::threshold(grey, ink, 100, 1, cv::THRESH_BINARY_INV);
+      EXPECT_GT(cv::countNonZero(paper), grey.total() * 0.6);
+      EXPECT_GT(cv::countNonZero(ink), grey.total() * 0.005);
+      // The ground truth names the frame the drawing is the line art of.
+      for (const synth::CatalogEntry& e : episodes) {
+        if (e.title != item.title || e.episode != item.episode) continue;
+        const synth::Episode plan = synth::PlanEpisode(e.spec);
+        const auto frame = static_cast<std::int64_t>(std::llround(item.ref_start * e.spec.fps));
+        const cv::Mat art = synth::RenderLineArt(e.spec, plan, frame);
+        EXPECT_LE(HammingDistance(ComputePdq(art), ComputePdq(image)), 16);
+      }
+    }
+    if (item.transform == "screenshot") {
+      EXPECT_GE(image.cols, 1920);  // the UI around the frame
+    }
+  }
+}
+
+}  // namespace
+}  // namespace celtrace
