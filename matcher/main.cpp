@@ -54,8 +54,9 @@ int main(int argc, char** argv) {
   app.add_flag("--no-trim{false}", options.trim_borders, "Do not also query without borders");
   app.add_flag("--no-local-features{false}", options.local_features,
                "Do not query the local-feature channel (orb) when PDQ finds no match");
-  app.add_flag("--no-line-art{false}", options.line_art,
-               "Do not query the line-art channel for stills that look like line art");
+  app.add_flag("--line-art", options.line_art,
+               "Also query the line-art channel for stills that look like line art (off by "
+               "default: not yet free of false attributions, README \"Channels\")");
   app.add_option("--min-inliers", options.min_inliers,
                  "RANSAC inliers an orb or lineart match needs (default 20)");
   app.add_option("--min-correlation", options.min_correlation,

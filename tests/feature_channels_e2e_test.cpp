@@ -293,19 +293,19 @@ TEST_F(FeatureChannels, LineArtIsAttributedThroughInkMaps) {
     leak["negative_" + std::to_string(i) + ".png"] =
         synth::RenderUnrelatedLineArt(900 + i, {640, 360});
   }
-  const auto records = Match("lineart_leak", leak);
+  const auto records = Match("lineart_leak", leak, {"--line-art"});
   const Attributed counts = CountAttributed(records, "lineart_", "lineart");
   // Of 8; measured 5 and 3 (README "Channels"): without a background, a drawing of one
   // shot can verify on a neighbouring drawing of the same shot.
   EXPECT_GE(counts.episode, 5);
   EXPECT_GE(counts.timed, 3);
   ExpectNoMatch(records);
-  const auto off =
-      Match("lineart_off", {{"lineart_0.png", leak.at("lineart_0.png")}}, {"--no-line-art"});
+  // Off by default: without --line-art the drawing is not a match.
+  const auto off = Match("lineart_off", {{"lineart_0.png", leak.at("lineart_0.png")}});
   EXPECT_NE(off.at("lineart_0.png")["status"], "match");
 }
 
-TEST_F(FeatureChannels, PdqStillWinsCleanMatchesAndOldIndexesLoadWithoutChannels) {
+TEST_F(FeatureChannels, PdqWinsOldIndexesLoadAndAddRemoveCarryKeyframes) {
   // An unaltered frame is a PDQ match (the channels are never asked).
   std::map<std::string, cv::Mat> leak;
   for (size_t i = 0; i < sources_->size(); ++i) {
@@ -344,9 +344,8 @@ TEST_F(FeatureChannels, PdqStillWinsCleanMatchesAndOldIndexesLoadWithoutChannels
   EXPECT_EQ(
       RunTool({CELTRACE_INDEX_BIN, "verify", "--index", IndexDir().string()}, *dir_ / "verify.out"),
       0);
-}
 
-TEST_F(FeatureChannels, AddAndRemoveCarryKeyframes) {
+  // add and remove carry keyframes (in this test: one catalogue set-up less).
   // Index three episodes, add the fourth: the channels equal a build of all four.
   const fs::path csv = *dir_ / "catalog" / "catalog.csv";
   const std::string text = Slurp(csv);
@@ -381,24 +380,24 @@ TEST_F(FeatureChannels, AddAndRemoveCarryKeyframes) {
                     *dir_ / "remove.out"),
             0);
   EXPECT_EQ(RunTool({CELTRACE_INDEX_BIN, "verify", "--index", grown.string()}, *dir_ / "v.out"), 0);
-  std::map<std::string, cv::Mat> leak;
+  std::map<std::string, cv::Mat> crops;
   for (size_t i = 0; i < sources_->size(); ++i) {
     if ((*sources_)[i].entry == &gone) continue;
-    leak["crop_" + std::to_string(i) + ".png"] = Crop((*sources_)[i].image, 0.75, 0, 1);
+    crops["crop_" + std::to_string(i) + ".png"] = Crop((*sources_)[i].image, 0.75, 0, 1);
   }
   // The same crops against the full index and the grown-then-shrunk one: the same
   // attributions (which of a shot's near-identical keyframes wins may differ, as
   // descriptor ids and so neighbour ties change with the removal).
-  const auto full = Match("before_remove", leak);
-  const auto records = Match("after_remove", leak, {}, grown);
+  const auto before = Match("before_remove", crops);
+  const auto after = Match("after_remove", crops, {}, grown);
   int matched = 0;
-  for (const auto& [name, record] : records) {
+  for (const auto& [name, record] : after) {
     SCOPED_TRACE(name + ": " + record.dump());
-    EXPECT_EQ(record["status"], full.at(name)["status"]);
+    EXPECT_EQ(record["status"], before.at(name)["status"]);
     if (record["status"] != "match") continue;
     ++matched;
     for (const char* field : {"title", "season", "episode", "channel"}) {
-      EXPECT_EQ(record["matches"][0][field], full.at(name)["matches"][0][field]) << field;
+      EXPECT_EQ(record["matches"][0][field], before.at(name)["matches"][0][field]) << field;
     }
   }
   EXPECT_GE(matched, 3);
