@@ -28,6 +28,8 @@ constexpr const char* kPdqFile = "pdq.faiss";
 constexpr const char* kCatalogFile = "catalog.sqlite";
 constexpr const char* kTempPrefix = ".tmp-gen-";
 constexpr const char* kGenerationPrefix = "gen-";
+constexpr const char* kChannelCodesSuffix = ".faiss";
+constexpr const char* kChannelTableSuffix = ".keys";
 
 std::vector<std::uint8_t> ReadBytes(const fs::path& path) {
   // A folder opens like a file and throws std::ios_base::failure on the first read (found by
@@ -44,6 +46,18 @@ std::vector<std::uint8_t> ReadBytes(const fs::path& path) {
   } catch (const std::ios_base::failure&) {
     throw IndexError("cannot read " + path.string());
   }
+}
+
+// Reads a file and checks it against the manifest from the same buffer, so nothing can
+// change between the check and the parse.
+std::vector<std::uint8_t> ReadVerified(const GenerationInfo& info, const std::string& file) {
+  const fs::path path = info.path / file;
+  auto bytes = ReadBytes(path);
+  const FileChecksum& expected = info.files.at(file);
+  if (bytes.size() != expected.bytes || Xxh128(bytes) != expected.xxh3_128) {
+    throw IndexError("index file " + path.string() + " fails its checksum (corrupted)");
+  }
+  return bytes;
 }
 
 void SyncPath(const fs::path& path, bool directory) {
@@ -157,6 +171,22 @@ GenerationInfo ReadGenerationInfo(const fs::path& index_dir) {
     info.episodes = static_cast<std::int64_t>(manifest.at("episodes").size());
     info.created = manifest.at("created").get<std::string>();
     info.catalog_dir = manifest.value("catalog_dir", std::string());
+    // Optional: generations without extra channels (older celtrace, or switched off).
+    info.parameters.local_features = info.parameters.line_art = false;
+    if (manifest.contains("channels")) {
+      for (const auto& [channel, description] : manifest.at("channels").items()) {
+        if (channel != kOrbChannel && channel != kLineArtChannel) continue;  // a newer tool's
+        info.channels[channel] = {description.at("keyframes").get<std::int64_t>(),
+                                  description.at("descriptors").get<std::int64_t>()};
+      }
+      info.parameters.local_features = info.channels.contains(kOrbChannel);
+      info.parameters.line_art = info.channels.contains(kLineArtChannel);
+      const json& features = manifest.at("features");
+      info.parameters.keyframe_distance = features.at("keyframe_distance").get<int>();
+      info.parameters.keyframe_seconds = features.at("keyframe_seconds").get<double>();
+      info.parameters.keyframe_features = features.at("keyframe_features").get<int>();
+      info.parameters.feature_side = features.at("feature_side").get<int>();
+    }
     for (const auto& [file, checksum] : manifest.at("files").items()) {
       // Names of files inside the generation folder, never a path out of it.
       if (file.empty() || file == "." || file == ".." || file.find('/') != std::string::npos) {
@@ -168,9 +198,14 @@ GenerationInfo ReadGenerationInfo(const fs::path& index_dir) {
   } catch (const json::exception& e) {
     throw IndexError("unreadable manifest " + (info.path / kManifest).string() + ": " + e.what());
   }
-  for (const char* required : {kPdqFile, kCatalogFile}) {
-    if (!info.files.contains(required)) {
-      throw IndexError("manifest of " + info.path.string() + " does not list " + required);
+  std::vector<std::string> required = {kPdqFile, kCatalogFile};
+  for (const auto& [channel, counts] : info.channels) {
+    required.push_back(channel + kChannelCodesSuffix);
+    required.push_back(channel + kChannelTableSuffix);
+  }
+  for (const std::string& file : required) {
+    if (!info.files.contains(file)) {
+      throw IndexError("manifest of " + info.path.string() + " does not list " + file);
     }
   }
   return info;
@@ -193,27 +228,51 @@ void VerifyChecksums(const GenerationInfo& info) {
   }
 }
 
-Index::Index(GenerationInfo info, Catalog catalog, HashIndex pdq)
-    : info_(std::move(info)), catalog_(std::move(catalog)), pdq_(std::move(pdq)) {}
+Index::Index(GenerationInfo info, Catalog catalog, HashIndex pdq,
+             std::map<std::string, FeatureIndex> channels)
+    : info_(std::move(info)),
+      catalog_(std::move(catalog)),
+      pdq_(std::move(pdq)),
+      channels_(std::move(channels)) {}
 
 Index Index::Open(const fs::path& index_dir) {
   GenerationInfo info = ReadGenerationInfo(index_dir);
   // Checksum the bytes FAISS will parse, from the same buffer, so nothing changes between.
   const fs::path pdq_path = info.path / kPdqFile;
-  const auto pdq_bytes = ReadBytes(pdq_path);
-  const FileChecksum& expected = info.files.at(kPdqFile);
-  if (pdq_bytes.size() != expected.bytes || Xxh128(pdq_bytes) != expected.xxh3_128) {
-    throw IndexError("index file " + pdq_path.string() + " fails its checksum (corrupted)");
-  }
+  const auto pdq_bytes = ReadVerified(info, kPdqFile);
   GenerationInfo others = info;
   others.files.erase(kPdqFile);
+  for (const auto& [channel, counts] : info.channels) {
+    others.files.erase(channel + kChannelCodesSuffix);
+    others.files.erase(channel + kChannelTableSuffix);
+  }
   VerifyChecksums(others);
   HashIndex pdq = HashIndex::Deserialize(pdq_bytes);
   if (pdq.bits() != info.hash_bits || pdq.size() != info.entries) {
     throw IndexError("index file " + pdq_path.string() + " does not match its manifest");
   }
+  std::map<std::string, FeatureIndex> channels;
+  for (const auto& [channel, counts] : info.channels) {
+    const std::string codes_file = channel + kChannelCodesSuffix;
+    const std::string table_file = channel + kChannelTableSuffix;
+    const auto codes = ReadVerified(info, codes_file);
+    const auto table = ReadVerified(info, table_file);
+    FeatureIndex features;
+    try {
+      features = FeatureIndex::Deserialize(codes, table);
+    } catch (const IndexError& e) {
+      throw IndexError("index files " + (info.path / codes_file).string() + " / " + table_file +
+                       ": " + e.what());
+    }
+    if (features.keyframe_count() != counts.keyframes ||
+        features.descriptor_count() != counts.descriptors) {
+      throw IndexError("index file " + (info.path / table_file).string() +
+                       " does not match its manifest");
+    }
+    channels.emplace(channel, std::move(features));
+  }
   Catalog catalog = Catalog::Open(info.path / kCatalogFile);
-  return Index(std::move(info), std::move(catalog), std::move(pdq));
+  return Index(std::move(info), std::move(catalog), std::move(pdq), std::move(channels));
 }
 
 std::vector<std::string> CheckConsistency(const Index& index) {
@@ -251,6 +310,27 @@ std::vector<std::string> CheckConsistency(const Index& index) {
       }
     }
     if (problems.size() > 20) break;
+  }
+  for (const auto& [name, counts] : index.info().channels) {
+    const FeatureIndex* channel = index.channel(name);
+    if (!channel) continue;
+    std::int64_t previous_last = -1;
+    for (std::int64_t k = 0; k < channel->keyframe_count(); ++k) {
+      if (channel->FirstEntry(k) < 0 || channel->LastEntry(k) >= index.pdq().size()) {
+        problems.push_back(name + " keyframe " + std::to_string(k) + " names unknown entries");
+        break;
+      }
+      const std::int64_t episode = entries[channel->FirstEntry(k)].episode_id;
+      if (entries[channel->LastEntry(k)].episode_id != episode) {
+        problems.push_back(name + " keyframe " + std::to_string(k) + " spans two episodes");
+        break;
+      }
+      if (channel->FirstEntry(k) <= previous_last) {
+        problems.push_back(name + " keyframes overlap at " + std::to_string(k));
+        break;
+      }
+      previous_last = channel->LastEntry(k);
+    }
   }
   return problems;
 }
@@ -292,9 +372,25 @@ GenerationWriter::~GenerationWriter() {
 fs::path GenerationWriter::catalog_path() const { return temp_dir_ / kCatalogFile; }
 
 std::string GenerationWriter::Publish(const HashIndex& pdq, const IndexParameters& parameters,
-                                      const fs::path& catalog_dir) {
+                                      const fs::path& catalog_dir,
+                                      const std::map<std::string, const FeatureIndex*>& channels) {
   const auto pdq_bytes = pdq.Serialize();
   WriteFileSynced(temp_dir_ / kPdqFile, pdq_bytes);
+  json channel_files = json::object();
+  json channel_list = json::object();
+  for (const auto& [name, features] : channels) {
+    const auto codes = features->SerializeDescriptors();
+    const auto table = features->SerializeTable();
+    WriteFileSynced(temp_dir_ / (name + kChannelCodesSuffix), codes);
+    WriteFileSynced(temp_dir_ / (name + kChannelTableSuffix), table);
+    channel_files[name + kChannelCodesSuffix] = {{"bytes", codes.size()},
+                                                 {"xxh3_128", Xxh128(codes)}};
+    channel_files[name + kChannelTableSuffix] = {{"bytes", table.size()},
+                                                 {"xxh3_128", Xxh128(table)}};
+    channel_list[name] = {{"keyframes", features->keyframe_count()},
+                          {"descriptors", features->descriptor_count()},
+                          {"descriptor", "orb-256"}};
+  }
 
   json episodes = json::array();
   std::int64_t entry_count = 0;
@@ -318,6 +414,7 @@ std::string GenerationWriter::Publish(const HashIndex& pdq, const IndexParameter
   json files = {
       {kPdqFile, {{"bytes", pdq_bytes.size()}, {"xxh3_128", Xxh128(pdq_bytes)}}},
       {kCatalogFile, {{"bytes", catalog_bytes.size()}, {"xxh3_128", Xxh128(catalog_bytes)}}}};
+  files.update(channel_files);
   json hash = ParametersJson(parameters);
   hash["name"] = "pdq";
   hash["bits"] = pdq.bits();
@@ -327,6 +424,14 @@ std::string GenerationWriter::Publish(const HashIndex& pdq, const IndexParameter
       {"episodes", episodes},          {"files", files},        {"created", UtcNow()}};
   // Optional, so that manifests without it (older indexes) still load.
   if (!catalog_dir.empty()) manifest["catalog_dir"] = catalog_dir.string();
+  // Optional too: without it (older indexes, channels off) the channels are unavailable.
+  if (!channels.empty()) {
+    manifest["channels"] = channel_list;
+    manifest["features"] = {{"keyframe_distance", parameters.keyframe_distance},
+                            {"keyframe_seconds", parameters.keyframe_seconds},
+                            {"keyframe_features", parameters.keyframe_features},
+                            {"feature_side", parameters.feature_side}};
+  }
   WriteFileSynced(temp_dir_ / kManifest, manifest.dump(2) + "\n");
   SyncPath(temp_dir_, true);
 

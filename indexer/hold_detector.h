@@ -26,6 +26,10 @@ class HoldDetector {
   std::vector<Entry> Finish();
 
   std::int64_t low_quality_frames() const { return low_quality_frames_; }
+  // Entries opened so far; it grows by one exactly when Add starts a new entry.
+  std::int64_t entries_started() const {
+    return static_cast<std::int64_t>(entries_.size()) + (has_open_ ? 1 : 0);
+  }
 
  private:
   void Close();

@@ -9,11 +9,16 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgproc.hpp>
 #include <thread>
 
 #include "celtrace/checksum.h"
 #include "celtrace/error.h"
+#include "celtrace/geometric_verification.h"
 #include "celtrace/hash_index.h"
+#include "celtrace/line_art.h"
+#include "celtrace/local_features.h"
+#include "celtrace/pdq.h"
 #include "celtrace/progress.h"
 #include "celtrace/video_reader.h"
 #include "hold_detector.h"
@@ -32,21 +37,30 @@ std::string EpisodeKey(const std::string& title, int season, int episode) {
   return title + "\x1f" + std::to_string(season) + "\x1f" + std::to_string(episode);
 }
 
-// An episode carried into the new generation from the previous one, entries and all.
+// An episode carried into the new generation from the previous one, entries, hashes and
+// keyframes (first_entry/last_entry as positions in `entries`) and all.
 struct KeptEpisode {
   EpisodeRecord record;
   std::vector<Entry> entries;
+  std::vector<FeatureKeyframe> orb;
+  std::vector<FeatureKeyframe> line_art;
 };
 
 // The single writer: appends episodes to the new generation's catalogue and FAISS index,
-// numbering entries 0..n-1 in the order they arrive.
+// numbering entries 0..n-1 in the order they arrive, and their keyframes to the channels.
 class GenerationBuilder {
  public:
-  explicit GenerationBuilder(const std::filesystem::path& index_dir)
-      : writer_(index_dir), catalog_(Catalog::Create(writer_.catalog_path())) {}
+  GenerationBuilder(const std::filesystem::path& index_dir, const IndexParameters& parameters)
+      : writer_(index_dir), catalog_(Catalog::Create(writer_.catalog_path())) {
+    if (parameters.local_features) orb_.emplace();
+    if (parameters.line_art) line_art_.emplace();
+  }
 
-  void Append(EpisodeRecord record, std::vector<Entry> entries) {
+  void Append(EpisodeRecord record, std::vector<Entry> entries,
+              const std::vector<FeatureKeyframe>& orb,
+              const std::vector<FeatureKeyframe>& line_art) {
     const std::int64_t episode_id = catalog_.AddEpisode(record);
+    const std::int64_t first_id = next_id_;
     std::vector<std::uint8_t> codes;
     codes.reserve(entries.size() * 32);
     for (Entry& entry : entries) {
@@ -56,21 +70,39 @@ class GenerationBuilder {
     }
     catalog_.AddEntries(entries);
     pdq_.Add(codes);
+    AddKeyframes(orb, first_id, &orb_);
+    AddKeyframes(line_art, first_id, &line_art_);
     ++episodes_;
   }
 
   std::string Publish(const IndexParameters& parameters, const std::filesystem::path& catalog_dir) {
     catalog_.Finish();
-    return writer_.Publish(pdq_, parameters, catalog_dir);
+    std::map<std::string, const FeatureIndex*> channels;
+    if (orb_) channels[kOrbChannel] = &*orb_;
+    if (line_art_) channels[kLineArtChannel] = &*line_art_;
+    return writer_.Publish(pdq_, parameters, catalog_dir, channels);
   }
 
   int episodes() const { return episodes_; }
   std::int64_t entries() const { return next_id_; }
+  std::int64_t keyframes() const { return orb_ ? orb_->keyframe_count() : 0; }
 
  private:
+  static void AddKeyframes(const std::vector<FeatureKeyframe>& keyframes, std::int64_t first_id,
+                           std::optional<FeatureIndex>* channel) {
+    if (!*channel) return;
+    for (FeatureKeyframe keyframe : keyframes) {
+      keyframe.first_entry += first_id;
+      keyframe.last_entry += first_id;
+      (*channel)->Add(keyframe);
+    }
+  }
+
   GenerationWriter writer_;
   Catalog catalog_;
   HashIndex pdq_;
+  std::optional<FeatureIndex> orb_;
+  std::optional<FeatureIndex> line_art_;
   std::int64_t next_id_ = 0;
   int episodes_ = 0;
 };
@@ -104,9 +136,10 @@ IndexReport WriteGeneration(std::vector<KeptEpisode> kept, std::span<const Episo
   const auto started = std::chrono::steady_clock::now();
   const int threads = ThreadCount(options.threads);
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
-  GenerationBuilder builder(options.index_dir);
+  GenerationBuilder builder(options.index_dir, parameters);
   for (KeptEpisode& episode : kept)
-    builder.Append(std::move(episode.record), std::move(episode.entries));
+    builder.Append(std::move(episode.record), std::move(episode.entries), episode.orb,
+                   episode.line_art);
   report.episodes_kept = static_cast<int>(kept.size());
 
   // Durations up front, for the ETA; a file that cannot be opened fails later with its reason.
@@ -174,8 +207,10 @@ IndexReport WriteGeneration(std::vector<KeptEpisode> kept, std::span<const Episo
                              report.frames_decoded += hashed.record.frames;
                              report.footage_seconds += hashed.record.duration;
                              report.low_quality_frames += hashed.low_quality_frames;
+                             report.feature_seconds += hashed.feature_seconds;
                              ++report.episodes_decoded;
-                             builder.Append(std::move(hashed.record), std::move(hashed.entries));
+                             builder.Append(std::move(hashed.record), std::move(hashed.entries),
+                                            hashed.orb, hashed.line_art);
                            }));
   }
   if (Cancelled(options.cancel))
@@ -184,24 +219,46 @@ IndexReport WriteGeneration(std::vector<KeptEpisode> kept, std::span<const Episo
   report.generation = builder.Publish(parameters, catalog_dir);
   report.episodes = builder.episodes();
   report.entries = builder.entries();
+  report.keyframes = builder.keyframes();
   report.elapsed_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return report;
 }
 
 // The episodes of a generation in the order they were written, so that carrying them into
-// a new generation keeps their entry ids.
+// a new generation keeps their entry ids, with their keyframes. An episode's entries have
+// consecutive ids (one writer appends them together), so a keyframe's position in its
+// episode is its entry id less the episode's first.
 std::vector<KeptEpisode> ReadEpisodes(const Index& index) {
   std::vector<KeptEpisode> kept;
   auto records = index.catalog().Episodes();
   std::sort(records.begin(), records.end(),
             [](const EpisodeRecord& a, const EpisodeRecord& b) { return a.id < b.id; });
+  std::map<std::int64_t, size_t> episode_of_first_entry;
   for (EpisodeRecord& record : records) {
     auto entries = index.catalog().EntriesOf(record.id);
     std::sort(entries.begin(), entries.end(),
               [](const Entry& a, const Entry& b) { return a.id < b.id; });
-    kept.push_back({std::move(record), std::move(entries)});
+    if (!entries.empty()) episode_of_first_entry[entries.front().id] = kept.size();
+    kept.push_back({std::move(record), std::move(entries), {}, {}});
   }
+  auto carry = [&](const FeatureIndex* channel, std::vector<FeatureKeyframe> KeptEpisode::*out) {
+    if (!channel) return;
+    for (std::int64_t k = 0; k < channel->keyframe_count(); ++k) {
+      auto it = episode_of_first_entry.upper_bound(channel->FirstEntry(k));
+      if (it == episode_of_first_entry.begin()) throw IndexError("keyframe before any entry");
+      --it;
+      FeatureKeyframe keyframe = channel->Keyframe(k);
+      keyframe.first_entry -= it->first;
+      keyframe.last_entry -= it->first;
+      if (keyframe.last_entry >= static_cast<std::int64_t>(kept[it->second].entries.size())) {
+        throw IndexError("keyframe spans two episodes; run celtrace-index verify");
+      }
+      (kept[it->second].*out).push_back(std::move(keyframe));
+    }
+  };
+  carry(index.channel(kOrbChannel), &KeptEpisode::orb);
+  carry(index.channel(kLineArtChannel), &KeptEpisode::line_art);
   return kept;
 }
 
@@ -219,16 +276,69 @@ HashedEpisode HashEpisode(const EpisodeSource& source, const IndexParameters& pa
   record.extra_json = ExtraJson(source);
   record.sha256 = Sha256File(source.path);
 
+  const bool features = parameters.local_features || parameters.line_art;
   VideoReaderOptions decode;
   decode.threads = decoder_threads;
-  decode.square_side = parameters.hash_side;
   decode.luma_only = true;  // PDQ needs luma only; skips the colour conversion
+  // Features need the frame's geometry: decode aspect-kept luma, square it for PDQ here.
+  if (features) {
+    decode.max_side = parameters.feature_side;
+  } else {
+    decode.square_side = parameters.hash_side;
+  }
   VideoReader reader(source.path, decode);
   HoldDetector holds(parameters);
+  FeatureOptions feature_options;
+  feature_options.max_features = parameters.keyframe_features;
+  feature_options.max_side = parameters.feature_side;
+  std::optional<Pdq> keyframe_hash;
+  double keyframe_time = 0;
   Frame frame;
+  cv::Mat square;
   std::int64_t pending = 0;
   while (reader.Read(&frame)) {
-    holds.Add(ComputePdq(frame.image), frame.seconds);
+    const cv::Mat& image = frame.image;
+    const bool scale = features && std::max(image.cols, image.rows) > parameters.hash_side;
+    if (scale) {
+      cv::resize(image, square, cv::Size(parameters.hash_side, parameters.hash_side), 0, 0,
+                 cv::INTER_AREA);
+    }
+    const std::int64_t started = holds.entries_started();
+    const Pdq hash = ComputePdq(scale ? square : image);
+    holds.Add(hash, frame.seconds);
+    const int moved = keyframe_hash ? HammingDistance(*keyframe_hash, hash) : 256;
+    if (features && holds.entries_started() > started) {
+      // A new entry: its thumbnails (`image` is luma within feature_side already, so
+      // features and thumbnails share the keyframe's pixel grid), and maybe a keyframe.
+      const auto extract_started = std::chrono::steady_clock::now();
+      const std::int64_t position = holds.entries_started() - 1;
+      const cv::Mat ink = parameters.line_art ? InkMap(image) : cv::Mat();
+      const bool keyframe = moved > kKeyframeCutDistance ||
+                            (moved > parameters.keyframe_distance &&
+                             frame.seconds - keyframe_time >= parameters.keyframe_seconds);
+      if (keyframe) {
+        keyframe_hash = hash;
+        keyframe_time = frame.seconds;
+        if (parameters.local_features) {
+          hashed.orb.push_back({position, position, ExtractFeatures(image, feature_options), {}});
+        }
+        if (parameters.line_art) {
+          hashed.line_art.push_back(
+              {position, position, ExtractFeatures(ink, feature_options), {}});
+        }
+      }
+      // The entry joins the latest keyframe (a new one, or the one before it).
+      if (parameters.local_features) {
+        hashed.orb.back().last_entry = position;
+        hashed.orb.back().thumbnails.push_back(VerificationThumbnail(image));
+      }
+      if (parameters.line_art) {
+        hashed.line_art.back().last_entry = position;
+        hashed.line_art.back().thumbnails.push_back(VerificationThumbnail(ink));
+      }
+      hashed.feature_seconds +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - extract_started).count();
+    }
     ++record.frames;
     record.duration = frame.seconds;
     if (++pending == 64) {

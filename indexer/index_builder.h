@@ -46,6 +46,8 @@ struct IndexReport {
   std::int64_t low_quality_frames = 0;  // decoded frames not indexed (quality gate)
   double footage_seconds = 0;           // of video decoded
   double elapsed_seconds = 0;
+  std::int64_t keyframes = 0;  // feature keyframes in the published generation
+  double feature_seconds = 0;  // thread-seconds spent extracting features (decoded only)
 };
 
 // Builds a new generation holding exactly `episodes` (a rebuild if the index exists).
@@ -71,10 +73,14 @@ IndexReport RemoveFromIndex(const EpisodeSelector& selector, const IndexOptions&
 // Decodes and hashes one episode: its catalogue record (SHA-256, duration, frames) and its
 // entries (ids unset). `on_frames(seconds_done, frames)` is called as decoding advances.
 // Throws celtrace::Error if the file cannot be decoded.
+// Keyframes' first_entry and last_entry are positions in `entries` (0-based), not ids.
 struct HashedEpisode {
   EpisodeRecord record;
   std::vector<Entry> entries;
   std::int64_t low_quality_frames = 0;
+  std::vector<FeatureKeyframe> orb;       // parameters.local_features: luma features
+  std::vector<FeatureKeyframe> line_art;  // parameters.line_art: ink-map features
+  double feature_seconds = 0;             // time spent extracting features (both channels)
 };
 HashedEpisode HashEpisode(const EpisodeSource& source, const IndexParameters& parameters,
                           int decoder_threads, const std::atomic<bool>* cancel,

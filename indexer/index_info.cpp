@@ -17,7 +17,32 @@ void WriteIndexInfo(const std::filesystem::path& index_dir, bool json, std::ostr
   }
   double footage = 0;
   for (const auto& episode : index.catalog().Episodes()) footage += episode.duration;
+  nlohmann::json channels = {{"pdq", {{"available", true}, {"entries", info.entries}}}};
+  std::string channel_text = "pdq";
+  for (const char* name : {kOrbChannel, kLineArtChannel}) {
+    const auto it = info.channels.find(name);
+    if (it == info.channels.end()) {
+      channels[name] = {{"available", false}};
+      channel_text += fmt::format(", {} unavailable (not in this generation)", name);
+      continue;
+    }
+    std::uint64_t channel_bytes = 0;
+    for (const char* suffix : {".faiss", ".keys"}) {
+      const auto file = info.files.find(std::string(name) + suffix);
+      if (file != info.files.end()) channel_bytes += file->second.bytes;
+    }
+    const double per_entry =
+        info.entries > 0 ? static_cast<double>(channel_bytes) / info.entries : 0;
+    channels[name] = {{"available", true},
+                      {"keyframes", it->second.keyframes},
+                      {"descriptors", it->second.descriptors},
+                      {"bytes", channel_bytes},
+                      {"bytes_per_entry", per_entry}};
+    channel_text += fmt::format(", {} ({} keyframes, {} descriptors, {:.1f} bytes per entry)", name,
+                                it->second.keyframes, it->second.descriptors, per_entry);
+  }
   const nlohmann::json description = {
+      {"channels", channels},
       {"index", index_dir.string()},
       {"generation", info.name},
       {"created", info.created},
@@ -36,7 +61,11 @@ void WriteIndexInfo(const std::filesystem::path& index_dir, bool json, std::ostr
       {"parameters",
        {{"hold_distance", info.parameters.hold_distance},
         {"min_quality", info.parameters.min_quality},
-        {"hash_side", info.parameters.hash_side}}}};
+        {"hash_side", info.parameters.hash_side},
+        {"keyframe_distance", info.parameters.keyframe_distance},
+        {"keyframe_seconds", info.parameters.keyframe_seconds},
+        {"keyframe_features", info.parameters.keyframe_features},
+        {"feature_side", info.parameters.feature_side}}}};
   if (json) {
     out << description.dump(2) << '\n';
     return;
@@ -45,12 +74,13 @@ void WriteIndexInfo(const std::filesystem::path& index_dir, bool json, std::ostr
       "index        {}\ngeneration   {} (created {}, {})\nindex type   {} {}-bit {}, FAISS {}\n"
       "titles       {}\nepisodes     {} ({:.1f} minutes of footage)\nentries      {} "
       "({:.1f} per minute)\nbytes        {} ({:.1f} per entry)\nparameters   hold_distance={} "
-      "min_quality={} hash_side={}\n",
+      "min_quality={} hash_side={}\nchannels     {}\n",
       index_dir.string(), info.name, info.created, info.tool_version, info.index_type,
       info.hash_bits, info.hash_name, info.faiss_version, index.catalog().TitleCount(),
       info.episodes, footage / 60, info.entries, footage > 0 ? info.entries * 60 / footage : 0.0,
       bytes, info.entries > 0 ? static_cast<double>(bytes) / info.entries : 0.0,
-      info.parameters.hold_distance, info.parameters.min_quality, info.parameters.hash_side);
+      info.parameters.hold_distance, info.parameters.min_quality, info.parameters.hash_side,
+      channel_text);
 }
 
 std::vector<std::string> VerifyIndex(const std::filesystem::path& index_dir) {

@@ -22,7 +22,12 @@ int Summarise(const celtrace::IndexReport& report) {
             << " episodes, " << report.entries << " entries (" << report.episodes_decoded
             << " decoded, " << report.episodes_kept << " kept, " << report.episodes_removed
             << " removed); " << report.frames_decoded << " frames in " << report.elapsed_seconds
-            << " s\n";
+            << " s";
+  if (report.keyframes > 0) {
+    std::cerr << "; " << report.keyframes << " feature keyframes (" << report.feature_seconds
+              << " thread-s extracting)";
+  }
+  std::cerr << '\n';
   for (const auto& failure : report.failures) {
     std::cerr << "celtrace-index: skipped " << failure.source << ": " << failure.reason << '\n';
   }
@@ -63,6 +68,18 @@ int main(int argc, char** argv) {
                     "PDQ quality below which frames are not indexed (default 20)");
   build->add_option("--hash-side", options.parameters.hash_side,
                     "Scale larger frames to this square before hashing (default 384)");
+  build->add_flag_function(
+      "--no-local-features", [&](std::int64_t) { options.parameters.local_features = false; },
+      "No local-feature channel (orb: crops, screenshots, small rotations)");
+  build->add_flag_function(
+      "--no-line-art", [&](std::int64_t) { options.parameters.line_art = false; },
+      "No line-art channel (uncoloured drawings)");
+  build->add_option("--keyframe-distance", options.parameters.keyframe_distance,
+                    "Bits of PDQ between feature keyframes (default 24)");
+  build->add_option("--keyframe-seconds", options.parameters.keyframe_seconds,
+                    "Seconds between feature keyframes within a shot (default 0.25)");
+  build->add_option("--keyframe-features", options.parameters.keyframe_features,
+                    "ORB keypoints per keyframe and channel (default 300)");
 
   auto* add = app.add_subcommand("add",
                                  "Add the catalogue's new episodes as a new generation; "

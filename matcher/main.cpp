@@ -55,6 +55,17 @@ int main(int argc, char** argv) {
                  "Queries below this PDQ quality are low_information (default 50)");
   app.add_option("--max-matches", options.max_matches, "Occurrences listed per still (20)");
   app.add_flag("--no-trim{false}", options.trim_borders, "Do not also query without borders");
+  app.add_flag("--no-local-features{false}", options.local_features,
+               "Do not query the local-feature channel (orb) when PDQ finds no match");
+  app.add_flag("--line-art", options.line_art,
+               "Also query the line-art channel for stills that look like line art (off by "
+               "default: not yet free of false attributions, README \"Channels\")");
+  app.add_option("--min-inliers", options.min_inliers,
+                 "RANSAC inliers an orb or lineart match needs (default 20)");
+  app.add_option("--min-correlation", options.min_correlation,
+                 "Thumbnail correlation an orb match needs (default 0.85)");
+  app.add_option("--min-line-art-correlation", options.min_line_art_correlation,
+                 "Thumbnail correlation a lineart match needs (default 0.93)");
   app.add_option("--max-pixels", options.max_pixels, "Per-image pixel limit (100000000)");
   app.add_option("--max-seconds", options.max_seconds_per_file,
                  "Per-file analysis time limit, seconds (120)");

@@ -28,6 +28,47 @@ struct MatchOptions {
   // indexer does (0: use the index's own hash_side).
   int hash_side = 0;
 
+  // Extra channels for stills (README "Channels"), queried only when PDQ gives no match, so
+  // a clean PDQ match is never overruled and their cost is paid on hard inputs only. Each
+  // needs its files in the index generation; without them it is skipped.
+  // Local features (ORB + RANSAC): crops, screenshots, small rotations. Default on.
+  bool local_features = true;
+  // Line art (ORB of ink maps + RANSAC), for inputs that look like uncoloured line art
+  // (mostly paper with dark strokes). Default off (--line-art): on the evaluation harness
+  // (bench/evaluate.sh 4 30 5 1) it attributed 1 of 5 unrelated line-art drawings to an
+  // episode, and found 1 of 5 line-art stills (README "Channels").
+  bool line_art = false;
+  // ORB keypoints taken from a query still. Default 1000: a crop or a screenshot holds the
+  // frame's keypoints among many others.
+  int query_features = 1000;
+  // Pixels: the longer side queries are scaled to (aspect kept) before taking keypoints.
+  // Default 800: a frame shown at half size inside a screenshot keeps enough detail.
+  int query_side = 800;
+  // Bits: reference descriptors within this of a query descriptor are correspondences.
+  // Default 64 of 256 (ORB descriptors of the same corner under rescaling and JPEG lie
+  // mostly within 30-50).
+  int descriptor_distance = 64;
+  // Correspondences kept per query descriptor, nearest first. Default 64 (a background
+  // shared by the keyframes of one shot gives the same corner many times, at equal distance).
+  int descriptor_neighbors = 64;
+  // Keyframes with the most correspondences that are verified by RANSAC. Default 16 (the
+  // keyframes of one shot share its background and get similar votes).
+  int verify_candidates = 16;
+  // RANSAC inliers a keyframe needs to be a match (similarity transform, inliers spread over
+  // at least 15% of the frame's width and height). Default 20.
+  int min_inliers = 20;
+  // After RANSAC, the query warped onto the keyframe must correlate (normalised
+  // cross-correlation of 64-pixel-wide blurred thumbnails, over the part the query covers)
+  // at least this much with the thumbnail of one of the entries the keyframe stands for;
+  // the best one gives the timecode. Drawings in the same style that share a face with a
+  // frame (the synthetic cast shares one head design) verify by RANSAC but reach 0.79 at
+  // most on the test fixtures, true crops mostly 0.9-1.0. Default 0.85.
+  double min_correlation = 0.85;
+  // The same for the line-art channel, whose ink maps are sparser: unrelated line art of
+  // the test fixtures reached 0.90-0.92 (one drawing of six), true line art mostly above
+  // 0.95. Default 0.93.
+  double min_line_art_correlation = 0.93;
+
   // Bits: a clip frame within this distance of an entry votes for that entry's time offset.
   // A segment needs min_segment_drawings drawings at one consistent offset, so clips can
   // afford a wider per-frame threshold than stills. Default 40: Meta's TMK copies with a

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "celtrace/catalog.h"
@@ -35,6 +36,10 @@ class ReferenceIndex {
                                             int limit) const {
     return index_.pdq().Search(queries, max_distance, limit);
   }
+
+  // The extra channel of that name (kOrbChannel, kLineArtChannel), or null when the
+  // generation has none.
+  const FeatureIndex* channel(const std::string& name) const { return index_.channel(name); }
 
  private:
   Index index_;

@@ -59,6 +59,7 @@ json MatchJson(const MatchRecord& m) {
               {"orientation", m.orientation},
               {"channel", m.channel}};
   if (m.trimmed) out["trimmed"] = true;
+  if (m.inliers > 0) out["inliers"] = m.inliers;
   if (m.segment) {
     out["frames"] = m.frames;
     out["coverage"] = Round3(m.coverage);
@@ -193,6 +194,7 @@ ResultRecord FromJsonLine(std::string_view line) {
       match.orientation = m.at("orientation").get<std::string>();
       match.channel = m.at("channel").get<std::string>();
       match.trimmed = m.value("trimmed", false);
+      match.inliers = m.value("inliers", 0);
       match.segment = m.contains("frames");
       match.frames = m.value("frames", 0);
       match.coverage = m.value("coverage", 0.0);

@@ -24,8 +24,9 @@ struct MatchRecord {
   int distance = 0;                      // Hamming bits (clips: median over matched frames)
   double confidence = 0;                 // 0..1
   std::string orientation = "original";  // which of the 8 dihedral forms matched
-  bool trimmed = false;  // the border-trimmed still matched better than the untrimmed
-  std::string channel = "pdq";
+  bool trimmed = false;         // the border-trimmed still matched better than the untrimmed
+  std::string channel = "pdq";  // "pdq", "orb" (local features) or "lineart"
+  int inliers = 0;       // orb and lineart: RANSAC inliers of the verified keyframe (0 for pdq)
   bool segment = false;  // a clip segment: `frames` and `coverage` apply
   int frames = 0;        // query drawings matched in the segment
   double coverage = 0;   // matched share of the clip's informative drawings

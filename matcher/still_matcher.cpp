@@ -6,6 +6,7 @@
 
 #include "border_trim.h"
 #include "celtrace/pdq.h"
+#include "feature_matcher.h"
 
 namespace celtrace {
 namespace {
@@ -79,6 +80,8 @@ void MatchStill(const cv::Mat& image, const ReferenceIndex& index, const MatchOp
   record->quality = quality;
   if (quality < options.min_quality) {
     record->status = "low_information";
+    // Sparse line art can have little PDQ gradient; its channel verifies geometrically.
+    MatchStillByFeatures(image, index, options, /*line_art_only=*/true, record);
     return;
   }
 
@@ -119,7 +122,9 @@ void MatchStill(const cv::Mat& image, const ReferenceIndex& index, const MatchOp
     if (c.distance <= options.threshold) matched.emplace_back(id, c);
   }
   if (matched.empty()) {
+    // Only now the extra channels: a clean PDQ match is never overruled by them.
     record->status = "no_match";
+    MatchStillByFeatures(image, index, options, /*line_art_only=*/false, record);
     return;
   }
   std::sort(matched.begin(), matched.end(), [&](const auto& a, const auto& b) {

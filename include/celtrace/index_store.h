@@ -14,11 +14,15 @@
 #include <vector>
 
 #include "celtrace/catalog.h"
+#include "celtrace/feature_index.h"
 #include "celtrace/hash_index.h"
 
 namespace celtrace {
 
 inline constexpr int kIndexFormat = 1;
+// Bits of PDQ from the last keyframe beyond which an entry is a keyframe at once: unrelated
+// pictures lie 128 +- 8 bits apart, drawings of one shot mostly much closer.
+inline constexpr int kKeyframeCutDistance = 110;
 
 // How frames became entries; recorded in the manifest, checked by `add`.
 struct IndexParameters {
@@ -27,6 +31,27 @@ struct IndexParameters {
   // Pixels: larger frames are scaled to hash_side x hash_side before hashing (cost; within
   // ~2 bits of full-resolution PDQ at 384, README "Frame scaling").
   int hash_side = 384;
+
+  // Extra channels (README "Channels"). Recorded in the manifest's "channels"; an index
+  // without them (older generations) loads with the channels unavailable, and `add` keeps
+  // an index's own choice.
+  // Local features: ORB descriptors of keyframes (crops, screenshots, small rotations).
+  // Default on: about 11 KB per keyframe plus 2.3 KB per entry (README, "Channel costs").
+  bool local_features = true;
+  // Line art: ORB descriptors of the keyframes' ink maps (uncoloured drawings). Default on.
+  bool line_art = true;
+  // Keyframes: an entry becomes one when its PDQ lies more than keyframe_distance bits from
+  // the previous keyframe's and at least keyframe_seconds after it, or more than
+  // kKeyframeCutDistance bits from it at any time (a cut). Every entry gets a thumbnail per
+  // channel, attached to the keyframe before it. Defaults 24 bits and 0.25 s: 44% of the
+  // entries are keyframes on the synthetic catalogue (README, "Channel costs"); higher
+  // values save bytes and indexing time, and lose crops of frames far from a keyframe.
+  int keyframe_distance = 24;
+  double keyframe_seconds = 0.25;
+  // ORB keypoints per keyframe (each 32 + 4 bytes). Default 300.
+  int keyframe_features = 300;
+  // Pixels: longer side of the aspect-kept luma that features are taken from. Default 640.
+  int feature_side = 640;
 
   friend bool operator==(const IndexParameters&, const IndexParameters&) = default;
 };
@@ -55,7 +80,19 @@ struct GenerationInfo {
   // relative episode sources are resolved against (the HTML report's reference frames).
   // Empty when not recorded (older indexes, or only absolute paths).
   std::filesystem::path catalog_dir;
+  // Extra channels present (kOrbChannel, kLineArtChannel), with their keyframe and
+  // descriptor counts. Empty for indexes built without them.
+  struct Channel {
+    std::int64_t keyframes = 0;
+    std::int64_t descriptors = 0;
+  };
+  std::map<std::string, Channel> channels;
 };
+
+// Names of the extra channels: their files are NAME.faiss and NAME.keys, their records'
+// "channel" is the name.
+inline constexpr const char* kOrbChannel = "orb";
+inline constexpr const char* kLineArtChannel = "lineart";
 
 // Returns the live generation's manifest, without checking the files. Throws
 // celtrace::IndexError if there is no index, no CURRENT, or an unreadable or incompatible
@@ -76,12 +113,20 @@ class Index {
   const GenerationInfo& info() const { return info_; }
   const Catalog& catalog() const { return catalog_; }
   const HashIndex& pdq() const { return pdq_; }
+  // The extra channel of that name, or null when the generation has none (built without
+  // it, or by an older celtrace).
+  const FeatureIndex* channel(const std::string& name) const {
+    const auto it = channels_.find(name);
+    return it == channels_.end() ? nullptr : &it->second;
+  }
 
  private:
-  Index(GenerationInfo info, Catalog catalog, HashIndex pdq);
+  Index(GenerationInfo info, Catalog catalog, HashIndex pdq,
+        std::map<std::string, FeatureIndex> channels);
   GenerationInfo info_;
   Catalog catalog_;
   HashIndex pdq_;
+  std::map<std::string, FeatureIndex> channels_;
 };
 
 // Deep consistency checks of an opened index beyond checksums: FAISS size equals the
@@ -108,9 +153,12 @@ class GenerationWriter {
   // folder to the next gen-NNNNNN and swaps CURRENT to it, then deletes generations older
   // than the previous one. Returns the new generation's name. Throws celtrace::Error on
   // any I/O failure, leaving the previous generation live. A non-empty `catalog_dir` is
-  // recorded in the manifest (GenerationInfo::catalog_dir).
+  // recorded in the manifest (GenerationInfo::catalog_dir). Each of `channels` (name ->
+  // index) is written as NAME.faiss and NAME.keys, checksummed in the manifest like
+  // pdq.faiss.
   std::string Publish(const HashIndex& pdq, const IndexParameters& parameters,
-                      const std::filesystem::path& catalog_dir = {});
+                      const std::filesystem::path& catalog_dir = {},
+                      const std::map<std::string, const FeatureIndex*>& channels = {});
 
  private:
   std::filesystem::path index_dir_;

@@ -1,0 +1,138 @@
+#include "celtrace/geometric_verification.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <numbers>
+#include <opencv2/calib3d.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+
+namespace celtrace {
+
+namespace {
+
+constexpr int kGrid = 8;
+
+int CellOf(cv::Point2f p, cv::Size size) {
+  if (!(p.x >= 0 && p.y >= 0 && p.x < size.width && p.y < size.height)) return -1;
+  const int cx = std::min(kGrid - 1, static_cast<int>(p.x * kGrid / size.width));
+  const int cy = std::min(kGrid - 1, static_cast<int>(p.y * kGrid / size.height));
+  return cy * kGrid + cx;
+}
+
+}  // namespace
+
+cv::Mat VerificationThumbnail(const cv::Mat& grey) {
+  CV_Assert(grey.type() == CV_8UC1 && !grey.empty());
+  const int height = std::max(1, static_cast<int>(std::lround(static_cast<double>(grey.rows) *
+                                                              kThumbnailWidth / grey.cols)));
+  cv::Mat small;
+  cv::resize(grey, small, cv::Size(kThumbnailWidth, height), 0, 0, cv::INTER_AREA);
+  cv::GaussianBlur(small, small, cv::Size(5, 5), 1.0);
+  return small;
+}
+
+WarpedQuery WarpQuery(const cv::Mat& query, const cv::Matx23d& transform, cv::Size reference_size) {
+  WarpedQuery out;
+  if (query.empty()) return out;
+  // Warp at the reference's own size, then reduce as the thumbnails were, so that both
+  // sides went through the same area filter and blur.
+  cv::Mat warped, mask;
+  cv::warpAffine(query, warped, cv::Mat(transform), reference_size, cv::INTER_LINEAR,
+                 cv::BORDER_CONSTANT, cv::Scalar(0));
+  cv::warpAffine(cv::Mat(query.size(), CV_8UC1, cv::Scalar(255)), mask, cv::Mat(transform),
+                 reference_size, cv::INTER_NEAREST, cv::BORDER_CONSTANT, cv::Scalar(0));
+  out.thumbnail = VerificationThumbnail(warped);
+  cv::Mat covered;
+  cv::resize(mask, covered, out.thumbnail.size(), 0, 0, cv::INTER_AREA);
+  // Fully covered, and 2 pixels from the border that the blur spreads.
+  cv::threshold(covered, covered, 254, 255, cv::THRESH_BINARY);
+  cv::erode(covered, out.valid, cv::Mat::ones(5, 5, CV_8UC1), {-1, -1}, 1, cv::BORDER_CONSTANT,
+            cv::Scalar(0));
+  out.valid_pixels = cv::countNonZero(out.valid);
+  return out;
+}
+
+double CorrelateWarped(const WarpedQuery& query, const cv::Mat& reference_thumbnail) {
+  const cv::Mat& q = query.thumbnail;
+  if (q.empty() || reference_thumbnail.empty() || q.size() != reference_thumbnail.size()) return -1;
+  const int n = query.valid_pixels;
+  if (n < q.rows * q.cols / 8) return -1;
+  double sq = 0, sr = 0, sqq = 0, srr = 0, sqr = 0;
+  for (int y = 0; y < q.rows; ++y) {
+    const std::uint8_t* a = q.ptr<std::uint8_t>(y);
+    const std::uint8_t* b = reference_thumbnail.ptr<std::uint8_t>(y);
+    const std::uint8_t* v = query.valid.ptr<std::uint8_t>(y);
+    for (int x = 0; x < q.cols; ++x) {
+      if (!v[x]) continue;
+      sq += a[x];
+      sr += b[x];
+      sqq += static_cast<double>(a[x]) * a[x];
+      srr += static_cast<double>(b[x]) * b[x];
+      sqr += static_cast<double>(a[x]) * b[x];
+    }
+  }
+  const double vq = sqq - sq * sq / n, vr = srr - sr * sr / n;
+  if (vq <= 1e-6 * n || vr <= 1e-6 * n) return -1;
+  return (sqr - sq * sr / n) / std::sqrt(vq * vr);
+}
+
+Verification VerifyCorrespondences(const std::vector<cv::Point2f>& query,
+                                   const std::vector<cv::Point2f>& reference,
+                                   cv::Size reference_size, const VerificationOptions& options,
+                                   const std::vector<cv::Point2f>& query_keypoints) {
+  Verification result;
+  if (query.size() != reference.size() || query.size() < 3) return result;
+  std::vector<std::uint8_t> mask;
+  cv::Mat model;
+  // RANSAC draws from the calling thread's OpenCV RNG: a fixed state makes the verdict a
+  // function of the correspondences alone (the same record in any thread, any run).
+  cv::theRNG().state = 0x63656c7472616365ull;
+  try {
+    model =
+        cv::estimateAffinePartial2D(query, reference, mask, cv::RANSAC, options.reprojection_error,
+                                    static_cast<size_t>(options.ransac_iterations), 0.995, 10);
+  } catch (const cv::Exception&) {
+    return result;  // degenerate input (all points equal): nothing verified
+  }
+  if (model.empty()) return result;
+  result.transform = cv::Matx23d(model);
+  const double a = result.transform(0, 0);
+  const double b = result.transform(1, 0);
+  result.scale = std::hypot(a, b);
+  result.rotation_degrees = -std::atan2(b, a) * 180 / std::numbers::pi;
+  float min_x = 1e9f, min_y = 1e9f, max_x = -1e9f, max_y = -1e9f;
+  for (size_t i = 0; i < mask.size(); ++i) {
+    if (!mask[i]) continue;
+    ++result.inliers;
+    min_x = std::min(min_x, reference[i].x);
+    max_x = std::max(max_x, reference[i].x);
+    min_y = std::min(min_y, reference[i].y);
+    max_y = std::max(max_y, reference[i].y);
+  }
+  // Coverage: where the query's keypoints land in the reference, do inliers land too?
+  std::array<bool, kGrid * kGrid> overlap{}, matched{};
+  const cv::Matx23d& t = result.transform;
+  for (const cv::Point2f& q : query_keypoints.empty() ? query : query_keypoints) {
+    const cv::Point2f mapped(static_cast<float>(t(0, 0) * q.x + t(0, 1) * q.y + t(0, 2)),
+                             static_cast<float>(t(1, 0) * q.x + t(1, 1) * q.y + t(1, 2)));
+    const int cell = CellOf(mapped, reference_size);
+    if (cell >= 0) overlap[cell] = true;
+  }
+  for (size_t i = 0; i < mask.size(); ++i) {
+    const int cell = mask[i] ? CellOf(reference[i], reference_size) : -1;
+    if (cell >= 0) overlap[cell] = matched[cell] = true;
+  }
+  const auto cells = [](const auto& grid) { return std::count(grid.begin(), grid.end(), true); };
+  result.coverage = cells(overlap) > 0 ? static_cast<double>(cells(matched)) / cells(overlap) : 0;
+  const bool spread = result.inliers > 0 &&
+                      max_x - min_x >= options.min_spread * reference_size.width &&
+                      max_y - min_y >= options.min_spread * reference_size.height;
+  result.accepted = result.inliers >= options.min_inliers && spread &&
+                    result.coverage >= options.min_coverage && result.scale >= options.min_scale &&
+                    result.scale <= options.max_scale;
+  return result;
+}
+
+}  // namespace celtrace

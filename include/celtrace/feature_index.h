@@ -1,0 +1,91 @@
+// FeatureIndex is one local-feature channel of an index generation: the binary descriptors
+// of the keyframes chosen per shot in a FAISS binary index (descriptor ids 0..n-1, the
+// order of Add), plus a table giving each keyframe the catalogue entries it stands for, its
+// picture size, and each descriptor's keypoint. Files: <channel>.faiss and <channel>.keys.
+// Searches on a const index are thread-safe; Add is not.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "celtrace/hash_index.h"
+#include "celtrace/local_features.h"
+
+namespace celtrace {
+
+// A keyframe: the features of one frame, standing for the catalogue entries
+// [first_entry, last_entry] (ids) that follow it until the next keyframe of its episode.
+struct FeatureKeyframe {
+  std::int64_t first_entry = 0;
+  std::int64_t last_entry = 0;
+  FeatureSet features;
+  // One small picture (VerificationThumbnail, CV_8UC1, all of one size) per entry
+  // first_entry..last_entry, from the entry's first frame on the keyframe's pixel grid: a
+  // verified query is compared with each, which confirms the match and picks the entry.
+  std::vector<cv::Mat> thumbnails;
+};
+
+class FeatureIndex {
+ public:
+  FeatureIndex();
+  ~FeatureIndex();
+  FeatureIndex(FeatureIndex&&) noexcept;
+  FeatureIndex& operator=(FeatureIndex&&) noexcept;
+
+  // Appends a keyframe and its descriptors. Throws celtrace::Error if its descriptors and
+  // points disagree in number, or a coordinate lies outside 0..4095.
+  void Add(const FeatureKeyframe& keyframe);
+
+  std::int64_t keyframe_count() const { return static_cast<std::int64_t>(keyframes_.size()); }
+  std::int64_t descriptor_count() const { return descriptors_.size(); }
+
+  // The keyframe with its features, as added (coordinates to 1/16 pixel).
+  FeatureKeyframe Keyframe(std::int64_t keyframe) const;
+  std::int64_t FirstEntry(std::int64_t keyframe) const { return keyframes_[keyframe].first_entry; }
+  std::int64_t LastEntry(std::int64_t keyframe) const { return keyframes_[keyframe].last_entry; }
+  cv::Size PictureSize(std::int64_t keyframe) const;
+  // The thumbnail of entry first_entry + offset (a read-only view into the table), or an
+  // empty Mat if none was stored.
+  cv::Mat Thumbnail(std::int64_t keyframe, std::int64_t offset) const;
+
+  // Returns the keyframe a descriptor belongs to, and its keypoint.
+  std::int64_t KeyframeOf(std::int64_t descriptor) const;
+  cv::Point2f PointOf(std::int64_t descriptor) const;
+
+  // As HashIndex::Search, over descriptors: per query descriptor (32 bytes each), the
+  // descriptors within max_distance bits, nearest first, at most `limit`.
+  std::vector<std::vector<Neighbor>> Search(std::span<const std::uint8_t> queries, int max_distance,
+                                            int limit) const {
+    return descriptors_.Search(queries, max_distance, limit);
+  }
+
+  // The two files' bytes: FAISS's IndexBinaryFlat of the descriptors, and the keyframe
+  // table (little-endian; layout in the README, "The index directory").
+  std::vector<std::uint8_t> SerializeDescriptors() const { return descriptors_.Serialize(); }
+  std::vector<std::uint8_t> SerializeTable() const;
+  // Parses both (checksums verified by the caller). Throws celtrace::IndexError if they are
+  // malformed or disagree.
+  static FeatureIndex Deserialize(std::span<const std::uint8_t> descriptors,
+                                  std::span<const std::uint8_t> table);
+
+ private:
+  struct KeyframeRow {
+    std::int64_t first_entry = 0;
+    std::int64_t last_entry = 0;
+    std::uint16_t width = 0;
+    std::uint16_t height = 0;
+    std::uint32_t first_descriptor = 0;
+    std::uint32_t descriptor_count = 0;
+    std::uint16_t thumbnail_width = 0;
+    std::uint16_t thumbnail_height = 0;
+    std::uint32_t thumbnail_count = 0;   // 0 or last_entry - first_entry + 1
+    std::uint64_t thumbnail_offset = 0;  // into thumbnails_
+  };
+  HashIndex descriptors_;
+  std::vector<KeyframeRow> keyframes_;
+  std::vector<std::uint16_t> points_;     // x, y per descriptor, 1/16 pixel
+  std::vector<std::uint8_t> thumbnails_;  // every keyframe's thumbnail pixels, row-major
+};
+
+}  // namespace celtrace

@@ -1,0 +1,76 @@
+// Geometric verification of local-feature correspondences: RANSAC fits one similarity
+// transform (rotation, uniform scale, translation: cv::estimateAffinePartial2D) from query
+// points to reference points, and the correspondences it explains are the inliers. A
+// candidate frame is accepted only with enough inliers spread over the picture, which
+// unrelated drawings in the same style do not reach. Pure functions; thread-safe.
+#pragma once
+
+#include <opencv2/core/mat.hpp>
+#include <opencv2/core/types.hpp>
+#include <vector>
+
+namespace celtrace {
+
+struct VerificationOptions {
+  // Pixels (in the reference picture): a correspondence within this of the transformed
+  // query point is an inlier. Default 4 at the index's 640-pixel feature side.
+  double reprojection_error = 4.0;
+  int min_inliers = 20;  // inliers needed to accept; default 20
+  // Scale range accepted for query -> reference (a crop blown up to full size maps with
+  // scale < 1, a frame shown small inside a screenshot with scale > 1). Default 1/6..6.
+  double min_scale = 1.0 / 6;
+  double max_scale = 6;
+  // The inliers' bounding box must cover at least this share of the reference picture's
+  // width and height (each); matches bunched in one small patch are rejected. Default 0.15.
+  double min_spread = 0.15;
+  // Of the cells of an 8x8 grid over the reference picture that hold query keypoints once
+  // mapped by the transform, the share that hold an inlier must reach this. A frame that is
+  // really the reference matches all over the part they share; a drawing that merely has a
+  // face or a prop in common with it matches in a few cells. Default 0 (off): measured on
+  // the synthetic catalogue, characters that move between a keyframe and the leaked frame
+  // lower it as much as a coincidence does; the thumbnail correlation decides instead.
+  double min_coverage = 0.0;
+  int ransac_iterations = 2000;
+};
+
+struct Verification {
+  bool accepted = false;
+  int inliers = 0;
+  double scale = 0;             // of the fitted query -> reference transform
+  double rotation_degrees = 0;  // counter-clockwise as seen (cv::getRotationMatrix2D's angle)
+  double coverage = 0;          // share of the overlap's grid cells holding inliers
+  cv::Matx23d transform = cv::Matx23d::zeros();  // query -> reference
+};
+
+inline constexpr int kThumbnailWidth = 64;  // pixels; height follows the aspect ratio
+
+// Returns the verification thumbnail of an 8-bit grey picture: kThumbnailWidth pixels wide
+// (area filter, aspect kept), then blurred (Gaussian, sigma 1), so that a drawing that moved
+// by a pixel or two still correlates.
+cv::Mat VerificationThumbnail(const cv::Mat& grey);
+
+// The 8-bit grey `query` mapped by `transform` (query pixels -> reference pixels of a
+// picture of `reference_size`) and reduced as VerificationThumbnail does, with the
+// thumbnail pixels it covers fully (away from its mapped border).
+struct WarpedQuery {
+  cv::Mat thumbnail;  // CV_8UC1
+  cv::Mat valid;      // CV_8UC1, 255 where the query covers the thumbnail pixel
+  int valid_pixels = 0;
+};
+WarpedQuery WarpQuery(const cv::Mat& query, const cv::Matx23d& transform, cv::Size reference_size);
+
+// Returns the normalised cross-correlation (-1..1) of the warped query with a reference
+// thumbnail over the valid pixels; -1 if they cover less than an eighth of it, the sizes
+// differ, or either side is flat there.
+double CorrelateWarped(const WarpedQuery& query, const cv::Mat& reference_thumbnail);
+
+// Fits a similarity from query[i] to reference[i] (the same length; correspondences) and
+// returns it with its inliers, accepted when it meets `options` in a reference picture of
+// `reference_size`. `query_keypoints` are all the query's keypoints (for the coverage; empty:
+// the correspondences' query points). Fewer than 3 correspondences are never accepted.
+Verification VerifyCorrespondences(const std::vector<cv::Point2f>& query,
+                                   const std::vector<cv::Point2f>& reference,
+                                   cv::Size reference_size, const VerificationOptions& options,
+                                   const std::vector<cv::Point2f>& query_keypoints = {});
+
+}  // namespace celtrace

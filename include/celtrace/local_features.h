@@ -1,0 +1,46 @@
+// Local features: ORB keypoints with 256-bit binary descriptors (Rublee et al., "ORB: an
+// efficient alternative to SIFT or SURF", ICCV 2011) of a picture scaled, aspect kept, to a
+// bounded size, so that keypoint coordinates keep the picture's geometry. They let the
+// local-feature and line-art channels find a frame that is cropped, embedded in a
+// screenshot or slightly rotated, where a global hash fails. Pure functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <opencv2/core/mat.hpp>
+#include <opencv2/core/types.hpp>
+#include <vector>
+
+namespace celtrace {
+
+inline constexpr int kFeatureDescriptorBytes = 32;  // ORB: 256 bits, FAISS binary codes
+
+struct FeatureOptions {
+  // Keypoints kept per picture (the strongest by FAST/Harris score). Default 300 for index
+  // frames: 36 bytes each on disk (descriptor + coordinates); queries use more.
+  int max_features = 300;
+  // Pixels: pictures whose longer side exceeds this are scaled down (area filter), keeping
+  // the aspect ratio, before detection. Default 640: enough detail for 2-8 px ink lines.
+  int max_side = 640;
+  // ORB's FAST threshold (grey levels). Default 12: flat cel paint has weak corners.
+  int fast_threshold = 12;
+};
+
+// The keypoints of one picture: point i has descriptor bytes [32 i, 32 i + 32). Points are
+// in the pixels of the scaled picture (`size`).
+struct FeatureSet {
+  std::vector<std::uint8_t> descriptors;
+  std::vector<cv::Point2f> points;
+  cv::Size size;  // the scaled picture's size, pixels
+
+  std::size_t count() const { return points.size(); }
+};
+
+// Returns the 8-bit luma of `image` (grey, BGR or BGRA, any depth PdqLuma takes) scaled so
+// that its longer side is at most `max_side` (area filter; no scaling when max_side <= 0).
+cv::Mat FeatureLuma(const cv::Mat& image, int max_side);
+
+// Returns the ORB features of `image` (scaled with FeatureLuma first). Empty for flat
+// pictures. Throws celtrace::Error on an empty image.
+FeatureSet ExtractFeatures(const cv::Mat& image, const FeatureOptions& options);
+
+}  // namespace celtrace

@@ -1,0 +1,193 @@
+#include "feature_matcher.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <opencv2/core.hpp>
+
+#include "celtrace/line_art.h"
+#include "celtrace/pdq.h"
+#include "still_matcher.h"
+
+namespace celtrace {
+namespace {
+
+struct Correspondence {
+  int query = 0;                // query point
+  std::int64_t descriptor = 0;  // reference descriptor
+  int distance = 0;
+};
+
+struct ChannelMatch {
+  std::vector<VerifiedKeyframe> verified;
+  Orientation orientation = Orientation::kOriginal;
+};
+
+// Keyframes verified in one orientation of the query, tried in order until one verifies.
+ChannelMatch QueryChannel(const FeatureIndex& channel, const cv::Mat& luma, bool ink,
+                          const MatchOptions& options) {
+  FeatureOptions feature_options;
+  feature_options.max_features = options.query_features;
+  feature_options.max_side = 0;  // luma is scaled already
+  ChannelMatch match;
+  for (Orientation orientation : {Orientation::kOriginal, Orientation::kFlipY}) {
+    const cv::Mat oriented = OrientImage(luma, orientation);
+    const cv::Mat picture = ink ? InkMap(oriented) : oriented;
+    const FeatureSet query = ExtractFeatures(picture, feature_options);
+    match.verified =
+        FindVerifiedKeyframes(channel, query, picture, options,
+                              ink ? options.min_line_art_correlation : options.min_correlation);
+    match.orientation = orientation;
+    if (!match.verified.empty()) break;
+  }
+  return match;
+}
+
+double FeatureConfidence(int inliers, int rival_inliers, int min_inliers) {
+  const double strength = 1.0 - min_inliers / (2.0 * std::max(inliers, min_inliers));
+  const double margin = inliers > 0 ? 1.0 - static_cast<double>(rival_inliers) / inliers : 0;
+  return strength * (0.5 + 0.5 * std::clamp(margin, 0.0, 1.0));
+}
+
+}  // namespace
+
+std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
+                                                    const FeatureSet& query,
+                                                    const cv::Mat& query_picture,
+                                                    const MatchOptions& options,
+                                                    double min_correlation) {
+  std::vector<VerifiedKeyframe> out;
+  if (query.count() < 3 || channel.descriptor_count() == 0) return out;
+  const auto found =
+      channel.Search(query.descriptors, options.descriptor_distance, options.descriptor_neighbors);
+  // Per keyframe, each query point's nearest reference descriptor there, then each reference
+  // descriptor's nearest query point, so that no point counts twice in the verification.
+  std::map<std::int64_t, std::map<std::int64_t, Correspondence>> by_keyframe;
+  for (size_t q = 0; q < found.size(); ++q) {
+    std::map<std::int64_t, const Neighbor*> nearest;  // keyframe -> neighbour
+    for (const Neighbor& n : found[q]) nearest.emplace(channel.KeyframeOf(n.id), &n);
+    for (const auto& [keyframe, n] : nearest) {
+      auto& pairs = by_keyframe[keyframe];
+      auto [it, inserted] =
+          pairs.emplace(n->id, Correspondence{static_cast<int>(q), n->id, n->distance});
+      if (!inserted && n->distance < it->second.distance) {
+        it->second = {static_cast<int>(q), n->id, n->distance};
+      }
+    }
+  }
+  std::vector<std::pair<int, std::int64_t>> ranked;  // votes, keyframe
+  for (const auto& [keyframe, pairs] : by_keyframe) {
+    if (static_cast<int>(pairs.size()) >= options.min_inliers) {
+      ranked.emplace_back(static_cast<int>(pairs.size()), keyframe);
+    }
+  }
+  std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  if (static_cast<int>(ranked.size()) > options.verify_candidates) {
+    ranked.resize(options.verify_candidates);
+  }
+  VerificationOptions verification;
+  verification.min_inliers = options.min_inliers;
+  for (const auto& [votes, keyframe] : ranked) {
+    std::vector<cv::Point2f> from, to;
+    std::vector<int> distances;
+    for (const auto& [descriptor, c] : by_keyframe[keyframe]) {
+      from.push_back(query.points[c.query]);
+      to.push_back(channel.PointOf(descriptor));
+      distances.push_back(c.distance);
+    }
+    VerifiedKeyframe v;
+    v.keyframe = keyframe;
+    v.votes = votes;
+    v.verification =
+        VerifyCorrespondences(from, to, channel.PictureSize(keyframe), verification, query.points);
+    v.correlation = -1;
+    if (v.verification.accepted) {
+      // Which entry the keyframe stands for looks like the query, if any.
+      const WarpedQuery warped =
+          WarpQuery(query_picture, v.verification.transform, channel.PictureSize(keyframe));
+      const std::int64_t entries = channel.LastEntry(keyframe) - channel.FirstEntry(keyframe) + 1;
+      for (std::int64_t i = 0; i < entries; ++i) {
+        const double correlation = CorrelateWarped(warped, channel.Thumbnail(keyframe, i));
+        if (correlation > v.correlation) {
+          v.correlation = correlation;
+          v.entry_offset = i;
+        }
+      }
+    }
+    if (!v.verification.accepted || v.correlation < min_correlation) continue;
+    // The inliers' median descriptor distance, for the record's `distance`.
+    std::vector<int> inlier_distances;
+    const cv::Matx23d& t = v.verification.transform;
+    for (size_t i = 0; i < from.size(); ++i) {
+      const double x = t(0, 0) * from[i].x + t(0, 1) * from[i].y + t(0, 2);
+      const double y = t(1, 0) * from[i].x + t(1, 1) * from[i].y + t(1, 2);
+      if (std::hypot(x - to[i].x, y - to[i].y) <= verification.reprojection_error) {
+        inlier_distances.push_back(distances[i]);
+      }
+    }
+    if (!inlier_distances.empty()) {
+      std::nth_element(inlier_distances.begin(),
+                       inlier_distances.begin() + inlier_distances.size() / 2,
+                       inlier_distances.end());
+      v.median_distance = inlier_distances[inlier_distances.size() / 2];
+    }
+    out.push_back(v);
+  }
+  std::sort(out.begin(), out.end(), [](const VerifiedKeyframe& a, const VerifiedKeyframe& b) {
+    if (a.correlation != b.correlation) return a.correlation > b.correlation;
+    if (a.verification.inliers != b.verification.inliers) {
+      return a.verification.inliers > b.verification.inliers;
+    }
+    return a.keyframe < b.keyframe;
+  });
+  return out;
+}
+
+bool MatchStillByFeatures(const cv::Mat& image, const ReferenceIndex& index,
+                          const MatchOptions& options, bool line_art_only, ResultRecord* record) {
+  const FeatureIndex* line_art = options.line_art ? index.channel(kLineArtChannel) : nullptr;
+  const FeatureIndex* orb = options.local_features ? index.channel(kOrbChannel) : nullptr;
+  if (!line_art && !orb) return false;
+  const bool looks_like_line_art = MeasureLineArt(image).line_art;
+  if (line_art_only && !looks_like_line_art) return false;
+  const FeatureIndex* channel = looks_like_line_art ? line_art : orb;
+  if (!channel) return false;
+  const cv::Mat luma = FeatureLuma(image, options.query_side);
+  const ChannelMatch match = QueryChannel(*channel, luma, looks_like_line_art, options);
+  if (match.verified.empty()) return false;
+
+  // The best verified keyframe of each episode, for margins.
+  std::map<std::int32_t, int> best_by_episode;
+  auto episode_of = [&](const VerifiedKeyframe& v) {
+    return index.entries()[channel->FirstEntry(v.keyframe)].episode;
+  };
+  for (const VerifiedKeyframe& v : match.verified) {
+    int& best = best_by_episode[episode_of(v)];
+    best = std::max(best, v.verification.inliers);
+  }
+  record->status = "match";
+  record->matches.clear();
+  for (const VerifiedKeyframe& v : match.verified) {
+    if (static_cast<int>(record->matches.size()) >= options.max_matches) break;
+    const std::int32_t episode = episode_of(v);
+    int rival = 0;
+    for (const auto& [other, inliers] : best_by_episode) {
+      if (other != episode) rival = std::max(rival, inliers);
+    }
+    MatchRecord m = MatchOfEpisode(index, episode);
+    const EntryInfo& entry = index.entries()[channel->FirstEntry(v.keyframe) + v.entry_offset];
+    m.ref_start = entry.start;
+    m.ref_end = entry.end;
+    m.distance = v.median_distance;
+    m.inliers = v.verification.inliers;
+    m.confidence = FeatureConfidence(v.verification.inliers, rival, options.min_inliers);
+    m.orientation = std::string(OrientationName(match.orientation));
+    m.channel = looks_like_line_art ? kLineArtChannel : kOrbChannel;
+    record->matches.push_back(std::move(m));
+  }
+  return true;
+}
+
+}  // namespace celtrace

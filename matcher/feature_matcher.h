@@ -1,0 +1,50 @@
+// Attribution of a still by the extra channels, when PDQ gives no match: local features
+// (ORB descriptors of the still against the index's keyframes) or, for inputs that look like
+// uncoloured line art, the ink-map features. Correspondences vote for keyframes, and the
+// keyframes with the most votes are verified geometrically (RANSAC similarity with enough
+// inliers spread over the frame); only verified keyframes become matches. Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <opencv2/core/mat.hpp>
+#include <string>
+#include <vector>
+
+#include "celtrace/feature_index.h"
+#include "celtrace/geometric_verification.h"
+#include "match_options.h"
+#include "reference_index.h"
+#include "result_record.h"
+
+namespace celtrace {
+
+struct VerifiedKeyframe {
+  std::int64_t keyframe = 0;      // in the channel's FeatureIndex
+  int votes = 0;                  // query descriptors with a correspondence in the keyframe
+  int median_distance = 0;        // bits, over the inliers' descriptor pairs
+  double correlation = 0;         // of the warped query with the best entry's thumbnail
+  std::int64_t entry_offset = 0;  // that entry: the keyframe's first_entry + entry_offset
+  Verification verification;
+};
+
+// Returns the keyframes of `channel` that `query` (the features of the 8-bit grey
+// `query_picture`) verifies against, most inliers first (ties by keyframe): RANSAC accepts
+// them and the warped picture correlates with their thumbnails. Uses options'
+// descriptor_distance, descriptor_neighbors, verify_candidates and min_inliers; a match
+// needs a correlation of at least `min_correlation`.
+std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
+                                                    const FeatureSet& query,
+                                                    const cv::Mat& query_picture,
+                                                    const MatchOptions& options,
+                                                    double min_correlation);
+
+// Tries the extra channels on a decoded still that PDQ did not match: the line-art channel
+// if the still looks like line art, else the local-feature channel, each in the original
+// and the mirrored (flipy) orientation. On a verified match sets record->status to "match"
+// and fills matches (channel "orb" or "lineart", with inliers) and returns true; otherwise
+// leaves the record unchanged and returns false. With `line_art_only` (PDQ found the still
+// uninformative) only a still that looks like line art is tried.
+bool MatchStillByFeatures(const cv::Mat& image, const ReferenceIndex& index,
+                          const MatchOptions& options, bool line_art_only, ResultRecord* record);
+
+}  // namespace celtrace

@@ -1,0 +1,202 @@
+// Geometric verification, local features, the keyframe table and the line-art measures, each
+// against a construction whose answer is known.
+#include "celtrace/geometric_verification.h"
+
+#include <gtest/gtest.h>
+
+#include <opencv2/imgproc.hpp>
+#include <random>
+
+#include "celtrace/error.h"
+#include "celtrace/feature_index.h"
+#include "celtrace/line_art.h"
+#include "celtrace/local_features.h"
+#include "synthetic_footage.h"
+
+namespace celtrace {
+namespace {
+
+cv::Point2f Apply(const cv::Matx23d& t, cv::Point2f p) {
+  return {static_cast<float>(t(0, 0) * p.x + t(0, 1) * p.y + t(0, 2)),
+          static_cast<float>(t(1, 0) * p.x + t(1, 1) * p.y + t(1, 2))};
+}
+
+TEST(GeometricVerification, RecoversAKnownSimilarityAmongOutliers) {
+  // Query -> reference: rotate 5 degrees counter-clockwise, scale 1.6, shift.
+  cv::Matx23d truth = cv::getRotationMatrix2D(cv::Point2f(0, 0), 5, 1.6);
+  truth(0, 2) = 37;
+  truth(1, 2) = -12;
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> x(0, 380), y(0, 210), rx(0, 640), ry(0, 360);
+  std::normal_distribution<float> noise(0, 0.7f);
+  std::vector<cv::Point2f> query, reference;
+  for (int i = 0; i < 60; ++i) {  // 60 true correspondences, 1-pixel noise
+    const cv::Point2f q(x(rng), y(rng));
+    const cv::Point2f r = Apply(truth, q);
+    query.push_back(q);
+    reference.push_back({r.x + noise(rng), r.y + noise(rng)});
+  }
+  for (int i = 0; i < 140; ++i) {  // 70% outliers
+    query.push_back({x(rng), y(rng)});
+    reference.push_back({rx(rng), ry(rng)});
+  }
+  const Verification v = VerifyCorrespondences(query, reference, {640, 360}, {});
+  ASSERT_TRUE(v.accepted);
+  EXPECT_GE(v.inliers, 55);
+  EXPECT_LE(v.inliers, 70);  // a few outliers may fall within 4 px by chance
+  EXPECT_NEAR(v.scale, 1.6, 0.02);
+  EXPECT_NEAR(v.rotation_degrees, 5, 0.3);
+  EXPECT_NEAR(v.transform(0, 2), 37, 1.5);
+  EXPECT_NEAR(v.transform(1, 2), -12, 1.5);
+}
+
+TEST(GeometricVerification, RejectsRandomCorrespondencesAndBunchedInliers) {
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> rx(0, 640), ry(0, 360);
+  std::vector<cv::Point2f> query, reference;
+  for (int i = 0; i < 300; ++i) {
+    query.push_back({rx(rng), ry(rng)});
+    reference.push_back({rx(rng), ry(rng)});
+  }
+  const Verification random = VerifyCorrespondences(query, reference, {640, 360}, {});
+  EXPECT_FALSE(random.accepted);
+  EXPECT_LT(random.inliers, 20);
+
+  // 40 exact correspondences, all inside one 40x40 patch: enough inliers, no spread.
+  std::uniform_real_distribution<float> patch(100, 140);
+  query.clear();
+  reference.clear();
+  for (int i = 0; i < 40; ++i) {
+    const cv::Point2f p(patch(rng), patch(rng));
+    query.push_back(p);
+    reference.push_back(p);
+  }
+  const Verification bunched = VerifyCorrespondences(query, reference, {640, 360}, {});
+  EXPECT_GE(bunched.inliers, 40);
+  EXPECT_FALSE(bunched.accepted);
+  EXPECT_FALSE(VerifyCorrespondences({{1, 1}, {2, 2}}, {{1, 1}, {2, 2}}, {640, 360}, {}).accepted);
+}
+
+cv::Mat ContentFrame(std::uint64_t seed);
+
+TEST(GeometricVerification, WarpedQueryCorrelatesWithItsReferenceOnly) {
+  cv::Mat reference, other;
+  cv::cvtColor(ContentFrame(3), reference, cv::COLOR_BGR2GRAY);
+  cv::cvtColor(ContentFrame(8), other, cv::COLOR_BGR2GRAY);
+  // The query: the reference cropped at (100, 50), 400x250, rotated 5 degrees and scaled 1.3.
+  const cv::Matx23d crop_to_query = cv::getRotationMatrix2D(cv::Point2f(200, 125), 5, 1.3);
+  cv::Mat query;
+  cv::warpAffine(reference(cv::Rect(100, 50, 400, 250)), query, cv::Mat(crop_to_query),
+                 cv::Size(520, 325));
+  // Its inverse, then the crop offset: query pixels -> reference pixels.
+  cv::Matx23d query_to_reference;
+  cv::invertAffineTransform(crop_to_query, query_to_reference);
+  query_to_reference(0, 2) += 100;
+  query_to_reference(1, 2) += 50;
+  const WarpedQuery warped = WarpQuery(query, query_to_reference, reference.size());
+  EXPECT_GT(warped.valid_pixels, 64 * 36 / 4);
+  EXPECT_GT(CorrelateWarped(warped, VerificationThumbnail(reference)), 0.9);
+  EXPECT_LT(CorrelateWarped(warped, VerificationThumbnail(other)), 0.5);
+  // Flat references and mismatched sizes never correlate.
+  EXPECT_EQ(CorrelateWarped(warped, cv::Mat(36, 64, CV_8UC1, cv::Scalar(90))), -1);
+  EXPECT_EQ(CorrelateWarped(warped, cv::Mat(10, 10, CV_8UC1, cv::Scalar(90))), -1);
+}
+
+cv::Mat ContentFrame(std::uint64_t seed) {
+  synth::EpisodeSpec spec;
+  spec.seed = seed;
+  spec.duration_seconds = 20;
+  const synth::Episode episode = synth::PlanEpisode(spec);
+  for (const synth::Shot& shot : episode.shots) {
+    if (shot.kind == synth::ShotKind::kHeld || shot.kind == synth::ShotKind::kAnimatedOn2s) {
+      return synth::RenderFrame(spec, episode, (shot.first_frame + shot.end_frame) / 2);
+    }
+  }
+  ADD_FAILURE() << "no content shot";
+  return {};
+}
+
+TEST(LocalFeatures, KeypointsFollowTheScaledPictureAndFlatPicturesHaveNone) {
+  const cv::Mat frame = ContentFrame(3);
+  cv::Mat large;
+  cv::resize(frame, large, {1280, 720});
+  FeatureOptions options;
+  const FeatureSet set = ExtractFeatures(large, options);
+  EXPECT_EQ(set.size, cv::Size(640, 360));
+  EXPECT_GE(set.count(), 150u);
+  EXPECT_LE(set.count(), 300u);
+  EXPECT_EQ(set.descriptors.size(), set.count() * kFeatureDescriptorBytes);
+  for (const cv::Point2f& p : set.points) {
+    EXPECT_TRUE(p.x >= 0 && p.y >= 0 && p.x < 640 && p.y < 360);
+  }
+  EXPECT_EQ(ExtractFeatures(cv::Mat(360, 640, CV_8UC3, cv::Scalar(40, 90, 200)), options).count(),
+            0u);
+  EXPECT_THROW(ExtractFeatures(cv::Mat(), options), Error);
+}
+
+TEST(FeatureIndex, TableRoundTripsAndMapsDescriptorsToKeyframes) {
+  FeatureIndex index;
+  FeatureOptions options;
+  const FeatureSet a = ExtractFeatures(ContentFrame(3), options);
+  const FeatureSet b = ExtractFeatures(ContentFrame(4), options);
+  std::vector<cv::Mat> thumbs;
+  for (int i = 0; i < 4; ++i) thumbs.push_back(cv::Mat(36, 64, CV_8UC1, cv::Scalar(10 * i)));
+  index.Add({0, 4, a, {}});
+  index.Add({5, 5, FeatureSet{{}, {}, {640, 360}}, {}});  // a keyframe may have no keypoints
+  index.Add({6, 9, b, thumbs});
+  const FeatureIndex copy =
+      FeatureIndex::Deserialize(index.SerializeDescriptors(), index.SerializeTable());
+  ASSERT_EQ(copy.keyframe_count(), 3);
+  ASSERT_EQ(copy.descriptor_count(), static_cast<std::int64_t>(a.count() + b.count()));
+  EXPECT_EQ(copy.KeyframeOf(0), 0);
+  EXPECT_EQ(copy.KeyframeOf(static_cast<std::int64_t>(a.count()) - 1), 0);
+  EXPECT_EQ(copy.KeyframeOf(static_cast<std::int64_t>(a.count())), 2);
+  EXPECT_EQ(copy.FirstEntry(2), 6);
+  EXPECT_EQ(copy.LastEntry(2), 9);
+  const FeatureKeyframe back = copy.Keyframe(2);
+  EXPECT_EQ(back.features.descriptors, b.descriptors);
+  ASSERT_EQ(back.thumbnails.size(), 4u);
+  EXPECT_EQ(back.thumbnails[3].at<std::uint8_t>(20, 30), 30);
+  EXPECT_EQ(copy.Thumbnail(2, 2).at<std::uint8_t>(0, 0), 20);
+  EXPECT_TRUE(copy.Thumbnail(0, 0).empty());
+  ASSERT_EQ(back.features.points.size(), b.points.size());
+  for (size_t i = 0; i < b.points.size(); ++i) {
+    EXPECT_NEAR(back.features.points[i].x, b.points[i].x, 1.0 / 32);
+    EXPECT_NEAR(back.features.points[i].y, b.points[i].y, 1.0 / 32);
+  }
+  // A descriptor searched for finds itself at distance 0.
+  const auto found = copy.Search(std::span(b.descriptors).first(32), 0, 4);
+  ASSERT_FALSE(found[0].empty());
+  EXPECT_EQ(copy.KeyframeOf(found[0][0].id), 2);
+
+  auto table = index.SerializeTable();
+  table.resize(table.size() - 2);
+  EXPECT_THROW(FeatureIndex::Deserialize(index.SerializeDescriptors(), table), IndexError);
+  EXPECT_THROW(index.Add({0, 0, FeatureSet{{1, 2, 3}, {}, {640, 360}}, {}}), Error);
+  EXPECT_THROW(index.Add({0, 1, a, {thumbs[0]}}), Error);  // two entries, one thumbnail
+}
+
+TEST(LineArt, PaintedFramesAreNotLineArtInkOnPaperIs) {
+  const cv::Mat frame = ContentFrame(5);
+  EXPECT_FALSE(MeasureLineArt(frame).line_art);
+  EXPECT_FALSE(MeasureLineArt(cv::Mat(360, 640, CV_8UC3, cv::Scalar::all(255))).line_art);
+  EXPECT_FALSE(MeasureLineArt(cv::Mat(360, 640, CV_8UC3, cv::Scalar::all(0))).line_art);
+  cv::Mat drawing(360, 640, CV_8UC3, cv::Scalar(236, 242, 245));  // off-white paper
+  cv::circle(drawing, {320, 180}, 80, cv::Scalar::all(30), 3, cv::LINE_AA);
+  cv::line(drawing, {100, 300}, {540, 40}, cv::Scalar::all(20), 4, cv::LINE_AA);
+  const LineArtStats stats = MeasureLineArt(drawing);
+  EXPECT_TRUE(stats.line_art);
+  EXPECT_GT(stats.paper, 0.9);
+
+  // The ink map keeps the thin strokes and drops a wide dark region.
+  cv::Mat luma(360, 640, CV_8UC1, cv::Scalar(200));
+  cv::rectangle(luma, cv::Rect(20, 20, 200, 200), cv::Scalar(30), cv::FILLED);
+  cv::line(luma, {300, 50}, {600, 50}, cv::Scalar(25), 3);
+  const cv::Mat ink = InkMap(luma);
+  EXPECT_EQ(ink.at<std::uint8_t>(50, 450), 0);
+  EXPECT_EQ(ink.at<std::uint8_t>(120, 120), 255);
+  EXPECT_EQ(ink.at<std::uint8_t>(300, 450), 255);
+}
+
+}  // namespace
+}  // namespace celtrace
