@@ -45,7 +45,7 @@ for f in "$WORK"/clips/*/* "$WORK"/clips/*/*/*; do
   d=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$f" 2>/dev/null || echo 0)
   CLIP_SECONDS=$(awk -v a="$CLIP_SECONDS" -v b="${d:-0}" 'BEGIN { print a + (b == "N/A" ? 0 : b) }')
 done
-ONE=$(find "$WORK/stills" -type f -name '*.png' | head -1)
+ONE=$(find "$WORK/stills" -type f -name '*.png' -print -quit)
 echo "machine: $(nproc) cores; catalogue: $EPISODES episodes x ${SECONDS_EACH}s 1280x720;" \
   "leak: $STILL_COUNT stills, $CLIP_SECONDS s of clips"
 echo "| entries | open index (s) | stills/s | clip-seconds/s |"
