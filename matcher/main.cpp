@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
                "Also query the line-art channel for stills that look like line art (off by "
                "default: not yet free of false attributions, README \"Channels\")");
   app.add_option("--min-inliers", options.min_inliers,
-                 "RANSAC inliers an orb or lineart match needs (default 50)");
+                 "RANSAC inliers an orb or lineart match needs (default 70)");
   app.add_option("--min-correlation", options.min_correlation,
                  "Thumbnail correlation an orb match needs (default 0.85)");
   app.add_option("--min-line-art-correlation", options.min_line_art_correlation,

