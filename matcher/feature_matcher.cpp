@@ -34,9 +34,9 @@ ChannelMatch QueryChannel(const FeatureIndex& channel, const cv::Mat& luma, bool
     const cv::Mat oriented = OrientImage(luma, orientation);
     const cv::Mat picture = ink ? InkMap(oriented) : oriented;
     const FeatureSet query = ExtractFeatures(picture, feature_options);
-    match.verified =
-        FindVerifiedKeyframes(channel, query, picture, options,
-                              ink ? options.min_line_art_correlation : options.min_correlation);
+    match.verified = FindVerifiedKeyframes(
+        channel, query, picture, options, ink ? options.min_line_art_inliers : options.min_inliers,
+        ink ? options.min_line_art_correlation : options.min_correlation);
     match.orientation = orientation;
     if (!match.verified.empty()) break;
   }
@@ -54,7 +54,7 @@ double FeatureConfidence(int inliers, int rival_inliers, int min_inliers) {
 std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
                                                     const FeatureSet& query,
                                                     const cv::Mat& query_picture,
-                                                    const MatchOptions& options,
+                                                    const MatchOptions& options, int min_inliers,
                                                     double min_correlation) {
   std::vector<VerifiedKeyframe> out;
   if (query.count() < 3 || channel.descriptor_count() == 0) return out;
@@ -77,7 +77,7 @@ std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
   }
   std::vector<std::pair<int, std::int64_t>> ranked;  // votes, keyframe
   for (const auto& [keyframe, pairs] : by_keyframe) {
-    if (static_cast<int>(pairs.size()) >= options.min_inliers) {
+    if (static_cast<int>(pairs.size()) >= min_inliers) {
       ranked.emplace_back(static_cast<int>(pairs.size()), keyframe);
     }
   }
@@ -88,7 +88,7 @@ std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
     ranked.resize(options.verify_candidates);
   }
   VerificationOptions verification;
-  verification.min_inliers = options.min_inliers;
+  verification.min_inliers = min_inliers;
   for (const auto& [votes, keyframe] : ranked) {
     std::vector<cv::Point2f> from, to;
     std::vector<int> distances;
@@ -182,7 +182,12 @@ bool MatchStillByFeatures(const cv::Mat& image, const ReferenceIndex& index,
     m.ref_end = entry.end;
     m.distance = v.median_distance;
     m.inliers = v.verification.inliers;
-    m.confidence = FeatureConfidence(v.verification.inliers, rival, options.min_inliers);
+    m.correlation = v.correlation;
+    m.scale = v.verification.scale;
+    m.rotation = v.verification.rotation_degrees;
+    m.confidence =
+        FeatureConfidence(v.verification.inliers, rival,
+                          looks_like_line_art ? options.min_line_art_inliers : options.min_inliers);
     m.orientation = std::string(OrientationName(match.orientation));
     m.channel = looks_like_line_art ? kLineArtChannel : kOrbChannel;
     record->matches.push_back(std::move(m));

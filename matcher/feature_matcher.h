@@ -30,12 +30,12 @@ struct VerifiedKeyframe {
 // Returns the keyframes of `channel` that `query` (the features of the 8-bit grey
 // `query_picture`) verifies against, most inliers first (ties by keyframe): RANSAC accepts
 // them and the warped picture correlates with their thumbnails. Uses options'
-// descriptor_distance, descriptor_neighbors, verify_candidates and min_inliers; a match
-// needs a correlation of at least `min_correlation`.
+// descriptor_distance, descriptor_neighbors and verify_candidates; a match needs
+// `min_inliers` RANSAC inliers and a correlation of at least `min_correlation`.
 std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
                                                     const FeatureSet& query,
                                                     const cv::Mat& query_picture,
-                                                    const MatchOptions& options,
+                                                    const MatchOptions& options, int min_inliers,
                                                     double min_correlation);
 
 // Tries the extra channels on a decoded still that PDQ did not match: the line-art channel

@@ -61,11 +61,15 @@ int main(int argc, char** argv) {
                "Also query the line-art channel for stills that look like line art (off by "
                "default: not yet free of false attributions, README \"Channels\")");
   app.add_option("--min-inliers", options.min_inliers,
-                 "RANSAC inliers an orb or lineart match needs (default 70)");
+                 "RANSAC inliers an orb match needs (default 55)");
+  app.add_option("--min-line-art-inliers", options.min_line_art_inliers,
+                 "RANSAC inliers a lineart match needs (default 60)");
+  app.add_option("--query-side", options.query_side,
+                 "Pixels: the longer side stills are scaled to for orb and lineart (800)");
   app.add_option("--min-correlation", options.min_correlation,
-                 "Thumbnail correlation an orb match needs (default 0.85)");
+                 "Thumbnail correlation an orb match needs (default 0.92)");
   app.add_option("--min-line-art-correlation", options.min_line_art_correlation,
-                 "Thumbnail correlation a lineart match needs (default 0.93)");
+                 "Thumbnail correlation a lineart match needs (default 0.80)");
   app.add_option("--max-pixels", options.max_pixels, "Per-image pixel limit (100000000)");
   app.add_option("--max-seconds", options.max_seconds_per_file,
                  "Per-file analysis time limit, seconds (120)");

@@ -59,7 +59,12 @@ json MatchJson(const MatchRecord& m) {
               {"orientation", m.orientation},
               {"channel", m.channel}};
   if (m.trimmed) out["trimmed"] = true;
-  if (m.inliers > 0) out["inliers"] = m.inliers;
+  if (m.inliers > 0) {
+    out["inliers"] = m.inliers;
+    out["correlation"] = Round3(m.correlation);
+    out["scale"] = Round3(m.scale);
+    out["rotation"] = std::round(m.rotation * 10) / 10;
+  }
   if (m.segment) {
     out["frames"] = m.frames;
     out["coverage"] = Round3(m.coverage);
@@ -195,6 +200,9 @@ ResultRecord FromJsonLine(std::string_view line) {
       match.channel = m.at("channel").get<std::string>();
       match.trimmed = m.value("trimmed", false);
       match.inliers = m.value("inliers", 0);
+      match.correlation = m.value("correlation", 0.0);
+      match.scale = m.value("scale", 0.0);
+      match.rotation = m.value("rotation", 0.0);
       match.segment = m.contains("frames");
       match.frames = m.value("frames", 0);
       match.coverage = m.value("coverage", 0.0);

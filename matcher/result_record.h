@@ -26,7 +26,13 @@ struct MatchRecord {
   std::string orientation = "original";  // which of the 8 dihedral forms matched
   bool trimmed = false;         // the border-trimmed still matched better than the untrimmed
   std::string channel = "pdq";  // "pdq", "orb" (local features) or "lineart"
-  int inliers = 0;       // orb and lineart: RANSAC inliers of the verified keyframe (0 for pdq)
+  int inliers = 0;  // orb and lineart: RANSAC inliers of the verified keyframe (0 for pdq)
+  // orb and lineart: normalised cross-correlation of the aligned query with the entry's
+  // thumbnail, and the fitted query -> frame similarity (scale, rotation in degrees,
+  // counter-clockwise as seen). Evidence for a reviewer; 0 for pdq.
+  double correlation = 0;
+  double scale = 0;
+  double rotation = 0;
   bool segment = false;  // a clip segment: `frames` and `coverage` apply
   int frames = 0;        // query drawings matched in the segment
   double coverage = 0;   // matched share of the clip's informative drawings

@@ -46,6 +46,24 @@ TEST(ResultRecord, JsonHasTheContractFieldsAndRoundTrips) {
     EXPECT_TRUE(m.contains(key)) << key;
   }
   EXPECT_EQ(m["channel"], "pdq");
+  EXPECT_FALSE(m.contains("inliers"));  // the verification evidence is the channels' alone
+  EXPECT_EQ(FromJsonLine(line), record);
+}
+
+TEST(ResultRecord, ChannelMatchesCarryTheirVerificationEvidence) {
+  ResultRecord record = Sample();
+  MatchRecord& m = record.matches.front();
+  m.channel = "orb";
+  m.inliers = 87;
+  m.correlation = 0.964;
+  m.scale = 0.5;
+  m.rotation = -4.9;
+  const std::string line = ToJsonLine(record);
+  const auto json = nlohmann::json::parse(line)["matches"][0];
+  EXPECT_EQ(json["inliers"], 87);
+  EXPECT_DOUBLE_EQ(json["correlation"].get<double>(), 0.964);
+  EXPECT_DOUBLE_EQ(json["scale"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(json["rotation"].get<double>(), -4.9);
   EXPECT_EQ(FromJsonLine(line), record);
 }
 
