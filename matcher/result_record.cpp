@@ -74,45 +74,20 @@ json MatchJson(const MatchRecord& m) {
 
 }  // namespace
 
-std::string EscapeInvalidUtf8(std::string_view text, bool* escaped) {
-  bool valid = true;
-  for (size_t i = 0; i < text.size();) {
-    const size_t length = Utf8SequenceLength(text, i);
-    if (length == 0) {
-      valid = false;
-      break;
-    }
-    i += length;
-  }
-  if (escaped) *escaped = !valid;
-  if (valid) return std::string(text);
-  std::string out;
-  for (size_t i = 0; i < text.size();) {
-    const size_t length = Utf8SequenceLength(text, i);
-    if (length == 0) {
-      out += fmt::format("\\x{:02X}", static_cast<unsigned char>(text[i]));
-      ++i;
-    } else if (text[i] == '\\') {
-      out += "\\\\";
-      ++i;
-    } else {
-      out.append(text.substr(i, length));
-      i += length;
-    }
-  }
-  return out;
-}
+namespace {
 
-std::string EscapeForDisplay(std::string_view text, bool* escaped) {
-  const auto is_control = [](std::string_view sequence) {
-    const auto lead = static_cast<unsigned char>(sequence[0]);
-    if (sequence.size() == 1) return lead < 0x20 || lead == 0x7F;
-    return sequence.size() == 2 && lead == 0xC2 && static_cast<unsigned char>(sequence[1]) < 0xA0;
+// Returns `text` with every byte of an invalid UTF-8 sequence, and of each valid sequence
+// that `escape_sequence` selects, written `\xNN`; backslashes are doubled only when
+// something was escaped, so clean names stay as they are. Sets *escaped accordingly.
+template <typename Predicate>
+std::string EscapeSequences(std::string_view text, bool* escaped, Predicate escape_sequence) {
+  const auto escape_at = [&](size_t i, size_t length) {
+    return length == 0 || escape_sequence(text.substr(i, length));
   };
   bool clean = true;
   for (size_t i = 0; i < text.size() && clean;) {
     const size_t length = Utf8SequenceLength(text, i);
-    clean = length != 0 && !is_control(text.substr(i, length));
+    clean = !escape_at(i, length);
     i += std::max<size_t>(length, 1);
   }
   if (escaped) *escaped = !clean;
@@ -120,7 +95,7 @@ std::string EscapeForDisplay(std::string_view text, bool* escaped) {
   std::string out;
   for (size_t i = 0; i < text.size();) {
     const size_t length = Utf8SequenceLength(text, i);
-    if (length == 0 || is_control(text.substr(i, length))) {
+    if (escape_at(i, length)) {
       for (size_t k = 0; k < std::max<size_t>(length, 1); ++k) {
         out += fmt::format("\\x{:02X}", static_cast<unsigned char>(text[i + k]));
       }
@@ -134,6 +109,21 @@ std::string EscapeForDisplay(std::string_view text, bool* escaped) {
     }
   }
   return out;
+}
+
+}  // namespace
+
+std::string EscapeInvalidUtf8(std::string_view text, bool* escaped) {
+  return EscapeSequences(text, escaped, [](std::string_view) { return false; });
+}
+
+std::string EscapeForDisplay(std::string_view text, bool* escaped) {
+  // C0 controls and DEL (one byte), C1 controls U+0080-U+009F (0xC2 0x80-0x9F).
+  return EscapeSequences(text, escaped, [](std::string_view sequence) {
+    const auto lead = static_cast<unsigned char>(sequence[0]);
+    if (sequence.size() == 1) return lead < 0x20 || lead == 0x7F;
+    return sequence.size() == 2 && lead == 0xC2 && static_cast<unsigned char>(sequence[1]) < 0xA0;
+  });
 }
 
 std::string ToJsonLine(const ResultRecord& record) {
