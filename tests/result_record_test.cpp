@@ -86,6 +86,21 @@ TEST(ResultRecord, InvalidUtf8IsEscapedNeverDropped) {
   EXPECT_EQ(ToJsonLine(record).find('\x1b'), std::string::npos);
 }
 
+TEST(ResultRecord, DisplayEscapingCoversControlsAndInvalidBytes) {
+  bool escaped = true;
+  EXPECT_EQ(EscapeForDisplay("clean/näme\\x.png", &escaped), "clean/näme\\x.png");
+  EXPECT_FALSE(escaped);
+  // Newline, ESC, DEL, C1 CSI (U+009B as 0xC2 0x9B) and an invalid byte: each byte \xNN;
+  // once anything is escaped, a literal backslash is doubled so the result is unambiguous.
+  EXPECT_EQ(EscapeForDisplay("a\nb\x1b[31m\x7f\xc2\x9b\xff\\", &escaped),
+            "a\\x0Ab\\x1B[31m\\x7F\\xC2\\x9B\\xFF\\\\");
+  EXPECT_TRUE(escaped);
+  // U+00A0 and above are printable: kept.
+  EXPECT_EQ(EscapeForDisplay("\xc2\xa0"), "\xc2\xa0");
+  // EscapeInvalidUtf8 leaves controls to the JSON encoder.
+  EXPECT_EQ(EscapeInvalidUtf8("a\nb\xff", &escaped), "a\nb\\xFF");
+}
+
 TEST(ResultRecord, CsvRowsAreEscapedAgainstFormulaInjection) {
   ResultRecord record = Sample();
   record.path = "=cmd|' /C calc'!A0.png";
