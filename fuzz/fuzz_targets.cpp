@@ -84,7 +84,7 @@ int SniffDecodeHash(const std::uint8_t* data, std::size_t size) {
     if (kind == MediaKind::kImage) {
       const DeclaredSize declared = SniffImageSize(bytes);
       Check(declared.width >= 0 && declared.height >= 0);
-      if (declared.width * declared.height > kMaxPixels) return 0;
+      if (declared.Exceeds(kMaxPixels)) return 0;
       const cv::Mat image = DecodeImage(bytes, "fuzz");
       if (!image.empty() && static_cast<std::int64_t>(image.total()) <= kMaxPixels) {
         const Pdq hash = ComputePdq(image);

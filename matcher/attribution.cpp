@@ -142,7 +142,7 @@ void AnalyseContent(const InputItem& item, const ItemContent& content, const Ref
       case MediaKind::kImage: {
         if (!content.bytes) throw Error("too_large: image file too large to decode");
         const DeclaredSize declared = SniffImageSize(*content.bytes);
-        if (declared.width * declared.height > options.max_pixels) {
+        if (declared.Exceeds(options.max_pixels)) {
           throw Error("too_large: image declares " + std::to_string(declared.width) + "x" +
                       std::to_string(declared.height) + " pixels (limit --max-pixels " +
                       std::to_string(options.max_pixels) + ")");

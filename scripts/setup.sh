@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages celtrace needs to build, test, benchmark and run its demo.
-# Idempotent: returns at once when everything is already installed.
+# Idempotent: returns at once when everything is already installed. Arguments are further
+# packages to install the same way (scripts/fuzz.sh: clang libclang-rt-14-dev).
 set -euo pipefail
 
 PACKAGES=(
@@ -15,6 +16,7 @@ PACKAGES=(
   jq
   chromium fonts-dejavu-core
 )
+PACKAGES+=("$@")
 
 missing=()
 for package in "${PACKAGES[@]}"; do

@@ -32,8 +32,13 @@ MediaKind SniffMediaKind(std::span<const std::uint8_t> head);
 // WebP), without decoding it, so that a file claiming 100000x100000 pixels is refused
 // before any allocation. Returns {0, 0} for other formats or a header it cannot read.
 struct DeclaredSize {
-  std::int64_t width = 0;
+  std::int64_t width = 0;  // 0 .. 2^32-1: header fields are at most 32 bits
   std::int64_t height = 0;
+  // Returns whether width x height exceeds `max_pixels`, exactly for any header values
+  // (width * height itself overflows std::int64_t at 2^32-1 x 2^32-1).
+  bool Exceeds(std::int64_t max_pixels) const {
+    return width > 0 && height > 0 && width > max_pixels / height;
+  }
 };
 DeclaredSize SniffImageSize(std::span<const std::uint8_t> bytes);
 

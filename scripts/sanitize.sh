@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds and runs the whole suite under a sanitizer: `asan` (ASan + UBSan, build-asan/) or
+# `tsan` (ThreadSanitizer, build-tsan/), with the presets of CMakePresets.json. The tests and
+# the programs they start get the suppressions in tests/sanitizers/ (set by
+# tests/CMakeLists.txt; each entry says why the finding is not celtrace's), and UBSan
+# findings fail the test. Further arguments go to ctest (e.g. -R HostileInputs).
+# Usage: scripts/sanitize.sh asan|tsan [CTEST_ARGS...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+case "${1:-}" in
+  asan|tsan) preset="$1"; shift ;;
+  *) echo "usage: scripts/sanitize.sh asan|tsan [CTEST_ARGS...]" >&2; exit 2 ;;
+esac
+jobs="${CELTRACE_JOBS:-2}"
+bash scripts/setup.sh
+cmake --preset "$preset" >/dev/null
+cmake --build "build-$preset" -j "$jobs"
+# Instrumented code runs 2-15x slower; the longest tests need more than the default build's
+# 600 s.
+ctest --test-dir "build-$preset" --output-on-failure -j "$jobs" --timeout 1200 "$@"
