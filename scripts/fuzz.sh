@@ -22,8 +22,8 @@ if [ ! -f build/build.ninja ]; then cmake --preset default >/dev/null; fi
 cmake --build build -j "$jobs" --target celtrace_tests
 rm -rf build-fuzz/seeds build-fuzz/corpus build-fuzz/artifacts build-fuzz/logs
 mkdir -p build-fuzz/corpus build-fuzz/artifacts build-fuzz/logs
-CELTRACE_FUZZ_CORPUS=build-fuzz/seeds build/tests/celtrace_tests \
-  --gtest_filter='FuzzTargets.*' --gtest_brief=1 >/dev/null
+CELTRACE_FUZZ_CORPUS=build-fuzz/seeds build/tests/celtrace_tests --gtest_filter='FuzzTargets.*' \
+  >build-fuzz/logs/seeds.log 2>&1 || { cat build-fuzz/logs/seeds.log >&2; exit 1; }
 
 export LSAN_OPTIONS="suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
