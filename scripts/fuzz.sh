@@ -6,6 +6,8 @@
 # SECONDS (default 30) on a fresh corpus grown from them. Fails on any crash, oracle
 # violation (trap), UBSan finding, leak, timeout (20 s per input) or RSS above 4 GiB; the
 # crashing input is kept in build-fuzz/artifacts/. Prints runs, exec/s and corpus size.
+# CELTRACE_FUZZ_SEED=N fixes libFuzzer's random seed (CI does, so that its short run explores
+# the same inputs each time; long local runs leave it random).
 # Usage: scripts/fuzz.sh [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +37,7 @@ for target in "${targets[@]}"; do
   status=0
   "build-fuzz/fuzz/${target}_fuzzer" -max_total_time="$seconds" -rss_limit_mb=4096 \
     -timeout=20 -print_final_stats=1 -artifact_prefix="build-fuzz/artifacts/$target-" \
+    ${CELTRACE_FUZZ_SEED:+-seed="$CELTRACE_FUZZ_SEED"} \
     "build-fuzz/corpus/$target" "build-fuzz/seeds/$target" >"$log" 2>&1 || status=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
