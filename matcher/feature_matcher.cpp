@@ -23,6 +23,16 @@ struct ChannelMatch {
   Orientation orientation = Orientation::kOriginal;
 };
 
+// The bars a verified keyframe of one channel must pass.
+struct ChannelBars {
+  int min_inliers = 0;
+  double min_correlation = 0;
+};
+ChannelBars BarsOf(bool line_art, const MatchOptions& options) {
+  if (line_art) return {options.min_line_art_inliers, options.min_line_art_correlation};
+  return {options.min_inliers, options.min_correlation};
+}
+
 // Keyframes verified in one orientation of the query, tried in order until one verifies.
 ChannelMatch QueryChannel(const FeatureIndex& channel, const cv::Mat& luma, bool ink,
                           const MatchOptions& options) {
@@ -34,9 +44,9 @@ ChannelMatch QueryChannel(const FeatureIndex& channel, const cv::Mat& luma, bool
     const cv::Mat oriented = OrientImage(luma, orientation);
     const cv::Mat picture = ink ? InkMap(oriented) : oriented;
     const FeatureSet query = ExtractFeatures(picture, feature_options);
-    match.verified = FindVerifiedKeyframes(
-        channel, query, picture, options, ink ? options.min_line_art_inliers : options.min_inliers,
-        ink ? options.min_line_art_correlation : options.min_correlation);
+    const ChannelBars bars = BarsOf(ink, options);
+    match.verified = FindVerifiedKeyframes(channel, query, picture, options, bars.min_inliers,
+                                           bars.min_correlation);
     match.orientation = orientation;
     if (!match.verified.empty()) break;
   }
@@ -185,9 +195,8 @@ bool MatchStillByFeatures(const cv::Mat& image, const ReferenceIndex& index,
     m.correlation = v.correlation;
     m.scale = v.verification.scale;
     m.rotation = v.verification.rotation_degrees;
-    m.confidence =
-        FeatureConfidence(v.verification.inliers, rival,
-                          looks_like_line_art ? options.min_line_art_inliers : options.min_inliers);
+    m.confidence = FeatureConfidence(v.verification.inliers, rival,
+                                     BarsOf(looks_like_line_art, options).min_inliers);
     m.orientation = std::string(OrientationName(match.orientation));
     m.channel = looks_like_line_art ? kLineArtChannel : kOrbChannel;
     record->matches.push_back(std::move(m));
