@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "celtrace/media_type.h"
+#include "owned_fd.h"
 
 namespace celtrace {
 namespace {
@@ -65,29 +66,6 @@ class ScopedLocale {
 
  private:
   locale_t previous_;
-};
-
-class FileDescriptor {
- public:
-  FileDescriptor() = default;
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  FileDescriptor(FileDescriptor&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  FileDescriptor& operator=(FileDescriptor&& other) noexcept {
-    if (this != &other) {
-      Close();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  ~FileDescriptor() { Close(); }
-  int get() const { return fd_; }
-
- private:
-  void Close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  int fd_ = -1;
 };
 
 std::string ErrorText(int error) { return std::generic_category().message(error); }
@@ -266,7 +244,7 @@ class InputWalker::State {
   // One open archive. The source (file or buffer) is declared before the handle so that the
   // handle, which reads from it, is destroyed first.
   struct OpenArchive {
-    FileDescriptor file;                                      // top level: the archive file
+    OwnedFd file;                                             // top level: the archive file
     std::shared_ptr<const std::vector<std::uint8_t>> buffer;  // nested: the member's bytes
     ArchivePtr handle;
     std::string label;
@@ -369,8 +347,7 @@ class InputWalker::State {
   void VisitRegularFile(const std::filesystem::path& path, const std::string& label) {
     // O_NONBLOCK: should a FIFO have replaced the file since lstat(), open() must not wait
     // for a writer.
-    FileDescriptor file(
-        ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    OwnedFd file(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
     if (file.get() < 0) {
       const int error = errno;
       Skip(label, error == ELOOP ? "symlink: not followed" : "unreadable: " + ErrorText(error));
