@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
+#include <utility>
 
 #include "celtrace/checksum.h"
 #include "celtrace/error.h"
@@ -128,6 +129,22 @@ json ParametersJson(const IndexParameters& p) {
           {"hash_side", p.hash_side}};
 }
 
+// A manifest integer as T. nlohmann's get<T>() converts a fraction or an out-of-range
+// number with a static_cast, undefined behaviour for a crafted manifest (found by the
+// index_loader fuzzer: 8.00016e+23 as "bits"); anything but an integer in T's range is
+// refused.
+template <typename T>
+T ManifestInteger(const json& value) {
+  if (value.is_number_unsigned()) {
+    const auto v = value.get<std::uint64_t>();
+    if (std::in_range<T>(v)) return static_cast<T>(v);
+  } else if (value.is_number_integer()) {
+    const auto v = value.get<std::int64_t>();
+    if (std::in_range<T>(v)) return static_cast<T>(v);
+  }
+  throw IndexError("manifest value " + value.dump() + " is not an integer in range");
+}
+
 }  // namespace
 
 std::string ToolVersion() { return "celtrace 0.1.0"; }
@@ -148,7 +165,7 @@ GenerationInfo ReadGenerationInfo(const fs::path& index_dir) {
   const auto bytes = ReadBytes(info.path / kManifest);
   try {
     const json manifest = json::parse(bytes.begin(), bytes.end());
-    info.format = manifest.at("format").get<int>();
+    info.format = ManifestInteger<int>(manifest.at("format"));
     if (info.format != kIndexFormat) {
       throw IndexError("index format " + std::to_string(info.format) + " in " + info.path.string() +
                        " is not supported by this celtrace (format " +
@@ -159,15 +176,15 @@ GenerationInfo ReadGenerationInfo(const fs::path& index_dir) {
     info.index_type = manifest.at("index_type").get<std::string>();
     const json& hash = manifest.at("hash");
     info.hash_name = hash.at("name").get<std::string>();
-    info.hash_bits = hash.at("bits").get<int>();
+    info.hash_bits = ManifestInteger<int>(hash.at("bits"));
     if (info.hash_name != "pdq" || info.hash_bits != 256) {
       throw IndexError("index hash " + info.hash_name + "/" + std::to_string(info.hash_bits) +
                        " is not supported (expected pdq/256)");
     }
-    info.parameters.hold_distance = hash.at("hold_distance").get<int>();
-    info.parameters.min_quality = hash.at("min_quality").get<int>();
-    info.parameters.hash_side = hash.at("hash_side").get<int>();
-    info.entries = manifest.at("entries").get<std::int64_t>();
+    info.parameters.hold_distance = ManifestInteger<int>(hash.at("hold_distance"));
+    info.parameters.min_quality = ManifestInteger<int>(hash.at("min_quality"));
+    info.parameters.hash_side = ManifestInteger<int>(hash.at("hash_side"));
+    info.entries = ManifestInteger<std::int64_t>(manifest.at("entries"));
     info.episodes = static_cast<std::int64_t>(manifest.at("episodes").size());
     info.created = manifest.at("created").get<std::string>();
     info.catalog_dir = manifest.value("catalog_dir", std::string());
@@ -176,23 +193,23 @@ GenerationInfo ReadGenerationInfo(const fs::path& index_dir) {
     if (manifest.contains("channels")) {
       for (const auto& [channel, description] : manifest.at("channels").items()) {
         if (channel != kOrbChannel && channel != kLineArtChannel) continue;  // a newer tool's
-        info.channels[channel] = {description.at("keyframes").get<std::int64_t>(),
-                                  description.at("descriptors").get<std::int64_t>()};
+        info.channels[channel] = {ManifestInteger<std::int64_t>(description.at("keyframes")),
+                                  ManifestInteger<std::int64_t>(description.at("descriptors"))};
       }
       info.parameters.local_features = info.channels.contains(kOrbChannel);
       info.parameters.line_art = info.channels.contains(kLineArtChannel);
       const json& features = manifest.at("features");
-      info.parameters.keyframe_distance = features.at("keyframe_distance").get<int>();
+      info.parameters.keyframe_distance = ManifestInteger<int>(features.at("keyframe_distance"));
       info.parameters.keyframe_seconds = features.at("keyframe_seconds").get<double>();
-      info.parameters.keyframe_features = features.at("keyframe_features").get<int>();
-      info.parameters.feature_side = features.at("feature_side").get<int>();
+      info.parameters.keyframe_features = ManifestInteger<int>(features.at("keyframe_features"));
+      info.parameters.feature_side = ManifestInteger<int>(features.at("feature_side"));
     }
     for (const auto& [file, checksum] : manifest.at("files").items()) {
       // Names of files inside the generation folder, never a path out of it.
       if (file.empty() || file == "." || file == ".." || file.find('/') != std::string::npos) {
         throw IndexError("manifest " + (info.path / kManifest).string() + " lists a bad file name");
       }
-      info.files[file] = {checksum.at("bytes").get<std::uint64_t>(),
+      info.files[file] = {ManifestInteger<std::uint64_t>(checksum.at("bytes")),
                           checksum.at("xxh3_128").get<std::string>()};
     }
   } catch (const json::exception& e) {
