@@ -101,45 +101,49 @@ cv::Mat Screenshot(const cv::Mat& frame, std::uint64_t seed) {
 
 class FeatureChannels : public ::testing::Test {
  protected:
+  static inline testing::SharedSetUp shared_setup_;
   static void SetUpTestSuite() {
-    dir_ = new testing::TempDir;
-    spec_ = new synth::CatalogSpec{.out_dir = *dir_ / "catalog",
-                                   .episodes = 4,
-                                   .seconds = 20,
-                                   .seed = 21,
-                                   .size = {640, 360},
-                                   .with_opening = false};
-    synth::WriteCatalog(*spec_);
-    catalog_ = new std::vector<synth::CatalogEntry>(synth::PlanCatalog(*spec_));
-    ASSERT_EQ(RunTool({CELTRACE_INDEX_BIN, "build", (*dir_ / "catalog" / "catalog.csv").string(),
-                       "--index", (*dir_ / "index").string(), "--no-progress"},
-                      *dir_ / "index.out"),
-              0)
-        << Slurp(*dir_ / "index.out");
-    // Two content frames of each episode, from held or animated shots well inside the shot.
-    sources_ = new std::vector<Source>;
-    std::mt19937_64 rng(4242);
-    for (const synth::CatalogEntry& entry : *catalog_) {
-      const synth::Episode episode = synth::PlanEpisode(entry.spec);
-      std::vector<const synth::Shot*> shots;
-      for (const synth::Shot& shot : episode.shots) {
-        const bool content =
-            shot.kind == synth::ShotKind::kHeld || shot.kind == synth::ShotKind::kAnimatedOn2s ||
-            shot.kind == synth::ShotKind::kAnimatedOn3s || shot.kind == synth::ShotKind::kPan;
-        if (content && shot.frame_count() >= 12) shots.push_back(&shot);
+    shared_setup_.Run([] {
+      dir_ = new testing::TempDir;
+      spec_ = new synth::CatalogSpec{.out_dir = *dir_ / "catalog",
+                                     .episodes = 4,
+                                     .seconds = 20,
+                                     .seed = 21,
+                                     .size = {640, 360},
+                                     .with_opening = false};
+      synth::WriteCatalog(*spec_);
+      catalog_ = new std::vector<synth::CatalogEntry>(synth::PlanCatalog(*spec_));
+      testing::Require(
+          RunTool({CELTRACE_INDEX_BIN, "build", (*dir_ / "catalog" / "catalog.csv").string(),
+                   "--index", (*dir_ / "index").string(), "--no-progress"},
+                  *dir_ / "index.out") == 0,
+          "celtrace-index build failed: " + Slurp(*dir_ / "index.out"));
+      // Two content frames of each episode, from held or animated shots well inside the shot.
+      sources_ = new std::vector<Source>;
+      std::mt19937_64 rng(4242);
+      for (const synth::CatalogEntry& entry : *catalog_) {
+        const synth::Episode episode = synth::PlanEpisode(entry.spec);
+        std::vector<const synth::Shot*> shots;
+        for (const synth::Shot& shot : episode.shots) {
+          const bool content =
+              shot.kind == synth::ShotKind::kHeld || shot.kind == synth::ShotKind::kAnimatedOn2s ||
+              shot.kind == synth::ShotKind::kAnimatedOn3s || shot.kind == synth::ShotKind::kPan;
+          if (content && shot.frame_count() >= 12) shots.push_back(&shot);
+        }
+        std::shuffle(shots.begin(), shots.end(), rng);
+        for (int k = 0; k < 2 && k < static_cast<int>(shots.size()); ++k) {
+          Source s;
+          s.entry = &entry;
+          s.frame = shots[k]->first_frame + shots[k]->frame_count() / 2;
+          s.seconds = s.frame / entry.spec.fps;
+          s.image = synth::RenderFrame(entry.spec, episode, s.frame);
+          s.line_art = synth::RenderLineArt(entry.spec, episode, s.frame);
+          sources_->push_back(std::move(s));
+        }
       }
-      std::shuffle(shots.begin(), shots.end(), rng);
-      for (int k = 0; k < 2 && k < static_cast<int>(shots.size()); ++k) {
-        Source s;
-        s.entry = &entry;
-        s.frame = shots[k]->first_frame + shots[k]->frame_count() / 2;
-        s.seconds = s.frame / entry.spec.fps;
-        s.image = synth::RenderFrame(entry.spec, episode, s.frame);
-        s.line_art = synth::RenderLineArt(entry.spec, episode, s.frame);
-        sources_->push_back(std::move(s));
-      }
-    }
+    });
   }
+  void SetUp() override { ASSERT_TRUE(shared_setup_.ok()) << shared_setup_.error(); }
   static void TearDownTestSuite() {
     delete sources_;
     delete catalog_;

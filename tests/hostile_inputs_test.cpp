@@ -152,63 +152,68 @@ const std::string kC1Name =
 
 class HostileInputs : public ::testing::Test {
  protected:
+  static inline testing::SharedSetUp shared_setup_;
   static void SetUpTestSuite() {
-    dir_ = new testing::TempDir;
-    const synth::CatalogSpec catalog{.out_dir = *dir_ / "catalog",
-                                     .episodes = 2,
-                                     .seconds = 8,
-                                     .seed = 21,
-                                     .size = {320, 180},
-                                     .with_opening = false};
-    synth::WriteCatalog(catalog);
-    ASSERT_EQ(testing::WaitProgram(testing::StartProgram(
-                  {CELTRACE_INDEX_BIN, "build", (*dir_ / "catalog" / "catalog.csv").string(),
-                   "--index", Index().string(), "--no-progress"})),
-              0);
-    const fs::path leak = Leak();
-    fs::create_directories(leak);
-    const auto plan = synth::PlanCatalog(catalog);
-    const std::string episode = Slurp(*dir_ / "catalog" / plan[0].path);
-    std::vector<std::string> names;
-    auto add = [&](const std::string& name, std::string_view bytes) {
-      WriteFile(leak / name, bytes);
-      names.push_back(name);
-    };
-    add("truncated.mkv", episode.substr(0, episode.size() * 2 / 5));
-    add("head-only.mkv", episode.substr(0, 300));
-    std::string corrupt = episode;
-    std::mt19937 random(7);
-    for (std::size_t i = 4000; i < corrupt.size(); ++i) corrupt[i] = static_cast<char>(random());
-    add("corrupt.mkv", corrupt);
-    add("empty.png", "");
-    add("photo.mp4", RandomPng(1));  // a PNG with a video's extension
-    add("archive.jpg", MakeArchive(Format::kZip, {{.path = "inside.png", .data = RandomPng(2)}}));
-    add("huge.png", PngDeclaring(100000, 100000));
-    add("bomb.zip", ZipBomb(12, 4u << 20));
-    add("traversal.zip",
-        MakeArchive(Format::kZip, {{.path = "../evil.png", .data = RandomPng(3)},
-                                   {.path = "/tmp/abs-evil.png", .data = RandomPng(4)},
-                                   {.path = "../../../etc/evil.png", .data = "x"}}));
-    add("nested.zip", NestedZips(5, RandomPng(5)));
-    add("secret.zip", MakeArchive(Format::kZip, {{.path = "hidden.png", .data = RandomPng(6)}},
-                                  "zip:encryption=zipcrypt", "hunter2"));
-    add(kEscapeName, RandomPng(7));
-    add(kNewlineName, RandomPng(8));
-    add(kInvalidName, RandomPng(9));
-    add(kFormulaName, RandomPng(10));
-    add(kC1Name, RandomPng(11));
-    fs::create_symlink("loop-b", leak / "loop-a");
-    fs::create_symlink("loop-a", leak / "loop-b");
-    fs::create_directory_symlink(".", leak / "self");
-    names.insert(names.end(), {"loop-a", "loop-b", "self"});
-    ASSERT_EQ(::mkfifo((leak / "pipe.fifo").c_str(), 0644), 0);
-    names.push_back("pipe.fifo");
-    names_ = new std::vector<std::string>(names);
-    // The inputs as a NUL-separated list (names with newlines survive).
-    std::string list;
-    for (const auto& name : names) list += name + '\0';
-    WriteFile(*dir_ / "inputs.list", list);
+    shared_setup_.Run([] {
+      dir_ = new testing::TempDir;
+      const synth::CatalogSpec catalog{.out_dir = *dir_ / "catalog",
+                                       .episodes = 2,
+                                       .seconds = 8,
+                                       .seed = 21,
+                                       .size = {320, 180},
+                                       .with_opening = false};
+      synth::WriteCatalog(catalog);
+      testing::Require(
+          testing::WaitProgram(testing::StartProgram(
+              {CELTRACE_INDEX_BIN, "build", (*dir_ / "catalog" / "catalog.csv").string(), "--index",
+               Index().string(), "--no-progress"})) == 0,
+          "celtrace-index build failed");
+      const fs::path leak = Leak();
+      fs::create_directories(leak);
+      const auto plan = synth::PlanCatalog(catalog);
+      const std::string episode = Slurp(*dir_ / "catalog" / plan[0].path);
+      std::vector<std::string> names;
+      auto add = [&](const std::string& name, std::string_view bytes) {
+        WriteFile(leak / name, bytes);
+        names.push_back(name);
+      };
+      add("truncated.mkv", episode.substr(0, episode.size() * 2 / 5));
+      add("head-only.mkv", episode.substr(0, 300));
+      std::string corrupt = episode;
+      std::mt19937 random(7);
+      for (std::size_t i = 4000; i < corrupt.size(); ++i) corrupt[i] = static_cast<char>(random());
+      add("corrupt.mkv", corrupt);
+      add("empty.png", "");
+      add("photo.mp4", RandomPng(1));  // a PNG with a video's extension
+      add("archive.jpg", MakeArchive(Format::kZip, {{.path = "inside.png", .data = RandomPng(2)}}));
+      add("huge.png", PngDeclaring(100000, 100000));
+      add("bomb.zip", ZipBomb(12, 4u << 20));
+      add("traversal.zip",
+          MakeArchive(Format::kZip, {{.path = "../evil.png", .data = RandomPng(3)},
+                                     {.path = "/tmp/abs-evil.png", .data = RandomPng(4)},
+                                     {.path = "../../../etc/evil.png", .data = "x"}}));
+      add("nested.zip", NestedZips(5, RandomPng(5)));
+      add("secret.zip", MakeArchive(Format::kZip, {{.path = "hidden.png", .data = RandomPng(6)}},
+                                    "zip:encryption=zipcrypt", "hunter2"));
+      add(kEscapeName, RandomPng(7));
+      add(kNewlineName, RandomPng(8));
+      add(kInvalidName, RandomPng(9));
+      add(kFormulaName, RandomPng(10));
+      add(kC1Name, RandomPng(11));
+      fs::create_symlink("loop-b", leak / "loop-a");
+      fs::create_symlink("loop-a", leak / "loop-b");
+      fs::create_directory_symlink(".", leak / "self");
+      names.insert(names.end(), {"loop-a", "loop-b", "self"});
+      testing::Require(::mkfifo((leak / "pipe.fifo").c_str(), 0644) == 0, "mkfifo failed");
+      names.push_back("pipe.fifo");
+      names_ = new std::vector<std::string>(names);
+      // The inputs as a NUL-separated list (names with newlines survive).
+      std::string list;
+      for (const auto& name : names) list += name + '\0';
+      WriteFile(*dir_ / "inputs.list", list);
+    });
   }
+  void SetUp() override { ASSERT_TRUE(shared_setup_.ok()) << shared_setup_.error(); }
   static void TearDownTestSuite() {
     delete names_;
     delete dir_;

@@ -476,25 +476,30 @@ std::vector<nlohmann::json> JsonLines(const fs::path& path) {
 
 class ReportEndToEnd : public ::testing::Test {
  protected:
+  static inline testing::SharedSetUp shared_setup_;
   static void SetUpTestSuite() {
-    dir_ = new TempDir;
-    const synth::CatalogSpec catalog{.out_dir = *dir_ / "catalog",
-                                     .episodes = 2,
-                                     .seconds = 24,
-                                     .seed = 9,
-                                     .size = {320, 180},
-                                     .with_opening = false};
-    synth::WriteCatalog(catalog);
-    ASSERT_EQ(RunProgram({CELTRACE_INDEX_BIN, "build", (*dir_ / "catalog" / "catalog.csv").string(),
-                          "--index", (*dir_ / "index").string(), "--no-progress"}),
-              0);
-    synth::LeakSpec leak;
-    leak.out_dir = *dir_ / "leak";
-    leak.catalog = synth::PlanCatalog(catalog);
-    leak.seed = 4;
-    leak.stills_per_transform = 1;
-    items_ = new std::vector<synth::LeakItem>(synth::WriteLeak(leak));
+    shared_setup_.Run([] {
+      dir_ = new TempDir;
+      const synth::CatalogSpec catalog{.out_dir = *dir_ / "catalog",
+                                       .episodes = 2,
+                                       .seconds = 24,
+                                       .seed = 9,
+                                       .size = {320, 180},
+                                       .with_opening = false};
+      synth::WriteCatalog(catalog);
+      testing::Require(
+          RunProgram({CELTRACE_INDEX_BIN, "build", (*dir_ / "catalog" / "catalog.csv").string(),
+                      "--index", (*dir_ / "index").string(), "--no-progress"}) == 0,
+          "celtrace-index build failed");
+      synth::LeakSpec leak;
+      leak.out_dir = *dir_ / "leak";
+      leak.catalog = synth::PlanCatalog(catalog);
+      leak.seed = 4;
+      leak.stills_per_transform = 1;
+      items_ = new std::vector<synth::LeakItem>(synth::WriteLeak(leak));
+    });
   }
+  void SetUp() override { ASSERT_TRUE(shared_setup_.ok()) << shared_setup_.error(); }
   static void TearDownTestSuite() {
     delete items_;
     delete dir_;

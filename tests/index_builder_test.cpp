@@ -214,11 +214,15 @@ TEST(IndexBuilder, BadEpisodeIsSkippedAndReported) {
 
 class IndexFiles : public ::testing::Test {
  protected:
+  static inline testing::SharedSetUp shared_setup_;
   static void SetUpTestSuite() {
-    dir_ = new testing::TempDir;
-    const auto episodes = MakeCatalog(*dir_ / "footage", 2, 6);
-    BuildIndex(episodes, QuietOptions(*dir_ / "pristine"));
+    shared_setup_.Run([] {
+      dir_ = new testing::TempDir;
+      const auto episodes = MakeCatalog(*dir_ / "footage", 2, 6);
+      BuildIndex(episodes, QuietOptions(*dir_ / "pristine"));
+    });
   }
+  void SetUp() override { ASSERT_TRUE(shared_setup_.ok()) << shared_setup_.error(); }
   static void TearDownTestSuite() { delete dir_; }
 
   // A fresh copy of the built index to damage.

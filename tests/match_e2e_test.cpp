@@ -57,25 +57,30 @@ std::map<std::string, nlohmann::json> Records(const fs::path& jsonl, size_t* lin
 // One catalogue, index and leak shared by the tests of this file (built once: ~10 s).
 class MatchEndToEnd : public ::testing::Test {
  protected:
+  static inline testing::SharedSetUp shared_setup_;
   static void SetUpTestSuite() {
-    dir_ = new testing::TempDir;
-    const synth::CatalogSpec catalog{.out_dir = *dir_ / "catalog",
-                                     .episodes = 4,
-                                     .seconds = 30,
-                                     .seed = 5,
-                                     .size = {480, 270},
-                                     .with_opening = false};
-    synth::WriteCatalog(catalog);
-    ASSERT_EQ(RunProgram({CELTRACE_INDEX_BIN, "build", (*dir_ / "catalog" / "catalog.csv").string(),
-                          "--index", Index().string(), "--no-progress"},
-                         *dir_ / "index.out"),
-              0);
-    synth::LeakSpec leak;
-    leak.out_dir = Leak();
-    leak.catalog = synth::PlanCatalog(catalog);
-    leak.seed = 11;
-    expected_ = new std::vector<synth::LeakItem>(synth::WriteLeak(leak));
+    shared_setup_.Run([] {
+      dir_ = new testing::TempDir;
+      const synth::CatalogSpec catalog{.out_dir = *dir_ / "catalog",
+                                       .episodes = 4,
+                                       .seconds = 30,
+                                       .seed = 5,
+                                       .size = {480, 270},
+                                       .with_opening = false};
+      synth::WriteCatalog(catalog);
+      testing::Require(
+          RunProgram({CELTRACE_INDEX_BIN, "build", (*dir_ / "catalog" / "catalog.csv").string(),
+                      "--index", Index().string(), "--no-progress"},
+                     *dir_ / "index.out") == 0,
+          "celtrace-index build failed: " + Slurp(*dir_ / "index.out"));
+      synth::LeakSpec leak;
+      leak.out_dir = Leak();
+      leak.catalog = synth::PlanCatalog(catalog);
+      leak.seed = 11;
+      expected_ = new std::vector<synth::LeakItem>(synth::WriteLeak(leak));
+    });
   }
+  void SetUp() override { ASSERT_TRUE(shared_setup_.ok()) << shared_setup_.error(); }
   static void TearDownTestSuite() {
     delete expected_;
     delete dir_;

@@ -138,12 +138,16 @@ VideoReaderOptions LumaOnly() {
 
 class SyntheticLeak : public ::testing::Test {
  protected:
+  static inline testing::SharedSetUp shared_setup_;
   static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    catalog_ = new std::vector<CatalogEntry>(SmallCatalog());
-    items_ = new std::vector<LeakItem>(WriteLeak(SmallLeak(dir_->path(), true)));
-    rows_ = new std::vector<Row>(ReadCsv(dir_->path() / "expected.csv"));
+    shared_setup_.Run([] {
+      dir_ = new TempDir();
+      catalog_ = new std::vector<CatalogEntry>(SmallCatalog());
+      items_ = new std::vector<LeakItem>(WriteLeak(SmallLeak(dir_->path(), true)));
+      rows_ = new std::vector<Row>(ReadCsv(dir_->path() / "expected.csv"));
+    });
   }
+  void SetUp() override { ASSERT_TRUE(shared_setup_.ok()) << shared_setup_.error(); }
   static void TearDownTestSuite() {
     delete rows_;
     delete items_;

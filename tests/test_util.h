@@ -11,6 +11,7 @@
 #include <iterator>
 #include <map>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,34 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The shared set-up of a test suite, done so that its failure fails the suite's tests.
+// GoogleTest marks every test of a suite whose SetUpTestSuite failed as skipped, and ctest
+// then counts it as skipped, so a broken fixture would look like a green run. A fixture runs
+// its set-up through Run (which keeps what an exception said) and checks ok() in SetUp; the
+// set-up itself reports failures with Require, never with gtest assertions.
+class SharedSetUp {
+ public:
+  template <class Body>
+  void Run(Body&& body) {
+    try {
+      body();
+      error_.clear();
+    } catch (const std::exception& e) {
+      error_ = std::string("the suite's shared set-up failed: ") + e.what();
+    }
+  }
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+
+ private:
+  std::string error_ = "the suite's shared set-up did not run";
+};
+
+// Throws when a step of a shared set-up failed; `what` says which step and why.
+inline void Require(bool ok, const std::string& what) {
+  if (!ok) throw std::runtime_error(what);
+}
 
 // Reads a CSV file with a header row into one map per row (column name -> field), with
 // celtrace's own RFC 4180 reader.
