@@ -187,7 +187,15 @@ void AnalyseContent(const InputItem& item, const ItemContent& content, const Ref
           throw Error("too_large: video frames of " + std::to_string(reader->width()) + "x" +
                       std::to_string(reader->height()) + " pixels");
         }
-        MatchClip(*reader, index, options, deadline, record);
+        // The extra channels decode a few frames again, under the same limits.
+        const ReopenClip reopen = [&](VideoReaderOptions again) {
+          again.max_pixels = options.max_pixels;
+          again.deadline = deadline;
+          return content.bytes
+                     ? std::make_unique<VideoReader>(content.bytes, item.label, again)
+                     : std::make_unique<VideoReader>(content.file->get(), item.label, again);
+        };
+        MatchClip(*reader, index, options, deadline, record, reopen);
         if (thumbnail) {
           try {
             *thumbnail = ClipThumbnail(item, content, *record, options.min_quality);

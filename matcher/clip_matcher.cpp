@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <unordered_map>
 
 #include "border_trim.h"
+#include "feature_matcher.h"
 #include "still_matcher.h"
 
 namespace celtrace {
@@ -56,6 +58,137 @@ struct DrawingTrack {
     open = true;
   }
 };
+
+// Times of informative frames, kept while a clip decodes for the extra channels: spread
+// over the clip whatever its length. At most 2 * `wanted` are held; when full, every other
+// one is dropped and the spacing doubles.
+class ChannelSample {
+ public:
+  ChannelSample(int wanted, double duration)
+      : wanted_(wanted), spacing_(duration > 0 ? duration / std::max(wanted, 1) : 0.5) {}
+
+  void Offer(double seconds) {
+    if (wanted_ <= 0 || seconds < next_) return;
+    times_.push_back(seconds);
+    if (static_cast<int>(times_.size()) >= 2 * wanted_) {
+      std::vector<double> halved;
+      for (size_t i = 0; i < times_.size(); i += 2) halved.push_back(times_[i]);
+      times_ = std::move(halved);
+      spacing_ *= 2;
+    }
+    next_ = times_.back() + spacing_;
+  }
+
+  // The kept times, at most `wanted`, evenly chosen, ascending.
+  std::vector<double> Take() const {
+    std::vector<double> out;
+    const size_t n = std::min(times_.size(), static_cast<size_t>(std::max(wanted_, 0)));
+    for (size_t k = 0; k < n; ++k) {
+      out.push_back(times_[n == 1 ? 0 : k * (times_.size() - 1) / (n - 1)]);
+    }
+    return out;
+  }
+
+ private:
+  int wanted_;
+  double spacing_;
+  double next_ = -1e18;
+  std::vector<double> times_;
+};
+
+void CheckDeadline(std::chrono::steady_clock::time_point deadline, const MatchOptions& options) {
+  if (std::chrono::steady_clock::now() > deadline) {
+    throw TimeoutError("timeout: analysis ran past " +
+                       std::to_string(static_cast<int>(options.max_seconds_per_file)) + " s");
+  }
+}
+
+// The clip's frames at the sample's times, decoded again at the channels' query side and
+// matched as stills by the extra channels; the verified frames that agree on one episode
+// and one time offset make a segment, if there are at least two. Returns false, with the
+// record unchanged, when none agree. Throws TimeoutError past `deadline`.
+bool MatchClipByChannels(const ChannelSample& sample, const ReopenClip& reopen,
+                         const ReferenceIndex& index, const MatchOptions& options,
+                         std::chrono::steady_clock::time_point deadline, ResultRecord* record) {
+  struct Verified {
+    MatchRecord top;
+    double seconds = 0;  // in the clip
+  };
+  const std::vector<double> times = sample.Take();
+  if (times.size() < 2 || !reopen) return false;
+  // Offsets agree within half a second, plus the drift of PAL's 4% speed change over the
+  // sampled span (the frames' matches are entries, whose time ranges add their own slack).
+  const double slack = 0.5 + 0.045 * (times.back() - times.front());
+  VideoReaderOptions decode;
+  decode.max_side = options.query_side;  // BGR: the line-art test looks at colour
+  const std::unique_ptr<VideoReader> reader = reopen(decode);
+  std::map<std::string, std::vector<Verified>> by_episode;  // catalogue path -> frames
+  Frame frame;
+  for (const double seconds : times) {
+    CheckDeadline(deadline, options);
+    if (!reader->SeekTo(seconds) || !reader->Read(&frame)) break;
+    ResultRecord still;
+    if (!MatchStillByFeatures(frame.image, index, options, false, &still)) continue;
+    by_episode[still.matches.front().source].push_back({still.matches.front(), frame.seconds});
+  }
+  // Per episode, the largest set of frames whose offsets (ref - clip time) overlap.
+  const Verified* anchor = nullptr;
+  std::vector<const Verified*> best;
+  double best_low = 0, best_high = 0;
+  for (const auto& [source, frames] : by_episode) {
+    for (const Verified& a : frames) {
+      const double low = a.top.ref_start - a.seconds - slack;
+      const double high = a.top.ref_end - a.seconds + slack;
+      std::vector<const Verified*> agreeing;
+      double l = low, h = high;
+      for (const Verified& b : frames) {
+        const double bl = b.top.ref_start - b.seconds - slack;
+        const double bh = b.top.ref_end - b.seconds + slack;
+        if (bl > h || bh < l) continue;
+        agreeing.push_back(&b);
+        l = std::max(l, bl);
+        h = std::min(h, bh);
+      }
+      if (agreeing.size() > best.size()) {
+        anchor = &a;
+        best = std::move(agreeing);
+        best_low = l;
+        best_high = h;
+      }
+    }
+  }
+  if (anchor == nullptr || best.size() < 2) return false;
+  MatchRecord m = anchor->top;
+  const double offset = (best_low + best_high) / 2;
+  m.query_start = 1e18;
+  m.query_end = -1e18;
+  std::vector<int> inliers, distances;
+  std::vector<double> confidences, correlations;
+  for (const Verified* v : best) {
+    m.query_start = std::min(m.query_start, v->seconds);
+    m.query_end = std::max(m.query_end, v->seconds);
+    inliers.push_back(v->top.inliers);
+    distances.push_back(v->top.distance);
+    confidences.push_back(v->top.confidence);
+    correlations.push_back(v->top.correlation);
+  }
+  auto median = [](auto values) {
+    std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
+    return values[values.size() / 2];
+  };
+  m.ref_start = std::max(0.0, m.query_start + offset);
+  m.ref_end = std::max(m.ref_start, m.query_end + offset);
+  m.inliers = median(inliers);
+  m.distance = median(distances);
+  m.correlation = median(correlations);
+  m.confidence = median(confidences);
+  m.segment = true;
+  m.frames = static_cast<int>(best.size());
+  m.coverage = static_cast<double>(best.size()) / static_cast<double>(times.size());
+  record->status = "match";
+  record->matches = {std::move(m)};
+  return true;
+}
 
 }  // namespace
 
@@ -157,7 +290,8 @@ std::vector<Segment> AlignSegments(std::span<const QueryDrawing> drawings,
 }
 
 void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOptions& options,
-               std::chrono::steady_clock::time_point deadline, ResultRecord* record) {
+               std::chrono::steady_clock::time_point deadline, ResultRecord* record,
+               const ReopenClip& reopen) {
   const int side = options.hash_side > 0 ? options.hash_side : index.info().parameters.hash_side;
   // Long clips are sampled evenly so that at most max_clip_frames are hashed.
   const double expected = reader.duration_seconds() * reader.frame_rate();
@@ -170,16 +304,22 @@ void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOpti
   int informative_frames = 0;
   Frame frame;
   std::int64_t decoded = 0;
+  // Frames for the extra channels, in case PDQ aligns nothing.
+  const bool channels =
+      options.clip_channel_frames > 0 && ((options.local_features && index.channel(kOrbChannel)) ||
+                                          (options.line_art && index.channel(kLineArtChannel)));
+  ChannelSample sample(channels && reopen ? options.clip_channel_frames : 0,
+                       reader.duration_seconds());
   while (reader.Read(&frame)) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      throw TimeoutError("timeout: analysis ran past " +
-                         std::to_string(static_cast<int>(options.max_seconds_per_file)) + " s");
-    }
+    CheckDeadline(deadline, options);
     if (decoded++ % stride != 0) continue;
     const cv::Mat input = HashInput(frame.image, side);
     const Pdq hash = ComputePdq(input);
     qualities.push_back(hash.quality);
-    if (hash.quality >= options.min_quality) ++informative_frames;
+    if (hash.quality >= options.min_quality) {
+      ++informative_frames;
+      sample.Offer(frame.seconds);
+    }
     plain.Add(hash, frame.seconds, options.min_quality);
     const cv::Rect content = FindContentRect(input);
     if (content.width == input.cols && content.height == input.rows) {
@@ -217,7 +357,9 @@ void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOpti
     if (aligned_frames(other) > aligned_frames(segments)) segments = std::move(other);
   }
   if (segments.empty()) {
-    record->status = "no_match";
+    if (!MatchClipByChannels(sample, reopen, index, options, deadline, record)) {
+      record->status = "no_match";
+    }
     return;
   }
   record->status = "match";

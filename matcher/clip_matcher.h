@@ -6,6 +6,8 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -56,9 +58,16 @@ struct TimeoutError : Error {
   using Error::Error;
 };
 
-// Decodes the clip from `reader`, fills record->status, quality and matches. Throws
-// celtrace::Error if nothing decodes and TimeoutError past `deadline`.
+// Opens the clip again with other decode options (the caller adds its limits).
+using ReopenClip = std::function<std::unique_ptr<VideoReader>(const VideoReaderOptions&)>;
+
+// Decodes the clip from `reader`, fills record->status, quality and matches. When PDQ
+// aligns nothing and `reopen` is given, up to options.clip_channel_frames frames spread over
+// the clip are decoded again (at options.query_side, in colour) and tried with the extra
+// channels: two verified on one episode at one time offset make a segment with that
+// channel. Throws celtrace::Error if nothing decodes and TimeoutError past `deadline`.
 void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOptions& options,
-               std::chrono::steady_clock::time_point deadline, ResultRecord* record);
+               std::chrono::steady_clock::time_point deadline, ResultRecord* record,
+               const ReopenClip& reopen = {});
 
 }  // namespace celtrace

@@ -64,6 +64,10 @@ int main(int argc, char** argv) {
                  "RANSAC inliers an orb match needs (default 55)");
   app.add_option("--min-line-art-inliers", options.min_line_art_inliers,
                  "RANSAC inliers a lineart match needs (default 60)");
+  app.add_option("--clip-channel-frames", options.clip_channel_frames,
+                 "Clips PDQ does not match: frames tried with orb/lineart; a segment needs 2 "
+                 "on one episode and time offset (default 6, 0: off)")
+      ->check(CLI::Range(0, 64));
   app.add_option("--query-side", options.query_side,
                  "Pixels: the longer side stills are scaled to for orb and lineart (800)");
   app.add_option("--min-correlation", options.min_correlation,

@@ -86,6 +86,12 @@ struct MatchOptions {
   int min_segment_frames = 24;
   // Clips: the most frames hashed per clip (longer clips are sampled evenly). Default 20000.
   int max_clip_frames = 20000;
+  // Clips PDQ aligns nothing in (cropped, screenshotted, rotated copies): up to this many
+  // informative frames, spread over the clip, are matched as stills by the extra channels
+  // (local_features, line_art), and a segment needs two of them verified on one episode at
+  // one time offset. Default 6 (0: off); costs one still's channel query per frame, paid
+  // only on clips PDQ does not match.
+  int clip_channel_frames = 6;
 
   // Limits per input. Images with more pixels are an `error` ("too_large") without being
   // decoded; decoding (and hashing) that runs longer is an `error` ("timeout").

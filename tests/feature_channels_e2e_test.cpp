@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -20,6 +21,7 @@
 #include "celtrace/index_store.h"
 #include "celtrace/line_art.h"
 #include "celtrace/pdq.h"
+#include "celtrace/video_writer.h"
 #include "synthetic_footage.h"
 #include "test_util.h"
 
@@ -317,6 +319,79 @@ TEST_F(FeatureChannels, LineArtIsAttributedThroughInkMaps) {
   // Off by default: without --line-art the drawing is not a match.
   const auto off = Match("lineart_off", {{"lineart_0.png", leak.at("lineart_0.png")}});
   EXPECT_NE(off.at("lineart_0.png")["status"], "match");
+}
+
+// Writes `seconds` of the episode of `source`, from `start` seconds, each frame passed
+// through `transform`, as a clip at the episode's frame rate.
+void WriteClip(const fs::path& path, const synth::CatalogEntry& entry, double start, double seconds,
+               const std::function<cv::Mat(const cv::Mat&)>& transform) {
+  const synth::Episode episode = synth::PlanEpisode(entry.spec);
+  const double fps = entry.spec.fps;
+  const auto first = static_cast<std::int64_t>(std::llround(start * fps));
+  const auto count = static_cast<std::int64_t>(seconds * fps);
+  const cv::Mat sample = transform(synth::RenderFrame(entry.spec, episode, first));
+  VideoWriter writer(path,
+                     {.width = sample.cols & ~1, .height = sample.rows & ~1, .frame_rate = fps});
+  for (std::int64_t i = 0; i < count; ++i) {
+    writer.Write(transform(synth::RenderFrame(entry.spec, episode, first + i)), i / fps);
+  }
+  writer.Close();
+}
+
+TEST_F(FeatureChannels, ClipsPdqMissesAreAttributedByTheChannels) {
+  // Six seconds around the first source frame, cropped to 60% at a corner (PDQ misses every
+  // frame), and six seconds of unrelated drawings in the same style.
+  const Source& s = sources_->front();
+  const double start = std::max(0.0, s.seconds - 3);
+  const fs::path dir = *dir_ / "clips";
+  fs::create_directories(dir);
+  WriteClip(dir / "cropped.mp4", *s.entry, start, 6, [](const cv::Mat& f) {
+    cv::Mat crop = Crop(f, 0.6, 1.0, 0.0);
+    cv::resize(crop, crop, f.size(), 0, 0, cv::INTER_CUBIC);
+    return crop;
+  });
+  {
+    VideoWriter writer(dir / "negative.mp4", {.width = 640, .height = 360});
+    for (int i = 0; i < 6 * 24; ++i) {
+      writer.Write(synth::RenderUnrelatedArt(900 + i / 24, {640, 360}), i / 24.0);
+    }
+    writer.Close();
+  }
+  const fs::path out = *dir_ / "clips.jsonl";
+  ASSERT_EQ(RunTool({CELTRACE_MATCH_BIN, "--index", IndexDir().string(), dir.string(),
+                     "--no-progress", "--min-inliers", "20", "--min-correlation", "0.85"},
+                    out),
+            0);
+  auto records = Records(out);
+  ASSERT_EQ(records.size(), 2u);
+  const auto& clip = records.at("cropped.mp4");
+  SCOPED_TRACE(clip.dump());
+  ASSERT_EQ(clip["status"], "match");
+  ASSERT_EQ(clip["matches"].size(), 1u);
+  const auto& m = clip["matches"][0];
+  EXPECT_EQ(m["channel"], "orb");
+  EXPECT_EQ(m["title"], s.entry->title);
+  EXPECT_EQ(m["episode"], s.entry->episode);
+  EXPECT_TRUE(m.contains("coverage")) << "a clip segment";
+  EXPECT_GE(m["frames"].get<int>(), 2);
+  // Clip time t is episode time start + t: the segment's ranges say so within the
+  // matching slack (0.5 s plus 4.5% of the span) and the entries' own lengths.
+  const double q0 = m["query_start"].get<double>(), q1 = m["query_end"].get<double>();
+  EXPECT_LT(q0, q1);
+  EXPECT_GE(q0, 0.0);
+  EXPECT_LE(q1, 6.0);
+  EXPECT_NEAR(m["ref_start"].get<double>(), start + q0, 1.0);
+  EXPECT_NEAR(m["ref_end"].get<double>(), start + q1, 1.0);
+  EXPECT_NE(records.at("negative.mp4")["status"], "match") << records.at("negative.mp4").dump();
+
+  // Off with --clip-channel-frames 0: PDQ alone finds nothing.
+  ASSERT_EQ(RunTool({CELTRACE_MATCH_BIN, "--index", IndexDir().string(),
+                     (dir / "cropped.mp4").string(), "--no-progress", "--min-inliers", "20",
+                     "--min-correlation", "0.85", "--clip-channel-frames", "0"},
+                    out),
+            0);
+  records = Records(out);
+  EXPECT_EQ(records.at("cropped.mp4")["status"], "no_match") << records.at("cropped.mp4").dump();
 }
 
 TEST_F(FeatureChannels, PdqWinsOldIndexesLoadAndAddRemoveCarryKeyframes) {
