@@ -7,6 +7,7 @@
 #include <opencv2/calib3d.hpp>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
+#include <opencv2/video/tracking.hpp>
 
 namespace celtrace {
 
@@ -54,7 +55,9 @@ WarpedQuery WarpQuery(const cv::Mat& query, const cv::Matx23d& transform, cv::Si
   return out;
 }
 
-double CorrelateWarped(const WarpedQuery& query, const cv::Mat& reference_thumbnail) {
+namespace {
+
+double Correlate(const WarpedQuery& query, const cv::Mat& reference_thumbnail) {
   const cv::Mat& q = query.thumbnail;
   if (q.empty() || reference_thumbnail.empty() || q.size() != reference_thumbnail.size()) return -1;
   const int n = query.valid_pixels;
@@ -76,6 +79,32 @@ double CorrelateWarped(const WarpedQuery& query, const cv::Mat& reference_thumbn
   const double vq = sqq - sq * sq / n, vr = srr - sr * sr / n;
   if (vq <= 1e-6 * n || vr <= 1e-6 * n) return -1;
   return (sqr - sq * sr / n) / std::sqrt(vq * vr);
+}
+
+}  // namespace
+
+double CorrelateWarped(const WarpedQuery& query, const cv::Mat& reference_thumbnail) {
+  const double plain = Correlate(query, reference_thumbnail);
+  if (plain < kRefineFrom) return plain;
+  // RANSAC's similarity is fitted to keypoints, some on characters that moved between the
+  // keyframe and the leaked frame; ECC (OpenCV's enhanced correlation coefficient) refines
+  // the alignment of the thumbnails themselves by a rotation and a shift.
+  cv::Mat warp = cv::Mat::eye(2, 3, CV_32F);
+  try {
+    cv::findTransformECC(
+        reference_thumbnail, query.thumbnail, warp, cv::MOTION_EUCLIDEAN,
+        cv::TermCriteria(cv::TermCriteria::COUNT + cv::TermCriteria::EPS, kRefineIterations, 1e-4),
+        query.valid, 1);
+  } catch (const cv::Exception&) {
+    return plain;  // ECC did not converge: the RANSAC alignment stands
+  }
+  WarpedQuery refined;
+  cv::warpAffine(query.thumbnail, refined.thumbnail, warp, reference_thumbnail.size(),
+                 cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT, cv::Scalar(0));
+  cv::warpAffine(query.valid, refined.valid, warp, reference_thumbnail.size(),
+                 cv::INTER_NEAREST | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT, cv::Scalar(0));
+  refined.valid_pixels = cv::countNonZero(refined.valid);
+  return std::max(plain, Correlate(refined, reference_thumbnail));
 }
 
 Verification VerifyCorrespondences(const std::vector<cv::Point2f>& query,

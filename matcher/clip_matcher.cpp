@@ -159,7 +159,15 @@ bool MatchClipByChannels(const ChannelSample& sample, const ReopenClip& reopen,
   }
   if (anchor == nullptr || best.size() < 2) return false;
   MatchRecord m = anchor->top;
-  const double offset = (best_low + best_high) / 2;
+  // Where the frames' own entries agree without the slack, the middle of that agreement
+  // (distinct drawings pin it down); else the middle of the agreement with it.
+  double tight_low = -1e18, tight_high = 1e18;
+  for (const Verified* v : best) {
+    tight_low = std::max(tight_low, v->top.ref_start - v->seconds);
+    tight_high = std::min(tight_high, v->top.ref_end - v->seconds);
+  }
+  const double offset = tight_low <= tight_high ? (tight_low + tight_high) / 2
+                                                : (best_low + best_high) / 2;
   m.query_start = 1e18;
   m.query_end = -1e18;
   std::vector<int> inliers, distances;

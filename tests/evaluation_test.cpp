@@ -214,7 +214,8 @@ TEST(EvaluationSet, HoldsEveryTransformationWithItsGroundTruth) {
                         "unrelated_screenshot", "unrelated_lineart", "flat"}) {
     EXPECT_EQ(negatives.count(n), 1u) << n;
   }
-  for (const char* c : {"reencode", "retimed_25fps", "compilation", "clip_crop", "clip_caption"}) {
+  for (const char* c : {"reencode", "retimed_25fps", "compilation", "clip_crop", "clip_caption",
+                        "clip_crop_25_offcentre", "clip_screenshot"}) {
     EXPECT_EQ(clips.count(c), 1u) << c;
   }
 

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <iostream>
+
 #include <opencv2/imgproc.hpp>
 #include <random>
 
@@ -100,6 +102,47 @@ TEST(GeometricVerification, WarpedQueryCorrelatesWithItsReferenceOnly) {
   // Flat references and mismatched sizes never correlate.
   EXPECT_EQ(CorrelateWarped(warped, cv::Mat(36, 64, CV_8UC1, cv::Scalar(90))), -1);
   EXPECT_EQ(CorrelateWarped(warped, cv::Mat(10, 10, CV_8UC1, cv::Scalar(90))), -1);
+}
+
+// Normalised cross-correlation over the valid pixels, straight from its definition.
+double PlainCorrelation(const WarpedQuery& q, const cv::Mat& r) {
+  cv::Mat a, b;
+  q.thumbnail.convertTo(a, CV_64F);
+  r.convertTo(b, CV_64F);
+  const cv::Scalar ma = cv::mean(a, q.valid), mb = cv::mean(b, q.valid);
+  cv::Mat da = a - ma[0], db = b - mb[0];
+  const cv::Mat valid = q.valid / 255;
+  cv::Mat v;
+  valid.convertTo(v, CV_64F);
+  return cv::sum(da.mul(db).mul(v))[0] /
+         std::sqrt(cv::sum(da.mul(da).mul(v))[0] * cv::sum(db.mul(db).mul(v))[0]);
+}
+
+TEST(GeometricVerification, CorrelationRefinesAnAlignmentThatIsAFewDegreesOff) {
+  cv::Mat reference, other;
+  cv::cvtColor(ContentFrame(3), reference, cv::COLOR_BGR2GRAY);
+  cv::cvtColor(ContentFrame(8), other, cv::COLOR_BGR2GRAY);
+  const cv::Mat query = reference(cv::Rect(100, 50, 400, 250)).clone();
+  // The right transform (a shift), then one 6 degrees and 12 pixels off, as a RANSAC fit on
+  // keypoints of a moving character can be.
+  const cv::Matx23d right(1, 0, 100, 0, 1, 50);
+  cv::Matx23d off = cv::getRotationMatrix2D(cv::Point2f(200, 125), 6, 1.0);
+  off(0, 2) += 112;
+  off(1, 2) += 50;
+  const cv::Mat thumbnail = VerificationThumbnail(reference);
+  const WarpedQuery exact = WarpQuery(query, right, reference.size());
+  const WarpedQuery skewed = WarpQuery(query, off, reference.size());
+  const double exact_plain = PlainCorrelation(exact, thumbnail);
+  const double skewed_plain = PlainCorrelation(skewed, thumbnail);
+  EXPECT_GT(exact_plain, 0.99);
+  EXPECT_NEAR(CorrelateWarped(exact, thumbnail), exact_plain, 0.01);
+  EXPECT_LT(skewed_plain, exact_plain - 0.05);  // measured 0.935
+  // Refined: back at the exact alignment's correlation.
+  EXPECT_GT(CorrelateWarped(skewed, thumbnail), exact_plain - 0.01);  // measured 0.998
+  // An unrelated frame stays unrelated: it starts below the refinement's bar or gains little.
+  const WarpedQuery unrelated = WarpQuery(query, off, other.size());
+  const cv::Mat other_thumbnail = VerificationThumbnail(other);
+  EXPECT_LT(CorrelateWarped(unrelated, other_thumbnail), 0.5);
 }
 
 cv::Mat ContentFrame(std::uint64_t seed) {

@@ -127,7 +127,7 @@ int main(int argc, char** argv) {
   leak_command
       ->add_option("--evaluation-clips", leak.evaluation_clips,
                    "Also this many clips of each kind (re-encoded, PAL-retimed, compiled, "
-                   "cropped, subtitled, unrelated)")
+                   "cropped, subtitled, unrelated, cropped off-centre, inside a screenshot)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000));
   leak_command->add_option("--catalog-dir", leak_catalog_dir,

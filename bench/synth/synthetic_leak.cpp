@@ -973,6 +973,11 @@ class ClipMaker {
   Draws& draws_;
 };
 
+// The picture less its last row or column where they are odd (4:2:0 video needs even sides).
+cv::Mat EvenSized(const cv::Mat& frame) {
+  return frame(cv::Rect(0, 0, frame.cols & ~1, frame.rows & ~1)).clone();
+}
+
 // 10% off each side, then scaled by 3/4 (even sides, as 4:2:0 video needs).
 cv::Mat CroppedClipFrame(const cv::Mat& frame) {
   const cv::Mat cropped = Cropped(frame, 0.1);
@@ -1004,6 +1009,21 @@ std::string WriteClips(const LeakSpec& spec, const std::vector<Source>& sources,
       extra.Reencoded("clip_caption", "eval/clips/subbed",
                       [&line](const cv::Mat& frame) { return WithCaption(frame, line); });
       extra.Unrelated();
+      // Copies PDQ misses, the extra channels' case: a 25% crop off-centre and the clip
+      // inside a review tool's window, placed once per clip (each frame replays the same
+      // draws). Last, so that the kinds above keep their draws.
+      const Draws crop = more;
+      extra.Reencoded("clip_crop_25_offcentre", "eval/clips/crop", [crop](const cv::Mat& frame) {
+        Draws same = crop;
+        return EvenSized(CroppedOffCentre(frame, 0.75, same));
+      });
+      more.Next();
+      const Draws screen = more;
+      extra.Reencoded("clip_screenshot", "eval/clips/review", [screen](const cv::Mat& frame) {
+        Draws same = screen;
+        return EvenSized(InScreenshot(frame, same));
+      });
+      more.Next();
     }
   }
   return reencoded;
