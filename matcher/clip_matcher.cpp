@@ -159,15 +159,26 @@ bool MatchClipByChannels(const ChannelSample& sample, const ReopenClip& reopen,
   }
   if (anchor == nullptr || best.size() < 2) return false;
   MatchRecord m = anchor->top;
-  // Where the frames' own entries agree without the slack, the middle of that agreement
-  // (distinct drawings pin it down); else the middle of the agreement with it.
-  double tight_low = -1e18, tight_high = 1e18;
+  // The offset most of the frames' own entries allow without the slack (the middle of the
+  // first stretch where the most of them overlap): a frame matched to a neighbouring
+  // drawing of its shot is outvoted rather than averaged in.
+  std::vector<std::pair<double, int>> ends;  // offset, +1 where an entry's range opens
   for (const Verified* v : best) {
-    tight_low = std::max(tight_low, v->top.ref_start - v->seconds);
-    tight_high = std::min(tight_high, v->top.ref_end - v->seconds);
+    ends.emplace_back(v->top.ref_start - v->seconds, +1);
+    ends.emplace_back(v->top.ref_end - v->seconds, -1);
   }
-  const double offset = tight_low <= tight_high ? (tight_low + tight_high) / 2
-                                                : (best_low + best_high) / 2;
+  std::sort(ends.begin(), ends.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first < b.first : a.second > b.second;  // opens first
+  });
+  int depth = 0, deepest = 0;
+  double offset = (best_low + best_high) / 2;
+  for (size_t i = 0; i < ends.size(); ++i) {
+    depth += ends[i].second;
+    if (depth > deepest) {
+      deepest = depth;
+      offset = (ends[i].first + ends[i + 1].first) / 2;  // a close always follows an open
+    }
+  }
   m.query_start = 1e18;
   m.query_end = -1e18;
   std::vector<int> inliers, distances;
