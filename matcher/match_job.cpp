@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <future>
 #include <iostream>
@@ -67,13 +69,26 @@ struct Journal {
   }
 };
 
-// Writes `text` to `path` through a temporary file and a rename.
+// "cannot write PATH: REASON", REASON from errno (e.g. "No space left on device").
+Error WriteError(const fs::path& path) {
+  return Error("cannot write " + path.string() + ": " + std::strerror(errno));
+}
+
+// Writes `text` to `path` through a temporary file and a rename; on failure the temporary
+// file is removed and `path` is left as it was.
 void WriteAtomically(const fs::path& path, const std::string& text) {
   const fs::path temp = path.string() + ".tmp";
+  bool written = false;
   {
     std::ofstream out(temp, std::ios::binary);
     out << text;
-    if (!out.flush()) throw Error("cannot write " + temp.string());
+    written = static_cast<bool>(out.flush());
+  }
+  if (!written) {
+    const Error error = WriteError(temp);
+    std::error_code ignored;
+    fs::remove(temp, ignored);
+    throw error;
   }
   fs::rename(temp, path);
 }
@@ -387,7 +402,9 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
                   const ResultRecord& record = work->record;
                   if (job && !work->resumed) {
                     journal_out << work->seq << '\t' << work->line << '\n';
-                    journal_out.flush();
+                    // A full disk stops the job here: what the journal holds stays valid (a
+                    // torn last line is cut off on resume), and resuming redoes the rest.
+                    if (!journal_out.flush()) throw WriteError(outputs.job_dir / kJobJournal);
                     journal.lines[work->seq] = work->line;
                   } else if (!job) {
                     *out << work->line << '\n';
@@ -412,7 +429,10 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
                   progress.Advance(1, 1, 1);
                 }));
   }
-  out->flush();
+  // Streamed outputs: a write that failed (a full disk) fails the run, never a short file
+  // that looks complete.
+  if (!out->flush()) throw WriteError(outputs.out.empty() ? fs::path("stdout") : outputs.out);
+  if (csv_file.is_open() && !csv_file.flush()) throw WriteError(outputs.csv);
   if (job && !summary.interrupted) {
     // The final outputs, from the journal in input order: identical however many runs it
     // took.
@@ -433,7 +453,7 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
       report_records.push_back(std::move(record));
     }
     if (outputs.out.empty()) {
-      std::cout << jsonl << std::flush;
+      if (!(std::cout << jsonl << std::flush)) throw WriteError("stdout");
     } else {
       WriteAtomically(outputs.out, jsonl);
     }

@@ -5,8 +5,6 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/mount.h>
-#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -345,25 +343,6 @@ std::uint64_t FolderBytes(const fs::path& folder) {
   return total;
 }
 
-// A small tmpfs mounted for the scope (needs CAP_SYS_ADMIN: root outside a restricted
-// container); ok() is false where mounting is not allowed.
-class SmallDisk {
- public:
-  SmallDisk(const fs::path& where, std::uint64_t bytes) : where_(where) {
-    fs::create_directories(where);
-    const std::string options = "size=" + std::to_string(bytes);
-    ok_ = ::mount("tmpfs", where.c_str(), "tmpfs", 0, options.c_str()) == 0;
-  }
-  ~SmallDisk() {
-    if (ok_) ::umount2(where_.c_str(), MNT_DETACH);
-  }
-  bool ok() const { return ok_; }
-
- private:
-  fs::path where_;
-  bool ok_ = false;
-};
-
 TEST(IndexCrashSafety, AFullDiskLeavesThePreviousGenerationLive) {
   testing::TempDir dir;
   MakeCatalog(dir / "footage", 3, 6);
@@ -373,7 +352,7 @@ TEST(IndexCrashSafety, AFullDiskLeavesThePreviousGenerationLive) {
                             (dir / "probe").string(), "--no-progress"})),
             0);
   const std::uint64_t generation = FolderBytes(dir / "probe");
-  SmallDisk disk(dir / "disk", std::max<std::uint64_t>(4 * generation, 1 << 20));
+  testing::SmallDisk disk(dir / "disk", std::max<std::uint64_t>(4 * generation, 1 << 20));
   if (!disk.ok()) GTEST_SKIP() << "cannot mount a tmpfs here (not root, or a container)";
   const fs::path index = dir / "disk" / "index";
   ASSERT_EQ(WaitExit(Spawn({CELTRACE_INDEX_BIN, "build", catalog, "--index", index.string(),
@@ -381,18 +360,7 @@ TEST(IndexCrashSafety, AFullDiskLeavesThePreviousGenerationLive) {
             0);
   const std::string live = ReadGenerationInfo(index).name;
   // Fill the disk until only half a generation is free.
-  struct statvfs space {};
-  ASSERT_EQ(::statvfs((dir / "disk").c_str(), &space), 0);
-  const std::uint64_t free_bytes = static_cast<std::uint64_t>(space.f_bavail) * space.f_frsize;
-  ASSERT_GT(free_bytes, generation / 2);
-  {
-    std::ofstream filler(dir / "disk" / "filler", std::ios::binary);
-    const std::string block(4096, 'f');
-    for (std::uint64_t written = 0; written + block.size() + generation / 2 < free_bytes;
-         written += block.size()) {
-      filler.write(block.data(), static_cast<std::streamsize>(block.size()));
-    }
-  }
+  ASSERT_TRUE(disk.FillLeaving(generation / 2));
   for (int trial = 0; trial < 2; ++trial) {
     const int code = WaitExit(
         Spawn({CELTRACE_INDEX_BIN, "build", catalog, "--index", index.string(), "--no-progress"}));
@@ -405,7 +373,7 @@ TEST(IndexCrashSafety, AFullDiskLeavesThePreviousGenerationLive) {
     EXPECT_EQ(WaitExit(Spawn({CELTRACE_INDEX_BIN, "verify", "--index", index.string()})), 0);
   }
   // With room again, the next build publishes and cleans up after the failed ones.
-  fs::remove(dir / "disk" / "filler");
+  disk.RemoveFiller();
   EXPECT_EQ(WaitExit(Spawn({CELTRACE_INDEX_BIN, "build", catalog, "--index", index.string(),
                             "--no-progress"})),
             0);

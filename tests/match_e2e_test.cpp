@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -160,6 +161,21 @@ TEST_F(MatchEndToEnd, EveryLeakedFileGetsTheExpectedRecord) {
   for (const auto& row : rows) EXPECT_EQ(row.size(), rows[0].size());
 }
 
+// The job folder's journal holds `inputs` lines, each input once: nothing finished was
+// analysed again.
+void ExpectJournalHoldsEachInputOnce(const fs::path& job, size_t inputs) {
+  std::istringstream journal(Slurp(job / "records.jsonl"));
+  std::set<std::string> seqs;
+  std::string line;
+  size_t count = 0;
+  while (std::getline(journal, line)) {
+    seqs.insert(line.substr(0, line.find('\t')));
+    ++count;
+  }
+  EXPECT_EQ(seqs.size(), count);
+  EXPECT_EQ(count, inputs);
+}
+
 TEST_F(MatchEndToEnd, ResumeAfterKillNineEqualsAnUninterruptedRun) {
   const fs::path clean = *dir_ / "clean.jsonl";
   ASSERT_EQ(RunProgram({CELTRACE_MATCH_BIN, "--index", Index().string(), Leak().string(), "--job",
@@ -196,17 +212,43 @@ TEST_F(MatchEndToEnd, ResumeAfterKillNineEqualsAnUninterruptedRun) {
   EXPECT_GE(killed, 1);
   EXPECT_EQ(RunProgram(args, *dir_ / "resumed.stdout"), 1);
   EXPECT_EQ(Slurp(*dir_ / "resumed.jsonl"), Slurp(clean));
-  // The journal holds each input once: nothing finished was analysed again.
-  std::istringstream journal(Slurp(*dir_ / "job" / "records.jsonl"));
-  std::set<std::string> seqs;
-  std::string line;
-  size_t count = 0;
-  while (std::getline(journal, line)) {
-    seqs.insert(line.substr(0, line.find('\t')));
-    ++count;
+  ExpectJournalHoldsEachInputOnce(*dir_ / "job", Records(clean).size());
+}
+
+TEST_F(MatchEndToEnd, AFullDiskStopsTheJobAndResumingFinishesIt) {
+  const fs::path clean = *dir_ / "disk-clean.jsonl";
+  ASSERT_EQ(RunProgram({CELTRACE_MATCH_BIN, "--index", Index().string(), Leak().string(),
+                        "--no-progress", "--out", clean.string()},
+                       *dir_ / "disk-clean.stdout"),
+            1);
+  const std::uint64_t output = fs::file_size(clean);
+  testing::SmallDisk disk(*dir_ / "disk", std::max<std::uint64_t>(8 * output, 1 << 20));
+  if (!disk.ok()) GTEST_SKIP() << "cannot mount a tmpfs here (not root, or a container)";
+  // Room for about a third of the journal: the job stops part-way.
+  ASSERT_TRUE(disk.FillLeaving(output / 3));
+  const fs::path job = *dir_ / "disk" / "job";
+  const fs::path out = *dir_ / "disk" / "out.jsonl";
+  const std::vector<std::string> args = {
+      CELTRACE_MATCH_BIN, "--index", Index().string(), Leak().string(), "--job",
+      job.string(),       "--out",   out.string(),     "--no-progress"};
+  const fs::path log = *dir_ / "disk.stderr";
+  const pid_t pid = testing::StartProgram(args, "/dev/null", "/dev/null", log);
+  EXPECT_EQ(testing::WaitProgram(pid), 2) << "an output that cannot be written is exit code 2";
+  EXPECT_NE(Slurp(log).find("No space left on device"), std::string::npos) << Slurp(log);
+  EXPECT_FALSE(fs::exists(out)) << "no output that looks complete";
+  const std::string stopped = Slurp(job / "records.jsonl");
+  const auto journaled = std::count(stopped.begin(), stopped.end(), '\n');
+  EXPECT_GT(journaled, 0) << "the job stopped part-way, not before its first record";
+  EXPECT_LT(static_cast<size_t>(journaled), Records(clean).size());
+  for (const auto& item : fs::recursive_directory_iterator(job)) {
+    EXPECT_NE(item.path().extension(), ".tmp") << "temporary files are removed: " << item.path();
   }
-  EXPECT_EQ(seqs.size(), count);
-  EXPECT_EQ(count, Records(clean).size());
+  // With room again, the same command finishes the job: the records of a run that never
+  // stopped, and the journal holds each input once.
+  disk.RemoveFiller();
+  EXPECT_EQ(RunProgram(args, *dir_ / "disk.stdout"), 1);
+  EXPECT_EQ(Slurp(out), Slurp(clean));
+  ExpectJournalHoldsEachInputOnce(job, Records(clean).size());
 }
 
 TEST_F(MatchEndToEnd, PathsFromStdinAndExitCodes) {

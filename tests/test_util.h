@@ -3,6 +3,8 @@
 #pragma once
 
 #include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -73,6 +75,44 @@ inline void Require(bool ok, const std::string& what) {
   if (!ok) throw std::runtime_error(what);
 }
 
+// A small tmpfs mounted for the scope (needs CAP_SYS_ADMIN: root outside a restricted
+// container); ok() is false where mounting is not allowed.
+class SmallDisk {
+ public:
+  SmallDisk(const std::filesystem::path& where, std::uint64_t bytes) : where_(where) {
+    std::filesystem::create_directories(where);
+    const std::string options = "size=" + std::to_string(bytes);
+    ok_ = ::mount("tmpfs", where.c_str(), "tmpfs", 0, options.c_str()) == 0;
+  }
+  ~SmallDisk() {
+    if (ok_) ::umount2(where_.c_str(), MNT_DETACH);
+  }
+  SmallDisk(const SmallDisk&) = delete;
+  SmallDisk& operator=(const SmallDisk&) = delete;
+  bool ok() const { return ok_; }
+
+  // Writes the file `filler` until at most `bytes` (and at least bytes - 4 KiB) stay free;
+  // false if less than that was free to begin with. RemoveFiller() gives the room back.
+  bool FillLeaving(std::uint64_t bytes) {
+    struct statvfs space {};
+    if (::statvfs(where_.c_str(), &space) != 0) return false;
+    const std::uint64_t free_bytes = static_cast<std::uint64_t>(space.f_bavail) * space.f_frsize;
+    if (free_bytes <= bytes) return false;
+    std::ofstream filler(where_ / "filler", std::ios::binary);
+    const std::string block(4096, 'f');
+    for (std::uint64_t written = 0; written + block.size() + bytes < free_bytes;
+         written += block.size()) {
+      filler.write(block.data(), static_cast<std::streamsize>(block.size()));
+    }
+    return static_cast<bool>(filler.flush());
+  }
+  void RemoveFiller() { std::filesystem::remove(where_ / "filler"); }
+
+ private:
+  std::filesystem::path where_;
+  bool ok_ = false;
+};
+
 // Reads a CSV file with a header row into one map per row (column name -> field), with
 // celtrace's own RFC 4180 reader.
 inline std::vector<std::map<std::string, std::string>> ReadCsv(const std::filesystem::path& path) {
@@ -90,19 +130,20 @@ inline std::vector<std::map<std::string, std::string>> ReadCsv(const std::filesy
   return records;
 }
 
-// Starts a program (args[0] is its path) with stdin from `input_file` and stdout to
-// `output_file` (stderr is discarded); returns its pid.
+// Starts a program (args[0] is its path) with stdin from `input_file`, stdout to
+// `output_file` and stderr to `error_file` (discarded by default); returns its pid.
 inline pid_t StartProgram(const std::vector<std::string>& args,
                           const std::filesystem::path& output_file = "/dev/null",
-                          const std::filesystem::path& input_file = "/dev/null") {
+                          const std::filesystem::path& input_file = "/dev/null",
+                          const std::filesystem::path& error_file = "/dev/null") {
   const pid_t pid = fork();
   if (pid == 0) {
     const int in = open(input_file.c_str(), O_RDONLY);
     const int out = open(output_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int null = open("/dev/null", O_WRONLY);
+    const int err = open(error_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(in, STDIN_FILENO);
     dup2(out, STDOUT_FILENO);
-    dup2(null, STDERR_FILENO);
+    dup2(err, STDERR_FILENO);
     std::vector<char*> argv;
     for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
     argv.push_back(nullptr);
