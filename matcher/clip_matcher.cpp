@@ -115,7 +115,7 @@ bool MatchClipByChannels(const ChannelSample& sample, const ReopenClip& reopen,
     double seconds = 0;  // in the clip
   };
   const std::vector<double> times = sample.Take();
-  if (times.size() < 2 || !reopen) return false;
+  if (times.size() < 2) return false;  // also without `reopen`: nothing was sampled
   // Offsets agree within half a second, plus the drift of PAL's 4% speed change over the
   // sampled span (the frames' matches are entries, whose time ranges add their own slack).
   const double slack = 0.5 + 0.045 * (times.back() - times.front());
@@ -134,13 +134,10 @@ bool MatchClipByChannels(const ChannelSample& sample, const ReopenClip& reopen,
   // Per episode, the largest set of frames whose offsets (ref - clip time) overlap.
   const Verified* anchor = nullptr;
   std::vector<const Verified*> best;
-  double best_low = 0, best_high = 0;
   for (const auto& [source, frames] : by_episode) {
     for (const Verified& a : frames) {
-      const double low = a.top.ref_start - a.seconds - slack;
-      const double high = a.top.ref_end - a.seconds + slack;
       std::vector<const Verified*> agreeing;
-      double l = low, h = high;
+      double l = a.top.ref_start - a.seconds - slack, h = a.top.ref_end - a.seconds + slack;
       for (const Verified& b : frames) {
         const double bl = b.top.ref_start - b.seconds - slack;
         const double bh = b.top.ref_end - b.seconds + slack;
@@ -152,8 +149,6 @@ bool MatchClipByChannels(const ChannelSample& sample, const ReopenClip& reopen,
       if (agreeing.size() > best.size()) {
         anchor = &a;
         best = std::move(agreeing);
-        best_low = l;
-        best_high = h;
       }
     }
   }
@@ -170,8 +165,9 @@ bool MatchClipByChannels(const ChannelSample& sample, const ReopenClip& reopen,
   std::sort(ends.begin(), ends.end(), [](const auto& a, const auto& b) {
     return a.first != b.first ? a.first < b.first : a.second > b.second;  // opens first
   });
+  // The smallest offset opens a range, so the first event already sets `offset`.
   int depth = 0, deepest = 0;
-  double offset = (best_low + best_high) / 2;
+  double offset = 0;
   for (size_t i = 0; i < ends.size(); ++i) {
     depth += ends[i].second;
     if (depth > deepest) {

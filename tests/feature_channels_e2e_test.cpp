@@ -115,11 +115,8 @@ class FeatureChannels : public ::testing::Test {
                                      .with_opening = false};
       synth::WriteCatalog(*spec_);
       catalog_ = new std::vector<synth::CatalogEntry>(synth::PlanCatalog(*spec_));
-      testing::Require(
-          RunTool({CELTRACE_INDEX_BIN, "build", (*dir_ / "catalog" / "catalog.csv").string(),
-                   "--index", (*dir_ / "index").string(), "--no-progress"},
-                  *dir_ / "index.out") == 0,
-          "celtrace-index build failed: " + Slurp(*dir_ / "index.out"));
+      testing::RequireIndexBuilt(*dir_ / "catalog" / "catalog.csv", *dir_ / "index",
+                                 *dir_ / "index.out");
       // Two content frames of each episode, from held or animated shots well inside the shot.
       sources_ = new std::vector<Source>;
       std::mt19937_64 rng(4242);

@@ -4,8 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include <iostream>
-
 #include <opencv2/imgproc.hpp>
 #include <random>
 

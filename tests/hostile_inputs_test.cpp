@@ -163,11 +163,7 @@ class HostileInputs : public ::testing::Test {
                                        .size = {320, 180},
                                        .with_opening = false};
       synth::WriteCatalog(catalog);
-      testing::Require(
-          testing::WaitProgram(testing::StartProgram(
-              {CELTRACE_INDEX_BIN, "build", (*dir_ / "catalog" / "catalog.csv").string(), "--index",
-               Index().string(), "--no-progress"})) == 0,
-          "celtrace-index build failed");
+      testing::RequireIndexBuilt(*dir_ / "catalog" / "catalog.csv", Index(), *dir_ / "index.out");
       const fs::path leak = Leak();
       fs::create_directories(leak);
       const auto plan = synth::PlanCatalog(catalog);

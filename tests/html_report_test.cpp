@@ -487,10 +487,8 @@ class ReportEndToEnd : public ::testing::Test {
                                        .size = {320, 180},
                                        .with_opening = false};
       synth::WriteCatalog(catalog);
-      testing::Require(
-          RunProgram({CELTRACE_INDEX_BIN, "build", (*dir_ / "catalog" / "catalog.csv").string(),
-                      "--index", (*dir_ / "index").string(), "--no-progress"}) == 0,
-          "celtrace-index build failed");
+      testing::RequireIndexBuilt(*dir_ / "catalog" / "catalog.csv", *dir_ / "index",
+                                 *dir_ / "index.out");
       synth::LeakSpec leak;
       leak.out_dir = *dir_ / "leak";
       leak.catalog = synth::PlanCatalog(catalog);

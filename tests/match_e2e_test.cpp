@@ -69,11 +69,7 @@ class MatchEndToEnd : public ::testing::Test {
                                        .size = {480, 270},
                                        .with_opening = false};
       synth::WriteCatalog(catalog);
-      testing::Require(
-          RunProgram({CELTRACE_INDEX_BIN, "build", (*dir_ / "catalog" / "catalog.csv").string(),
-                      "--index", Index().string(), "--no-progress"},
-                     *dir_ / "index.out") == 0,
-          "celtrace-index build failed: " + Slurp(*dir_ / "index.out"));
+      testing::RequireIndexBuilt(*dir_ / "catalog" / "catalog.csv", Index(), *dir_ / "index.out");
       synth::LeakSpec leak;
       leak.out_dir = Leak();
       leak.catalog = synth::PlanCatalog(catalog);

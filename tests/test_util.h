@@ -160,4 +160,19 @@ inline int WaitProgram(pid_t pid) {
   return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
 
+#ifdef CELTRACE_INDEX_BIN
+// A shared set-up step: indexes the catalogue `catalog_csv` into `index` with
+// `celtrace-index build` (its output in `log`); throws, with that output, when it fails.
+inline void RequireIndexBuilt(const std::filesystem::path& catalog_csv,
+                              const std::filesystem::path& index,
+                              const std::filesystem::path& log) {
+  const int code = WaitProgram(StartProgram({CELTRACE_INDEX_BIN, "build", catalog_csv.string(),
+                                             "--index", index.string(), "--no-progress"},
+                                            log));
+  std::ifstream in(log, std::ios::binary);
+  const std::string output((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Require(code == 0, "celtrace-index build failed (exit " + std::to_string(code) + "): " + output);
+}
+#endif
+
 }  // namespace celtrace::testing
