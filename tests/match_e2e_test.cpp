@@ -220,8 +220,10 @@ TEST_F(MatchEndToEnd, AFullDiskStopsTheJobAndResumingFinishesIt) {
   const std::uint64_t output = fs::file_size(clean);
   testing::SmallDisk disk(*dir_ / "disk", std::max<std::uint64_t>(8 * output, 1 << 20));
   if (!disk.ok()) GTEST_SKIP() << "cannot mount a tmpfs here (not root, or a container)";
-  // Room for about a third of the journal: the job stops part-way.
-  ASSERT_TRUE(disk.FillLeaving(output / 3));
+  // Room for the job file (tmpfs hands out 4 KiB pages, and FillLeaving leaves up to one
+  // less than asked) and about a third of the journal: the job stops part-way.
+  constexpr std::uint64_t kPage = 4096;
+  ASSERT_TRUE(disk.FillLeaving(kPage + output / 3));
   const fs::path job = *dir_ / "disk" / "job";
   const fs::path out = *dir_ / "disk" / "out.jsonl";
   const std::vector<std::string> args = {
