@@ -23,16 +23,6 @@ struct ChannelMatch {
   Orientation orientation = Orientation::kOriginal;
 };
 
-// The bars a verified keyframe of one channel must pass.
-struct ChannelBars {
-  int min_inliers = 0;
-  double min_correlation = 0;
-};
-ChannelBars BarsOf(bool line_art, const MatchOptions& options) {
-  if (line_art) return {options.min_line_art_inliers, options.min_line_art_correlation};
-  return {options.min_inliers, options.min_correlation};
-}
-
 // Keyframes verified in one orientation of the query, tried in order until one verifies.
 ChannelMatch QueryChannel(const FeatureIndex& channel, const cv::Mat& luma, bool ink,
                           const MatchOptions& options) {
@@ -44,9 +34,7 @@ ChannelMatch QueryChannel(const FeatureIndex& channel, const cv::Mat& luma, bool
     const cv::Mat oriented = OrientImage(luma, orientation);
     const cv::Mat picture = ink ? InkMap(oriented) : oriented;
     const FeatureSet query = ExtractFeatures(picture, feature_options);
-    const ChannelBars bars = BarsOf(ink, options);
-    match.verified = FindVerifiedKeyframes(channel, query, picture, options, bars.min_inliers,
-                                           bars.min_correlation);
+    match.verified = FindVerifiedKeyframes(channel, query, picture, options, BarsOf(ink, options));
     match.orientation = orientation;
     if (!match.verified.empty()) break;
   }
@@ -61,11 +49,20 @@ double FeatureConfidence(int inliers, int rival_inliers, int min_inliers) {
 
 }  // namespace
 
+AcceptanceBars BarsOf(bool line_art, const MatchOptions& options) {
+  if (line_art) {
+    return {options.min_line_art_inliers, options.min_line_art_correlation,
+            options.min_line_art_inliers, options.min_line_art_correlation};
+  }
+  return {options.min_inliers, options.min_correlation, options.close_min_inliers,
+          options.close_correlation};
+}
+
 std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
                                                     const FeatureSet& query,
                                                     const cv::Mat& query_picture,
-                                                    const MatchOptions& options, int min_inliers,
-                                                    double min_correlation) {
+                                                    const MatchOptions& options,
+                                                    const AcceptanceBars& bars) {
   std::vector<VerifiedKeyframe> out;
   if (query.count() < 3 || channel.descriptor_count() == 0) return out;
   const auto found =
@@ -87,7 +84,7 @@ std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
   }
   std::vector<std::pair<int, std::int64_t>> ranked;  // votes, keyframe
   for (const auto& [keyframe, pairs] : by_keyframe) {
-    if (static_cast<int>(pairs.size()) >= min_inliers) {
+    if (static_cast<int>(pairs.size()) >= bars.fewest_inliers()) {
       ranked.emplace_back(static_cast<int>(pairs.size()), keyframe);
     }
   }
@@ -98,7 +95,7 @@ std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
     ranked.resize(options.verify_candidates);
   }
   VerificationOptions verification;
-  verification.min_inliers = min_inliers;
+  verification.min_inliers = bars.fewest_inliers();
   for (const auto& [votes, keyframe] : ranked) {
     std::vector<cv::Point2f> from, to;
     std::vector<int> distances;
@@ -126,7 +123,9 @@ std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
         }
       }
     }
-    if (!v.verification.accepted || v.correlation < min_correlation) continue;
+    if (!v.verification.accepted || !bars.Accepts(v.verification.inliers, v.correlation)) {
+      continue;
+    }
     // The inliers' median descriptor distance, for the record's `distance`.
     std::vector<int> inlier_distances;
     const cv::Matx23d& t = v.verification.transform;

@@ -5,6 +5,7 @@
 // inliers spread over the frame); only verified keyframes become matches. Thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <opencv2/core/mat.hpp>
 #include <string>
@@ -27,16 +28,36 @@ struct VerifiedKeyframe {
   Verification verification;
 };
 
+// What a verified keyframe of one channel must reach to be a match: `min_inliers` RANSAC
+// inliers at a correlation of at least `min_correlation`, or, for a copy that correlates
+// almost perfectly once aligned (`close_correlation`), `close_min_inliers`.
+struct AcceptanceBars {
+  int min_inliers = 0;
+  double min_correlation = 0;
+  int close_min_inliers = 0;
+  double close_correlation = 0;
+
+  int fewest_inliers() const { return std::min(min_inliers, close_min_inliers); }
+  bool Accepts(int inliers, double correlation) const {
+    return (inliers >= min_inliers && correlation >= min_correlation) ||
+           (inliers >= close_min_inliers && correlation >= close_correlation);
+  }
+};
+
+// The bars of the orb channel or, with `line_art`, of the line-art channel (whose close
+// region is its main one: ink maps correlate by chance).
+AcceptanceBars BarsOf(bool line_art, const MatchOptions& options);
+
 // Returns the keyframes of `channel` that `query` (the features of the 8-bit grey
-// `query_picture`) verifies against, most inliers first (ties by keyframe): RANSAC accepts
-// them and the warped picture correlates with their thumbnails. Uses options'
-// descriptor_distance, descriptor_neighbors and verify_candidates; a match needs
-// `min_inliers` RANSAC inliers and a correlation of at least `min_correlation`.
+// `query_picture`) verifies against, highest correlation first, then most inliers (ties by
+// keyframe): RANSAC accepts them and the warped picture correlates with their thumbnails
+// as `bars` require. Uses options' descriptor_distance, descriptor_neighbors and
+// verify_candidates.
 std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
                                                     const FeatureSet& query,
                                                     const cv::Mat& query_picture,
-                                                    const MatchOptions& options, int min_inliers,
-                                                    double min_correlation);
+                                                    const MatchOptions& options,
+                                                    const AcceptanceBars& bars);
 
 // Tries the extra channels on a decoded still that PDQ did not match: the line-art channel
 // if the still looks like line art, else the local-feature channel, each in the original

@@ -62,6 +62,12 @@ int main(int argc, char** argv) {
                "default: not yet free of false attributions, README \"Channels\")");
   app.add_option("--min-inliers", options.min_inliers,
                  "RANSAC inliers an orb match needs (default 55)");
+  app.add_option("--close-min-inliers", options.close_min_inliers,
+                 "RANSAC inliers an orb match needs when it correlates --close-correlation "
+                 "(default 40)");
+  app.add_option("--close-correlation", options.close_correlation,
+                 "Thumbnail correlation that lets an orb match pass with --close-min-inliers "
+                 "(default 0.97)");
   app.add_option("--min-line-art-inliers", options.min_line_art_inliers,
                  "RANSAC inliers a lineart match needs (default 60)");
   app.add_option("--clip-channel-frames", options.clip_channel_frames,

@@ -68,6 +68,14 @@ struct MatchOptions {
   // of the warped query tells most of them apart: true crops mostly reach 0.95-1.0.
   // Default 0.92.
   double min_correlation = 0.92;
+  // A second, closer region for orb: a keyframe whose warped query correlates at least
+  // close_correlation needs only close_min_inliers inliers. Centred crops, small rotations
+  // and watermarked frames keep fewer keypoints but align almost perfectly (0.97-1.0 with
+  // 33-54 inliers on the calibration leaks), while unrelated drawings with 35 or more
+  // inliers correlated at most 0.916 and those at 0.97 or more had at most 30 inliers.
+  // Defaults 40 and 0.97.
+  int close_min_inliers = 40;
+  double close_correlation = 0.97;
   // The same two bars for the line-art channel (opt-in, `line_art`). Ink maps are sparse,
   // so their thumbnails correlate by chance (unrelated line art reached 0.98) and the
   // inliers decide: unrelated line art verified with up to 58 inliers on the calibration
