@@ -246,7 +246,15 @@ void VideoReader::Impl::Open() {
   if (ret < 0) Fail("cannot configure decoder", ret);
   // best_effort_timestamp is only computed in stream units when the decoder knows them.
   decoder->pkt_timebase = stream->time_base;
+#if defined(__SANITIZE_THREAD__)
+  // ThreadSanitizer builds decode on the calling thread: FFmpeg's frame threads share
+  // reference-counted buffers through atomics inside the uninstrumented libavutil, so TSan
+  // reports every av_buffer_unref that frees a buffer a frame thread allocated. FFmpeg's
+  // threading is not celtrace's (as OpenCV's, core/tsan_serial_opencv.cpp).
+  decoder->thread_count = 1;
+#else
   decoder->thread_count = options.threads;
+#endif
   if (options.max_pixels > 0) decoder->max_pixels = options.max_pixels;
   AVDictionary* codec_options = nullptr;
   if (options.allowlists) av_dict_set(&codec_options, "codec_whitelist", kCodecAllowlist, 0);
