@@ -3,8 +3,8 @@
 # -fsanitize=thread into DIR, for scripts/sanitize.sh tsan, and prints the folder holding
 # its libtbb.so.12. Debian's own libtbb.so.12 is not instrumented: TSan cannot see the
 # scheduler hand work to its threads, and reports every task's first access to what the
-# thread that started parallel_for/parallel_pipeline wrote (44,675 suppressed reports and
-# 62 s for a two-episode celtrace-index build, against 2 reports and 11 s with this build).
+# thread that started parallel_for/parallel_pipeline wrote (a two-episode celtrace-index
+# build: 62 s with those reports suppressed, 11 s over this build; README "Sanitizers").
 # With this library on LD_LIBRARY_PATH, the tests and every program they start (OpenCV
 # included, which links libtbb.so.12 too) use the instrumented scheduler, and races between
 # celtrace's tasks are checked. The source is Debian's, pinned by SHA-256; idempotent.
