@@ -318,27 +318,26 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
     std::map<std::int64_t, std::unique_ptr<Work>> in_flight;
     tbb::parallel_pipeline(
         static_cast<size_t>(threads) * 2,
-        tbb::make_filter<void, Work*>(
-            tbb::filter_mode::serial_in_order,
-            [&](tbb::flow_control& control) -> Work* {
-              if (cancel && cancel->load()) {
-                summary.interrupted = true;
-                control.stop();
-                return nullptr;
-              }
-              auto item = walker.Next();
-              if (!item) {
-                control.stop();
-                return nullptr;
-              }
-              auto owned = std::make_unique<Work>();
-              Work* work = owned.get();
-              work->seq = next_seq++;
-              work->item = std::move(*item);
-              std::lock_guard lock(in_flight_mutex);
-              in_flight.emplace(work->seq, std::move(owned));
-              return work;
-            }) &
+        tbb::make_filter<void, Work*>(tbb::filter_mode::serial_in_order,
+                                      [&](tbb::flow_control& control) -> Work* {
+                                        if (cancel && cancel->load()) {
+                                          summary.interrupted = true;
+                                          control.stop();
+                                          return nullptr;
+                                        }
+                                        auto item = walker.Next();
+                                        if (!item) {
+                                          control.stop();
+                                          return nullptr;
+                                        }
+                                        auto owned = std::make_unique<Work>();
+                                        Work* work = owned.get();
+                                        work->seq = next_seq++;
+                                        work->item = std::move(*item);
+                                        std::lock_guard lock(in_flight_mutex);
+                                        in_flight.emplace(work->seq, std::move(owned));
+                                        return work;
+                                      }) &
             tbb::make_filter<Work*, Work*>(
                 tbb::filter_mode::parallel,
                 [&](Work* work) {
@@ -396,50 +395,48 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
                   work->line = ToJsonLine(record);
                   return work;
                 }) &
-            tbb::make_filter<Work*, void>(
-                tbb::filter_mode::serial_in_order, [&](Work* work) {
-                  // Which copy of a content is "first" must not depend on thread timing:
-                  // in input order, the first input with a digest is the original.
-                  if (!work->resumed && !work->record.sha256.empty()) {
-                    const auto [first, inserted] =
-                        first_paths.emplace(work->record.sha256, work->record.path);
-                    const std::string duplicate_of = inserted ? "" : first->second;
-                    if (work->record.duplicate_of != duplicate_of) {
-                      work->record.duplicate_of = duplicate_of;
-                      work->line = ToJsonLine(work->record);
-                    }
+            tbb::make_filter<Work*, void>(tbb::filter_mode::serial_in_order, [&](Work* work) {
+              // Which copy of a content is "first" must not depend on thread timing:
+              // in input order, the first input with a digest is the original.
+              if (!work->resumed && !work->record.sha256.empty()) {
+                const auto [first, inserted] =
+                    first_paths.emplace(work->record.sha256, work->record.path);
+                const std::string duplicate_of = inserted ? "" : first->second;
+                if (work->record.duplicate_of != duplicate_of) {
+                  work->record.duplicate_of = duplicate_of;
+                  work->line = ToJsonLine(work->record);
+                }
+              }
+              const ResultRecord& record = work->record;
+              if (job && !work->resumed) {
+                journal_out << work->seq << '\t' << work->line << '\n';
+                // A full disk stops the job here: what the journal holds stays valid (a
+                // torn last line is cut off on resume), and resuming redoes the rest.
+                if (!journal_out.flush()) throw WriteError(outputs.job_dir / kJobJournal);
+                journal.lines[work->seq] = work->line;
+              } else if (!job) {
+                *out << work->line << '\n';
+                if (csv_file.is_open()) WriteCsvRows(record, csv_file);
+                if (report) {
+                  report_records.push_back(record);
+                  if (!work->thumbnail.empty()) {
+                    leak_thumbnails[record.sha256] = std::move(work->thumbnail);
                   }
-                  const ResultRecord& record = work->record;
-                  if (job && !work->resumed) {
-                    journal_out << work->seq << '\t' << work->line << '\n';
-                    // A full disk stops the job here: what the journal holds stays valid (a
-                    // torn last line is cut off on resume), and resuming redoes the rest.
-                    if (!journal_out.flush()) throw WriteError(outputs.job_dir / kJobJournal);
-                    journal.lines[work->seq] = work->line;
-                  } else if (!job) {
-                    *out << work->line << '\n';
-                    if (csv_file.is_open()) WriteCsvRows(record, csv_file);
-                    if (report) {
-                      report_records.push_back(record);
-                      if (!work->thumbnail.empty()) {
-                        leak_thumbnails[record.sha256] = std::move(work->thumbnail);
-                      }
-                    }
-                  }
-                  ++summary.inputs;
-                  summary.resumed += work->resumed;
-                  summary.analysed +=
-                      !work->resumed && record.duplicate_of.empty() && !record.sha256.empty();
-                  ++summary.statuses[record.status];
-                  if (record.status == "match" && !record.matches.empty()) {
-                    const MatchRecord& m = record.matches.front();
-                    ++summary
-                          .episodes[fmt::format("{} S{:02}E{:02}", m.title, m.season, m.episode)];
-                  }
-                  progress.Advance(1, 1, 1);
-                  std::lock_guard lock(in_flight_mutex);
-                  in_flight.erase(work->seq);
-                }));
+                }
+              }
+              ++summary.inputs;
+              summary.resumed += work->resumed;
+              summary.analysed +=
+                  !work->resumed && record.duplicate_of.empty() && !record.sha256.empty();
+              ++summary.statuses[record.status];
+              if (record.status == "match" && !record.matches.empty()) {
+                const MatchRecord& m = record.matches.front();
+                ++summary.episodes[fmt::format("{} S{:02}E{:02}", m.title, m.season, m.episode)];
+              }
+              progress.Advance(1, 1, 1);
+              std::lock_guard lock(in_flight_mutex);
+              in_flight.erase(work->seq);
+            }));
   }
   // Streamed outputs: a write that failed (a full disk) fails the run, never a short file
   // that looks complete.
