@@ -23,6 +23,17 @@ struct ChannelMatch {
   Orientation orientation = Orientation::kOriginal;
 };
 
+// The bars of the orb channel or, with `line_art`, of the line-art channel (whose close
+// region is its main one: ink maps correlate by chance).
+AcceptanceBars BarsOf(bool line_art, const MatchOptions& options) {
+  if (line_art) {
+    return {options.min_line_art_inliers, options.min_line_art_correlation,
+            options.min_line_art_inliers, options.min_line_art_correlation};
+  }
+  return {options.min_inliers, options.min_correlation, options.close_min_inliers,
+          options.close_correlation};
+}
+
 // Keyframes verified in one orientation of the query, tried in order until one verifies.
 ChannelMatch QueryChannel(const FeatureIndex& channel, const cv::Mat& luma, bool ink,
                           const MatchOptions& options) {
@@ -48,15 +59,6 @@ double FeatureConfidence(int inliers, int rival_inliers, int min_inliers) {
 }
 
 }  // namespace
-
-AcceptanceBars BarsOf(bool line_art, const MatchOptions& options) {
-  if (line_art) {
-    return {options.min_line_art_inliers, options.min_line_art_correlation,
-            options.min_line_art_inliers, options.min_line_art_correlation};
-  }
-  return {options.min_inliers, options.min_correlation, options.close_min_inliers,
-          options.close_correlation};
-}
 
 std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
                                                     const FeatureSet& query,

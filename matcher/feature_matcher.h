@@ -44,10 +44,6 @@ struct AcceptanceBars {
   }
 };
 
-// The bars of the orb channel or, with `line_art`, of the line-art channel (whose close
-// region is its main one: ink maps correlate by chance).
-AcceptanceBars BarsOf(bool line_art, const MatchOptions& options);
-
 // Returns the keyframes of `channel` that `query` (the features of the 8-bit grey
 // `query_picture`) verifies against, highest correlation first, then most inliers (ties by
 // keyframe): RANSAC accepts them and the warped picture correlates with their thumbnails
