@@ -316,6 +316,10 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
     // buffers still hold (LeakSanitizer found one Work per cancelled job).
     std::mutex in_flight_mutex;
     std::map<std::int64_t, std::unique_ptr<Work>> in_flight;
+    // The parallel stage looks up earlier runs' lines in journal.lines, so nothing may insert
+    // there while the pipeline runs (ThreadSanitizer caught the last stage doing so): this
+    // run's lines go here and join the journal's once it ends.
+    std::map<std::int64_t, std::string> journaled_now;
     tbb::parallel_pipeline(
         static_cast<size_t>(threads) * 2,
         tbb::make_filter<void, Work*>(tbb::filter_mode::serial_in_order,
@@ -413,7 +417,7 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
                 // A full disk stops the job here: what the journal holds stays valid (a
                 // torn last line is cut off on resume), and resuming redoes the rest.
                 if (!journal_out.flush()) throw WriteError(outputs.job_dir / kJobJournal);
-                journal.lines[work->seq] = work->line;
+                journaled_now.emplace(work->seq, work->line);
               } else if (!job) {
                 *out << work->line << '\n';
                 if (csv_file.is_open()) WriteCsvRows(record, csv_file);
@@ -437,6 +441,7 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
               std::lock_guard lock(in_flight_mutex);
               in_flight.erase(work->seq);
             }));
+    journal.lines.merge(journaled_now);
   }
   // Streamed outputs: a write that failed (a full disk) fails the run, never a short file
   // that looks complete.
