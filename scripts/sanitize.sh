@@ -32,7 +32,8 @@ if [ "$preset" = tsan ]; then
   tbb_lib=$(bash scripts/tsan-tbb.sh "build-$preset/onetbb")
   export LD_LIBRARY_PATH="$tbb_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi
-# Instrumented code runs 3-20x slower (the asan preset is a Debug build). With CTEST_ARGS,
+# Instrumented code runs 3-20x slower (the asan preset is a Debug build, assertions on, at -O1
+# as ASan's documentation advises for reasonable speed). With CTEST_ARGS,
 # ctest runs what they select, one process per test.
 if [ "$#" -gt 0 ]; then
   exec ctest --test-dir "build-$preset" --output-on-failure -j "$jobs" --timeout 2400 "$@"

@@ -34,10 +34,7 @@ int RunTool(const std::vector<std::string>& args, const fs::path& output) {
   return testing::WaitProgram(testing::StartProgram(args, output));
 }
 
-std::string Slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using testing::Slurp;
 
 std::map<std::string, nlohmann::json> Records(const fs::path& jsonl) {
   std::map<std::string, nlohmann::json> records;

@@ -58,10 +58,7 @@ double MeanAbsDiff(const cv::Mat& a, const cv::Mat& b) {
   return cv::norm(a, b, cv::NORM_L1) / static_cast<double>(a.total() * a.channels());
 }
 
-std::string Slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using testing::Slurp;
 
 std::vector<std::uint8_t> Base64Decode(std::string_view text) {
   std::vector<std::uint8_t> out;

@@ -36,10 +36,7 @@ int RunProgram(const std::vector<std::string>& args, const fs::path& output_file
   return testing::WaitProgram(testing::StartProgram(args, output_file, input_file));
 }
 
-std::string Slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using testing::Slurp;
 
 std::map<std::string, nlohmann::json> Records(const fs::path& jsonl, size_t* lines = nullptr) {
   std::map<std::string, nlohmann::json> records;

@@ -25,6 +25,12 @@ inline std::filesystem::path DataPath(const std::string& relative) {
   return std::filesystem::path(CELTRACE_TEST_DATA) / relative;
 }
 
+// Returns the whole file's bytes (empty if it cannot be read).
+inline std::string Slurp(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
 // A directory under the system temp folder, removed with everything in it on destruction.
 class TempDir {
  public:
