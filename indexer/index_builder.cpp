@@ -157,61 +157,64 @@ IndexReport WriteGeneration(std::vector<KeptEpisode> kept, std::span<const Episo
   const int in_flight = std::max(1, std::min<int>(threads, static_cast<int>(to_decode.size())));
   const int decoder_threads = std::max(1, threads / in_flight);
   struct Result {
-    size_t index = 0;
     std::optional<HashedEpisode> hashed;
     std::string error;
   };
   {
     Progress progress({"index", "episodes", "frames", options.progress},
                       static_cast<std::int64_t>(to_decode.size()), total_duration, std::cerr);
+    // Each episode's result is kept here, and only its index passes through the pipeline:
+    // when an exception cancels the pipeline (a full disk under the catalogue), oneTBB 2021.8
+    // does not destroy the items its buffers hold, and these are freed with the vector.
+    std::vector<Result> results(to_decode.size());
     size_t next = 0;
     tbb::parallel_pipeline(
-        in_flight, tbb::make_filter<void, size_t>(tbb::filter_mode::serial_in_order,
-                                                  [&](tbb::flow_control& control) -> size_t {
-                                                    if (next >= to_decode.size() ||
-                                                        Cancelled(options.cancel)) {
-                                                      control.stop();
-                                                      return 0;
-                                                    }
-                                                    return next++;
-                                                  }) &
-                       tbb::make_filter<size_t, Result>(
-                           tbb::filter_mode::parallel,
-                           [&](size_t i) {
-                             Result result;
-                             result.index = i;
-                             double reported = 0;
-                             try {
-                               result.hashed = HashEpisode(
-                                   to_decode[i], parameters, decoder_threads, options.cancel,
-                                   [&](double seconds, std::int64_t frames) {
-                                     progress.Advance(0, std::min(seconds, durations[i]) - reported,
-                                                      frames);
-                                     reported = std::min(seconds, durations[i]);
-                                   });
-                             } catch (const Error& e) {
-                               result.error = e.what();
-                             }
-                             progress.Advance(1, durations[i] - reported, 0);
-                             return result;
-                           }) &
-                       tbb::make_filter<Result, void>(
-                           tbb::filter_mode::serial_out_of_order, [&](Result result) {
-                             if (Cancelled(options.cancel)) return;
-                             const EpisodeSource& source = to_decode[result.index];
-                             if (!result.hashed) {
-                               report.failures.push_back({source.source, result.error});
-                               return;
-                             }
-                             HashedEpisode& hashed = *result.hashed;
-                             report.frames_decoded += hashed.record.frames;
-                             report.footage_seconds += hashed.record.duration;
-                             report.low_quality_frames += hashed.low_quality_frames;
-                             report.feature_seconds += hashed.feature_seconds;
-                             ++report.episodes_decoded;
-                             builder.Append(std::move(hashed.record), std::move(hashed.entries),
-                                            hashed.orb, hashed.line_art);
-                           }));
+        in_flight,
+        tbb::make_filter<void, size_t>(tbb::filter_mode::serial_in_order,
+                                       [&](tbb::flow_control& control) -> size_t {
+                                         if (next >= to_decode.size() ||
+                                             Cancelled(options.cancel)) {
+                                           control.stop();
+                                           return 0;
+                                         }
+                                         return next++;
+                                       }) &
+            tbb::make_filter<size_t, size_t>(
+                tbb::filter_mode::parallel,
+                [&](size_t i) {
+                  Result& result = results[i];
+                  double reported = 0;
+                  try {
+                    result.hashed = HashEpisode(
+                        to_decode[i], parameters, decoder_threads, options.cancel,
+                        [&](double seconds, std::int64_t frames) {
+                          progress.Advance(0, std::min(seconds, durations[i]) - reported, frames);
+                          reported = std::min(seconds, durations[i]);
+                        });
+                  } catch (const Error& e) {
+                    result.error = e.what();
+                  }
+                  progress.Advance(1, durations[i] - reported, 0);
+                  return i;
+                }) &
+            tbb::make_filter<size_t, void>(tbb::filter_mode::serial_out_of_order, [&](size_t i) {
+              Result result = std::move(results[i]);
+              results[i] = {};
+              if (Cancelled(options.cancel)) return;
+              const EpisodeSource& source = to_decode[i];
+              if (!result.hashed) {
+                report.failures.push_back({source.source, result.error});
+                return;
+              }
+              HashedEpisode& hashed = *result.hashed;
+              report.frames_decoded += hashed.record.frames;
+              report.footage_seconds += hashed.record.duration;
+              report.low_quality_frames += hashed.low_quality_frames;
+              report.feature_seconds += hashed.feature_seconds;
+              ++report.episodes_decoded;
+              builder.Append(std::move(hashed.record), std::move(hashed.entries), hashed.orb,
+                             hashed.line_art);
+            }));
   }
   if (Cancelled(options.cancel))
     throw Error("interrupted: nothing published, the previous generation stays live");
