@@ -385,10 +385,15 @@ TEST_F(FeatureChannels, ClipsPdqMissesAreAttributedByTheChannels) {
     writer.Close();
   }
   const fs::path out = *dir_ / "clips.jsonl";
-  ASSERT_EQ(RunTool({CELTRACE_MATCH_BIN, "--index", IndexDir().string(), dir.string(),
-                     "--no-progress", "--min-inliers", "20", "--min-correlation", "0.85"},
-                    out),
-            0);
+  auto match = [&](const fs::path& input, std::vector<std::string> extra) {
+    std::vector<std::string> args = {
+        CELTRACE_MATCH_BIN, "--index", IndexDir().string(), input.string(), "--no-progress",
+        "--min-inliers",    "20",      "--min-correlation", "0.85"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    for (const std::string& arg : testing::InstrumentedClipDeadline()) args.push_back(arg);
+    return RunTool(args, out);
+  };
+  ASSERT_EQ(match(dir, {}), 0) << Slurp(out);
   auto records = Records(out);
   ASSERT_EQ(records.size(), 2u);
   const auto& clip = records.at("cropped.mp4");
@@ -412,11 +417,7 @@ TEST_F(FeatureChannels, ClipsPdqMissesAreAttributedByTheChannels) {
   EXPECT_NE(records.at("negative.mp4")["status"], "match") << records.at("negative.mp4").dump();
 
   // Off with --clip-channel-frames 0: PDQ alone finds nothing.
-  ASSERT_EQ(RunTool({CELTRACE_MATCH_BIN, "--index", IndexDir().string(),
-                     (dir / "cropped.mp4").string(), "--no-progress", "--min-inliers", "20",
-                     "--min-correlation", "0.85", "--clip-channel-frames", "0"},
-                    out),
-            0);
+  ASSERT_EQ(match(dir / "cropped.mp4", {"--clip-channel-frames", "0"}), 0) << Slurp(out);
   records = Records(out);
   EXPECT_EQ(records.at("cropped.mp4")["status"], "no_match") << records.at("cropped.mp4").dump();
 }

@@ -49,11 +49,7 @@ TEST(TmkPeerCheck, EveryCopyIsAttributedToItsOriginalAndNothingElse) {
             0);
   std::vector<std::string> args = {CELTRACE_MATCH_BIN, "--index", (dir / "index").string(),
                                    "--no-progress"};
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  // Instrumented builds analyse a clip several times slower: under asan on a loaded machine
-  // one copy ran past the default 120 s per input. The limit is not what this test checks.
-  args.insert(args.end(), {"--max-seconds", "1200"});
-#endif
+  for (const std::string& arg : testing::InstrumentedClipDeadline()) args.push_back(arg);
   for (const Copy& copy : kCopies) args.push_back(testing::DataPath(copy.file).string());
   ASSERT_EQ(testing::WaitProgram(testing::StartProgram(args, dir / "out.jsonl")), 0);
 
