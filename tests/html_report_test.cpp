@@ -511,6 +511,7 @@ class ReportEndToEnd : public ::testing::Test {
                                      (*dir_ / (name + ".html")).string(),
                                      "--no-progress"};
     args.insert(args.end(), extra.begin(), extra.end());
+    for (const std::string& arg : testing::InstrumentedClipDeadline()) args.push_back(arg);
     EXPECT_EQ(RunProgram(args), 1) << "the leak's corrupt files are errors";
     const std::string html = Slurp(*dir_ / (name + ".html"));
     Page page = ParsePage(html);

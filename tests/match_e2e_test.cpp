@@ -81,6 +81,15 @@ class MatchEndToEnd : public ::testing::Test {
   }
   static fs::path Index() { return *dir_ / "index"; }
   static fs::path Leak() { return *dir_ / "leak"; }
+  // celtrace-match over the whole leak with `extra` arguments: the records of these tests
+  // are compared run to run, so no clip may time out in an instrumented build.
+  static std::vector<std::string> MatchLeak(const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {CELTRACE_MATCH_BIN, "--index", Index().string(),
+                                     Leak().string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    for (const std::string& arg : testing::InstrumentedClipDeadline()) args.push_back(arg);
+    return args;
+  }
 
   static testing::TempDir* dir_;
   static std::vector<synth::LeakItem>* expected_;
@@ -95,9 +104,7 @@ bool MustMatch(const std::string& transform) { return transform != "crop_10"; }
 TEST_F(MatchEndToEnd, EveryLeakedFileGetsTheExpectedRecord) {
   const fs::path out = *dir_ / "records.jsonl";
   const fs::path csv = *dir_ / "records.csv";
-  const int code = RunProgram({CELTRACE_MATCH_BIN, "--index", Index().string(), Leak().string(),
-                               "--csv", csv.string(), "--no-progress"},
-                              out);
+  const int code = RunProgram(MatchLeak({"--csv", csv.string(), "--no-progress"}), out);
   EXPECT_EQ(code, 1) << "corrupt files are `error` records, so the exit code is 1";
   size_t lines = 0;
   const auto records = Records(out, &lines);
@@ -171,27 +178,16 @@ void ExpectJournalHoldsEachInputOnce(const fs::path& job, size_t inputs) {
 
 TEST_F(MatchEndToEnd, ResumeAfterKillNineEqualsAnUninterruptedRun) {
   const fs::path clean = *dir_ / "clean.jsonl";
-  ASSERT_EQ(RunProgram({CELTRACE_MATCH_BIN, "--index", Index().string(), Leak().string(), "--job",
-                        (*dir_ / "job-clean").string(), "--out", clean.string(), "--no-progress"},
+  ASSERT_EQ(RunProgram(MatchLeak({"--job", (*dir_ / "job-clean").string(), "--out", clean.string(),
+                                  "--no-progress"}),
                        *dir_ / "clean.stdout"),
             1);
-  const std::vector<std::string> args = {CELTRACE_MATCH_BIN,
-                                         "--index",
-                                         Index().string(),
-                                         Leak().string(),
-                                         "--job",
-                                         (*dir_ / "job").string(),
-                                         "--out",
-                                         (*dir_ / "resumed.jsonl").string(),
-                                         "--no-progress",
-                                         "--threads",
-                                         "1"};
+  const std::vector<std::string> args =
+      MatchLeak({"--job", (*dir_ / "job").string(), "--out", (*dir_ / "resumed.jsonl").string(),
+                 "--no-progress", "--threads", "1"});
   // A full single-threaded run's duration sets the kill moments.
   const auto started = std::chrono::steady_clock::now();
-  ASSERT_EQ(RunProgram({CELTRACE_MATCH_BIN, "--index", Index().string(), Leak().string(),
-                        "--no-progress", "--threads", "1"},
-                       *dir_ / "timing.jsonl"),
-            1);
+  ASSERT_EQ(RunProgram(MatchLeak({"--no-progress", "--threads", "1"}), *dir_ / "timing.jsonl"), 1);
   const double full =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::mt19937 rng(77);
@@ -210,8 +206,7 @@ TEST_F(MatchEndToEnd, ResumeAfterKillNineEqualsAnUninterruptedRun) {
 
 TEST_F(MatchEndToEnd, AFullDiskStopsTheJobAndResumingFinishesIt) {
   const fs::path clean = *dir_ / "disk-clean.jsonl";
-  ASSERT_EQ(RunProgram({CELTRACE_MATCH_BIN, "--index", Index().string(), Leak().string(),
-                        "--no-progress", "--out", clean.string()},
+  ASSERT_EQ(RunProgram(MatchLeak({"--no-progress", "--out", clean.string()}),
                        *dir_ / "disk-clean.stdout"),
             1);
   const std::uint64_t output = fs::file_size(clean);
@@ -223,9 +218,8 @@ TEST_F(MatchEndToEnd, AFullDiskStopsTheJobAndResumingFinishesIt) {
   ASSERT_TRUE(disk.FillLeaving(kPage + output / 3));
   const fs::path job = *dir_ / "disk" / "job";
   const fs::path out = *dir_ / "disk" / "out.jsonl";
-  const std::vector<std::string> args = {
-      CELTRACE_MATCH_BIN, "--index", Index().string(), Leak().string(), "--job",
-      job.string(),       "--out",   out.string(),     "--no-progress"};
+  const std::vector<std::string> args =
+      MatchLeak({"--job", job.string(), "--out", out.string(), "--no-progress"});
   const fs::path log = *dir_ / "disk.stderr";
   const pid_t pid = testing::StartProgram(args, "/dev/null", "/dev/null", log);
   EXPECT_EQ(testing::WaitProgram(pid), 2) << "an output that cannot be written is exit code 2";
