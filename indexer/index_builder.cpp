@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
 #include <thread>
+#include <utility>
 
 #include "celtrace/checksum.h"
 #include "celtrace/error.h"
@@ -198,8 +199,7 @@ IndexReport WriteGeneration(std::vector<KeptEpisode> kept, std::span<const Episo
                   return i;
                 }) &
             tbb::make_filter<size_t, void>(tbb::filter_mode::serial_out_of_order, [&](size_t i) {
-              Result result = std::move(results[i]);
-              results[i] = {};
+              Result result = std::exchange(results[i], {});
               if (Cancelled(options.cancel)) return;
               const EpisodeSource& source = to_decode[i];
               if (!result.hashed) {

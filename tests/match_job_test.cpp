@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <random>
@@ -24,9 +25,11 @@ namespace fs = std::filesystem;
 
 using testing::Slurp;
 
+// The input file name of input i (without extension): 000, 001, ...
 std::string Name(int i) {
-  std::string name = std::to_string(i);
-  return std::string(3 - std::min<size_t>(3, name.size()), '0') + name;
+  char name[16];
+  std::snprintf(name, sizeof name, "%03d", i);
+  return name;
 }
 
 // Keeps the first `lines` lines of a file, as a job killed after that many records leaves

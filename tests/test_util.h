@@ -31,10 +31,10 @@ inline std::string Slurp(const std::filesystem::path& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-// celtrace-match arguments for tests whose inputs are clips: instrumented builds analyse a
-// clip several times slower, and under ASan or TSan a clip ran past the default 120 s per
-// input (TmkPeerCheck under asan on a loaded machine; the channels' clip test under tsan).
-// The deadline is not what those tests check.
+// celtrace-match arguments for tests whose inputs include clips: instrumented builds analyse
+// a clip several times slower, and under ASan or TSan on a loaded machine clips ran past the
+// default 120 s per input (a timeout record fails a test that expects a match, or one that
+// compares the records of two runs). The deadline is not what those tests check.
 inline std::vector<std::string> InstrumentedClipDeadline() {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   return {"--max-seconds", "1200"};
