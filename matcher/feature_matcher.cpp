@@ -24,14 +24,15 @@ struct ChannelMatch {
 };
 
 // The bars of the orb channel or, with `line_art`, of the line-art channel (whose close
-// region is its main one: ink maps correlate by chance).
+// and strong regions are its main one: ink maps correlate by chance).
 AcceptanceBars BarsOf(bool line_art, const MatchOptions& options) {
   if (line_art) {
     return {options.min_line_art_inliers, options.min_line_art_correlation,
+            options.min_line_art_inliers, options.min_line_art_correlation,
             options.min_line_art_inliers, options.min_line_art_correlation};
   }
-  return {options.min_inliers, options.min_correlation, options.close_min_inliers,
-          options.close_correlation};
+  return {options.min_inliers,       options.min_correlation,    options.close_min_inliers,
+          options.close_correlation, options.strong_min_inliers, options.strong_correlation};
 }
 
 // Keyframes verified in one orientation of the query, tried in order until one verifies.

@@ -29,18 +29,25 @@ struct VerifiedKeyframe {
 };
 
 // What a verified keyframe of one channel must reach to be a match: `min_inliers` RANSAC
-// inliers at a correlation of at least `min_correlation`, or, for a copy that correlates
-// almost perfectly once aligned (`close_correlation`), `close_min_inliers`.
+// inliers at a correlation of at least `min_correlation`; or, for a copy that correlates
+// almost perfectly once aligned (`close_correlation`), `close_min_inliers`; or, for a copy
+// with many inliers whose overlay lowers the correlation (`strong_min_inliers`),
+// `strong_correlation`.
 struct AcceptanceBars {
   int min_inliers = 0;
   double min_correlation = 0;
   int close_min_inliers = 0;
   double close_correlation = 0;
+  int strong_min_inliers = 0;
+  double strong_correlation = 0;
 
-  int fewest_inliers() const { return std::min(min_inliers, close_min_inliers); }
+  int fewest_inliers() const {
+    return std::min({min_inliers, close_min_inliers, strong_min_inliers});
+  }
   bool Accepts(int inliers, double correlation) const {
     return (inliers >= min_inliers && correlation >= min_correlation) ||
-           (inliers >= close_min_inliers && correlation >= close_correlation);
+           (inliers >= close_min_inliers && correlation >= close_correlation) ||
+           (inliers >= strong_min_inliers && correlation >= strong_correlation);
   }
 };
 

@@ -68,6 +68,12 @@ int main(int argc, char** argv) {
   app.add_option("--close-correlation", options.close_correlation,
                  "Thumbnail correlation that lets an orb match pass with --close-min-inliers "
                  "(default 0.97)");
+  app.add_option("--strong-min-inliers", options.strong_min_inliers,
+                 "RANSAC inliers that let an orb match pass at --strong-correlation "
+                 "(default 70)");
+  app.add_option("--strong-correlation", options.strong_correlation,
+                 "Thumbnail correlation an orb match with --strong-min-inliers needs "
+                 "(default 0.85)");
   app.add_option("--min-line-art-inliers", options.min_line_art_inliers,
                  "RANSAC inliers a lineart match needs (default 60)");
   app.add_option("--clip-channel-frames", options.clip_channel_frames,

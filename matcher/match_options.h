@@ -76,6 +76,13 @@ struct MatchOptions {
   // Defaults 40 and 0.97.
   int close_min_inliers = 40;
   double close_correlation = 0.97;
+  // A third, strong region for orb: a keyframe verified with at least strong_min_inliers
+  // inliers needs a correlation of only strong_correlation. Watermarked frames keep many
+  // keypoints (50-160) but their overlay holds the correlation at 0.56-0.92; on the
+  // calibration leaks unrelated drawings with 70 or more inliers correlated at most 0.82
+  // (at 75 or more, 0.68). Defaults 70 and 0.85 (README "Accuracy").
+  int strong_min_inliers = 70;
+  double strong_correlation = 0.85;
   // The same two bars for the line-art channel (opt-in, `line_art`). Ink maps are sparse,
   // so their thumbnails correlate by chance (unrelated line art reached 0.98) and the
   // inliers decide: unrelated line art verified with up to 58 inliers on the calibration

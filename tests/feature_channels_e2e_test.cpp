@@ -299,8 +299,8 @@ TEST_F(FeatureChannels, CloseCopiesPassTheSecondRegionWithFewerInliers) {
   }
   // The main region out of reach, so that only the close one can accept; its inlier bar at
   // the fixtures' scale (20, as above).
-  const std::vector<std::string> close_only = {"--min-inliers", "100000", "--close-min-inliers",
-                                               "20"};
+  const std::vector<std::string> close_only = {
+      "--min-inliers", "100000", "--strong-min-inliers", "100000", "--close-min-inliers", "20"};
   const auto records = Match("close_leak", leak, close_only);
   EXPECT_GE(CountAttributed(records, "crop15_", "orb").episode, 6);
   for (const auto& [name, record] : records) {
@@ -318,6 +318,55 @@ TEST_F(FeatureChannels, CloseCopiesPassTheSecondRegionWithFewerInliers) {
   closed.insert(closed.end(), {"--close-correlation", "1.01"});
   const auto off = Match("close_off", {{"crop15_0.png", leak.at("crop15_0.png")}}, closed);
   EXPECT_EQ(off.at("crop15_0.png")["status"], "no_match");
+}
+
+// A translucent caption across the frame, as a studio's watermark: it lowers the correlation
+// of the aligned copy but leaves most keypoints.
+cv::Mat Watermarked(const cv::Mat& frame) {
+  cv::Mat layer = cv::Mat::zeros(frame.size(), frame.type());
+  cv::putText(layer, "INTERNAL REVIEW ONLY", {frame.cols / 20, frame.rows / 2},
+              cv::FONT_HERSHEY_SIMPLEX, frame.cols / 400.0, cv::Scalar::all(255),
+              std::max(2, frame.cols / 120), cv::LINE_AA);
+  cv::Mat out;
+  cv::addWeighted(frame, 1.0, layer, 0.45, 0, out);
+  return out;
+}
+
+TEST_F(FeatureChannels, StrongCopiesPassTheThirdRegionAtALowerCorrelation) {
+  std::map<std::string, cv::Mat> leak;
+  for (size_t i = 0; i < sources_->size(); ++i) {
+    // Cropped 15% off each side so that PDQ misses it, then watermarked.
+    leak["marked_" + std::to_string(i) + ".png"] =
+        Watermarked(Crop((*sources_)[i].image, 0.7, 0.5, 0.5));
+  }
+  for (auto& [name, image] :
+       Negatives([](const cv::Mat&art, int) { return Watermarked(Crop(art, 0.7, 0.5, 0.5)); })) {
+    leak[name] = image;
+  }
+  // Only the strong region can accept, at its default correlation and an inlier bar at the
+  // fixtures' scale (20, as above).
+  const std::vector<std::string> strong_only = {
+      "--min-inliers", "100000", "--close-min-inliers", "100000", "--strong-min-inliers", "20"};
+  const auto records = Match("strong_leak", leak, strong_only);
+  EXPECT_GE(CountAttributed(records, "marked_", "orb").episode, 6);
+  int below_close = 0;  // accepted under the close region's correlation
+  for (const auto& [name, record] : records) {
+    if (record["status"] != "match") continue;
+    for (const auto& m : record["matches"]) {
+      if (m["channel"] != "orb") continue;
+      EXPECT_GE(m["correlation"].get<double>(), 0.85) << name;
+      EXPECT_GE(m["inliers"].get<int>(), 20) << name;
+      if (m["correlation"].get<double>() < 0.97) ++below_close;
+    }
+  }
+  EXPECT_GT(below_close, 0);
+  ExpectNoMatch(records);
+
+  // Closed (no correlation reaches 1.01), the same copies are no_match.
+  std::vector<std::string> closed = strong_only;
+  closed.insert(closed.end(), {"--strong-correlation", "1.01"});
+  const auto off = Match("strong_off", {{"marked_0.png", leak.at("marked_0.png")}}, closed);
+  EXPECT_EQ(off.at("marked_0.png")["status"], "no_match");
 }
 
 TEST_F(FeatureChannels, LineArtIsAttributedThroughInkMaps) {
