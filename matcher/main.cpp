@@ -82,6 +82,13 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 64));
   app.add_option("--query-side", options.query_side,
                  "Pixels: the longer side stills are scaled to for orb and lineart (800)");
+  app.add_option("--query-features", options.query_features,
+                 "ORB keypoints taken from a still for orb and lineart (default 1000)")
+      ->check(CLI::Range(16, 20000));
+  app.add_option("--verify-candidates", options.verify_candidates,
+                 "Keyframes with the most correspondences verified by RANSAC per still "
+                 "(default 16)")
+      ->check(CLI::Range(1, 1024));
   app.add_option("--min-correlation", options.min_correlation,
                  "Thumbnail correlation an orb match needs (default 0.92)");
   app.add_option("--min-line-art-correlation", options.min_line_art_correlation,

@@ -285,6 +285,39 @@ TEST_F(FeatureChannels, LocalFeaturesAttributeOffCentreCropsScreenshotsAndRotati
   const auto off =
       Match("orb_off", {{"crop25_0.png", leak.at("crop25_0.png")}}, {"--no-local-features"});
   EXPECT_EQ(off.at("crop25_0.png")["status"], "no_match");
+
+  // The query's keypoints and verified candidates are options: a matched crop with 16
+  // keypoints cannot reach 20 inliers, and one candidate still verifies the right keyframe.
+  std::map<std::string, cv::Mat> matched;
+  for (size_t i = 0; i < sources_->size(); ++i) {
+    const std::string name = "crop25_" + std::to_string(i) + ".png";
+    if (records.at(name)["status"] == "match") matched[name] = leak.at(name);
+  }
+  ASSERT_FALSE(matched.empty());
+  const std::vector<std::string> bars = {"--min-inliers", "20", "--min-correlation", "0.85"};
+  auto with = [&](std::vector<std::string> flags, const std::string& option, const char* value) {
+    flags.push_back(option);
+    flags.push_back(value);
+    return flags;
+  };
+  for (const auto& [name, record] :
+       Match("orb_few", matched, with(bars, "--query-features", "16"))) {
+    EXPECT_EQ(record["status"], "no_match") << name;
+  }
+  int first_still = 0;
+  for (const auto& [name, record] :
+       Match("orb_one", matched, with(bars, "--verify-candidates", "1"))) {
+    if (record["status"] == "match" &&
+        record["matches"][0]["episode"] == records.at(name)["matches"][0]["episode"]) {
+      ++first_still;
+    }
+  }
+  EXPECT_GE(first_still, 1);
+  const fs::path out = *dir_ / "orb_bad.jsonl";
+  EXPECT_EQ(RunTool({CELTRACE_MATCH_BIN, "--index", IndexDir().string(),
+                     (*dir_ / "orb_one").string(), "--verify-candidates", "0"},
+                    out),
+            2);
 }
 
 // Expects every orb match in `records` to reach `inliers` and `correlation`; returns how
