@@ -1,4 +1,5 @@
-// Hashes per second for the hash channels at the sizes the indexer and matcher feed them.
+// Hashes per second for the hash channels at the sizes the indexer and matcher feed them,
+// and the orb channel's per-keyframe check.
 // Run: build/bench/celtrace_bench_hash (items_per_second = hashes/s on one core).
 #include <benchmark/benchmark.h>
 
@@ -6,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 #include <random>
 
+#include "celtrace/geometric_verification.h"
 #include "celtrace/image_hash.h"
 #include "celtrace/pdq.h"
 
@@ -114,5 +116,32 @@ void BM_HammingDistance256(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(hashes.size()));
 }
 BENCHMARK(BM_HammingDistance256);
+
+// The orb channel's check of one RANSAC-accepted keyframe: the query (a still scaled to the
+// matcher's 800-pixel side) warped onto the 640x360 keyframe and correlated with an entry's
+// thumbnail; with range(0) = 1 also its colours (warp, chroma thumbnail, chroma correlation
+// after the same ECC refinement): the colour check's cost per verified keyframe.
+void BM_VerifyKeyframe(benchmark::State& state) {
+  const bool colour = state.range(0) != 0;
+  const cv::Mat frame = Frame(1280, 720);
+  cv::Mat reference, reference_grey, query, query_grey;
+  cv::resize(frame, reference, cv::Size(640, 360), 0, 0, cv::INTER_AREA);
+  cv::cvtColor(reference, reference_grey, cv::COLOR_BGR2GRAY);
+  cv::resize(frame(cv::Rect(200, 100, 800, 450)), query, cv::Size(800, 450), 0, 0, cv::INTER_AREA);
+  cv::cvtColor(query, query_grey, cv::COLOR_BGR2GRAY);
+  const cv::Matx23d transform(0.5, 0, 100, 0, 0.5, 50);  // query -> reference pixels
+  const cv::Mat thumbnail = celtrace::VerificationThumbnail(reference_grey);
+  const cv::Mat chroma = celtrace::ChromaThumbnail(
+      reference, celtrace::ThumbnailSize(reference.size(), celtrace::kChromaWidth));
+  for (auto _ : state) {
+    const celtrace::WarpedQuery warped =
+        celtrace::WarpQuery(query_grey, transform, reference.size(), colour ? query : cv::Mat());
+    cv::Matx23f refinement;
+    double score = celtrace::CorrelateWarped(warped, thumbnail, &refinement);
+    if (colour) score += celtrace::CorrelateChroma(warped, chroma, refinement);
+    benchmark::DoNotOptimize(score);
+  }
+}
+BENCHMARK(BM_VerifyKeyframe)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
 }  // namespace

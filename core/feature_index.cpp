@@ -13,11 +13,16 @@ namespace {
 
 // Keyframe table: magic, keyframe count (u64), descriptor count (u64), then per keyframe
 // first_entry (i64), last_entry (i64), width (u16), height (u16), first_descriptor (u32),
-// descriptor_count (u32), thumbnail width and height (u16 each), thumbnail count (u32), then
-// per descriptor x, y (u16 each, 1/16 pixel), then the thumbnails' 8-bit pixels, keyframe
-// after keyframe, entry after entry, row-major. Little-endian.
-constexpr std::string_view kMagic = "CTKEYS01";
-constexpr int kRowBytes = 8 + 8 + 2 + 2 + 4 + 4 + 2 + 2 + 4;
+// descriptor_count (u32), thumbnail width and height (u16 each), thumbnail count (u32),
+// chroma thumbnail width and height (u16 each), chroma count (u32), then per descriptor x, y
+// (u16 each, 1/16 pixel), then the thumbnails' 8-bit pixels, keyframe after keyframe, entry
+// after entry, row-major, then the chroma thumbnails' pixels the same way (a*, b*
+// interleaved). Little-endian. Version 1 (CTKEYS01) rows end at the thumbnail count and
+// have no chroma section; they are still read.
+constexpr std::string_view kMagic = "CTKEYS02";
+constexpr std::string_view kMagicVersion1 = "CTKEYS01";
+constexpr int kRowBytesVersion1 = 8 + 8 + 2 + 2 + 4 + 4 + 2 + 2 + 4;
+constexpr int kRowBytes = kRowBytesVersion1 + 2 + 2 + 4;
 constexpr float kPointScale = 16;
 
 template <typename T>
@@ -54,6 +59,31 @@ FeatureIndex::~FeatureIndex() = default;
 FeatureIndex::FeatureIndex(FeatureIndex&&) noexcept = default;
 FeatureIndex& FeatureIndex::operator=(FeatureIndex&&) noexcept = default;
 
+void FeatureIndex::AppendThumbnails(const std::vector<cv::Mat>& thumbnails, int type,
+                                    std::int64_t entries, ThumbnailBlock* block,
+                                    std::vector<std::uint8_t>* pixels) {
+  if (thumbnails.empty()) return;
+  const cv::Mat& first = thumbnails.front();
+  if (static_cast<std::int64_t>(thumbnails.size()) != entries) {
+    throw Error("feature keyframe: one thumbnail per entry needed");
+  }
+  for (const cv::Mat& t : thumbnails) {
+    if (t.type() != type || t.size() != first.size() || t.cols > 1024 || t.rows > 1024) {
+      throw Error("feature keyframe: thumbnails must be 8-bit, of one size, <= 1024 px");
+    }
+  }
+  block->width = static_cast<std::uint16_t>(first.cols);
+  block->height = static_cast<std::uint16_t>(first.rows);
+  block->count = static_cast<std::uint32_t>(thumbnails.size());
+  block->offset = pixels->size();
+  for (const cv::Mat& t : thumbnails) {
+    for (int y = 0; y < t.rows; ++y) {
+      const std::uint8_t* line = t.ptr<std::uint8_t>(y);
+      pixels->insert(pixels->end(), line, line + t.cols * t.elemSize());
+    }
+  }
+}
+
 void FeatureIndex::Add(const FeatureKeyframe& keyframe) {
   const FeatureSet& f = keyframe.features;
   if (f.descriptors.size() != f.points.size() * kFeatureDescriptorBytes) {
@@ -69,28 +99,9 @@ void FeatureIndex::Add(const FeatureKeyframe& keyframe) {
   row.height = static_cast<std::uint16_t>(f.size.height);
   row.first_descriptor = static_cast<std::uint32_t>(descriptors_.size());
   row.descriptor_count = static_cast<std::uint32_t>(f.points.size());
-  if (!keyframe.thumbnails.empty()) {
-    const cv::Mat& first = keyframe.thumbnails.front();
-    if (static_cast<std::int64_t>(keyframe.thumbnails.size()) !=
-        keyframe.last_entry - keyframe.first_entry + 1) {
-      throw Error("feature keyframe: one thumbnail per entry needed");
-    }
-    for (const cv::Mat& t : keyframe.thumbnails) {
-      if (t.type() != CV_8UC1 || t.size() != first.size() || t.cols > 1024 || t.rows > 1024) {
-        throw Error("feature keyframe: thumbnails must be 8-bit grey of one size, <= 1024 px");
-      }
-    }
-    row.thumbnail_width = static_cast<std::uint16_t>(first.cols);
-    row.thumbnail_height = static_cast<std::uint16_t>(first.rows);
-    row.thumbnail_count = static_cast<std::uint32_t>(keyframe.thumbnails.size());
-    row.thumbnail_offset = thumbnails_.size();
-    for (const cv::Mat& t : keyframe.thumbnails) {
-      for (int y = 0; y < t.rows; ++y) {
-        const std::uint8_t* line = t.ptr<std::uint8_t>(y);
-        thumbnails_.insert(thumbnails_.end(), line, line + t.cols);
-      }
-    }
-  }
+  const std::int64_t entries = keyframe.last_entry - keyframe.first_entry + 1;
+  AppendThumbnails(keyframe.thumbnails, CV_8UC1, entries, &row.grey, &thumbnails_);
+  AppendThumbnails(keyframe.chroma, CV_8UC2, entries, &row.chroma, &chroma_);
   for (const cv::Point2f& p : f.points) {
     if (!(p.x >= 0 && p.y >= 0 && p.x < 4095 && p.y < 4095)) {
       throw Error("feature keyframe: keypoint outside the picture");
@@ -108,8 +119,11 @@ FeatureKeyframe FeatureIndex::Keyframe(std::int64_t keyframe) const {
   out.first_entry = row.first_entry;
   out.last_entry = row.last_entry;
   out.features.size = cv::Size(row.width, row.height);
-  for (std::uint32_t i = 0; i < row.thumbnail_count; ++i) {
+  for (std::uint32_t i = 0; i < row.grey.count; ++i) {
     out.thumbnails.push_back(Thumbnail(keyframe, i).clone());
+  }
+  for (std::uint32_t i = 0; i < row.chroma.count; ++i) {
+    out.chroma.push_back(Chroma(keyframe, i).clone());
   }
   for (std::uint32_t i = 0; i < row.descriptor_count; ++i) {
     const std::int64_t id = row.first_descriptor + i;
@@ -124,14 +138,29 @@ cv::Size FeatureIndex::PictureSize(std::int64_t keyframe) const {
   return {keyframes_[keyframe].width, keyframes_[keyframe].height};
 }
 
-cv::Mat FeatureIndex::Thumbnail(std::int64_t keyframe, std::int64_t offset) const {
-  const KeyframeRow& row = keyframes_[keyframe];
-  if (offset < 0 || offset >= row.thumbnail_count) return {};
-  const std::uint64_t bytes = std::uint64_t{row.thumbnail_width} * row.thumbnail_height;
-  // A read-only view: the table outlives every use during matching.
-  return cv::Mat(row.thumbnail_height, row.thumbnail_width, CV_8UC1,
-                 const_cast<std::uint8_t*>(thumbnails_.data() + row.thumbnail_offset +
+namespace {
+
+// A read-only view of thumbnail `offset` of a block: the table outlives every use during
+// matching.
+cv::Mat ViewOf(const std::vector<std::uint8_t>& pixels, std::uint16_t width, std::uint16_t height,
+               std::uint32_t count, std::uint64_t start, int type, std::int64_t offset) {
+  if (offset < 0 || offset >= count) return {};
+  const std::uint64_t bytes = std::uint64_t{width} * height * CV_ELEM_SIZE(type);
+  return cv::Mat(height, width, type,
+                 const_cast<std::uint8_t*>(pixels.data() + start +
                                            bytes * static_cast<std::uint64_t>(offset)));
+}
+
+}  // namespace
+
+cv::Mat FeatureIndex::Thumbnail(std::int64_t keyframe, std::int64_t offset) const {
+  const ThumbnailBlock& b = keyframes_[keyframe].grey;
+  return ViewOf(thumbnails_, b.width, b.height, b.count, b.offset, CV_8UC1, offset);
+}
+
+cv::Mat FeatureIndex::Chroma(std::int64_t keyframe, std::int64_t offset) const {
+  const ThumbnailBlock& b = keyframes_[keyframe].chroma;
+  return ViewOf(chroma_, b.width, b.height, b.count, b.offset, CV_8UC2, offset);
 }
 
 std::int64_t FeatureIndex::KeyframeOf(std::int64_t descriptor) const {
@@ -156,12 +185,15 @@ std::vector<std::uint8_t> FeatureIndex::SerializeTable() const {
     Put(&out, row.height);
     Put(&out, row.first_descriptor);
     Put(&out, row.descriptor_count);
-    Put(&out, row.thumbnail_width);
-    Put(&out, row.thumbnail_height);
-    Put(&out, row.thumbnail_count);
+    for (const ThumbnailBlock* block : {&row.grey, &row.chroma}) {
+      Put(&out, block->width);
+      Put(&out, block->height);
+      Put(&out, block->count);
+    }
   }
   for (std::uint16_t v : points_) Put(&out, v);
   out.insert(out.end(), thumbnails_.begin(), thumbnails_.end());
+  out.insert(out.end(), chroma_.begin(), chroma_.end());
   return out;
 }
 
@@ -172,18 +204,36 @@ FeatureIndex FeatureIndex::Deserialize(std::span<const std::uint8_t> descriptors
   if (index.descriptors_.bits() != kFeatureDescriptorBytes * 8) {
     throw IndexError("feature descriptors are not 256-bit codes");
   }
-  if (table.size() < kMagic.size() || !std::equal(kMagic.begin(), kMagic.end(), table.begin())) {
-    throw IndexError("not a celtrace keyframe table");
-  }
+  const auto starts_with = [&](std::string_view magic) {
+    return table.size() >= magic.size() && std::equal(magic.begin(), magic.end(), table.begin());
+  };
+  const bool version1 = starts_with(kMagicVersion1);
+  if (!version1 && !starts_with(kMagic)) throw IndexError("not a celtrace keyframe table");
   Reader in(table.subspan(kMagic.size()));
   const auto keyframes = in.Get<std::uint64_t>();
   const auto count = in.Get<std::uint64_t>();
   if (static_cast<std::int64_t>(count) != index.descriptors_.size() ||
-      in.remaining() < keyframes * kRowBytes + count * 4) {
+      in.remaining() / (version1 ? kRowBytesVersion1 : kRowBytes) < keyframes ||
+      in.remaining() - keyframes * (version1 ? kRowBytesVersion1 : kRowBytes) < count * 4) {
     throw IndexError("keyframe table does not match its descriptors");
   }
   std::uint64_t next = 0;
   std::uint64_t thumbnail_bytes = 0;
+  std::uint64_t chroma_bytes = 0;
+  // Reads a block's size and places its pixels after the blocks before it.
+  const auto read_block = [&](const KeyframeRow& row, int pixel_bytes, std::uint64_t* total) {
+    ThumbnailBlock block;
+    block.width = in.Get<std::uint16_t>();
+    block.height = in.Get<std::uint16_t>();
+    block.count = in.Get<std::uint32_t>();
+    block.offset = *total;
+    *total += std::uint64_t{block.width} * block.height * pixel_bytes * block.count;
+    if (block.count != 0 &&
+        static_cast<std::int64_t>(block.count) != row.last_entry - row.first_entry + 1) {
+      throw IndexError("keyframe table: thumbnails do not match the entries");
+    }
+    return block;
+  };
   index.keyframes_.reserve(keyframes);
   for (std::uint64_t k = 0; k < keyframes; ++k) {
     KeyframeRow row;
@@ -193,16 +243,8 @@ FeatureIndex FeatureIndex::Deserialize(std::span<const std::uint8_t> descriptors
     row.height = in.Get<std::uint16_t>();
     row.first_descriptor = in.Get<std::uint32_t>();
     row.descriptor_count = in.Get<std::uint32_t>();
-    row.thumbnail_width = in.Get<std::uint16_t>();
-    row.thumbnail_height = in.Get<std::uint16_t>();
-    row.thumbnail_count = in.Get<std::uint32_t>();
-    row.thumbnail_offset = thumbnail_bytes;
-    thumbnail_bytes +=
-        std::uint64_t{row.thumbnail_width} * row.thumbnail_height * row.thumbnail_count;
-    if (row.thumbnail_count != 0 &&
-        static_cast<std::int64_t>(row.thumbnail_count) != row.last_entry - row.first_entry + 1) {
-      throw IndexError("keyframe table: thumbnails do not match the entries");
-    }
+    row.grey = read_block(row, 1, &thumbnail_bytes);
+    if (!version1) row.chroma = read_block(row, 2, &chroma_bytes);
     if (row.first_descriptor != next || row.last_entry < row.first_entry) {
       throw IndexError("keyframe table rows are inconsistent");
     }
@@ -210,13 +252,15 @@ FeatureIndex FeatureIndex::Deserialize(std::span<const std::uint8_t> descriptors
     index.keyframes_.push_back(row);
   }
   if (next != count) throw IndexError("keyframe table rows do not cover the descriptors");
-  if (in.remaining() != count * 4 + thumbnail_bytes) {
+  if (in.remaining() != count * 4 + thumbnail_bytes + chroma_bytes) {
     throw IndexError("keyframe table has the wrong size for its keyframes");
   }
   index.points_.resize(count * 2);
   for (auto& v : index.points_) v = in.Get<std::uint16_t>();
   index.thumbnails_.resize(thumbnail_bytes);
   for (auto& v : index.thumbnails_) v = in.Get<std::uint8_t>();
+  index.chroma_.resize(chroma_bytes);
+  for (auto& v : index.chroma_) v = in.Get<std::uint8_t>();
   return index;
 }
 

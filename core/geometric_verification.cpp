@@ -24,19 +24,39 @@ int CellOf(cv::Point2f p, cv::Size size) {
 
 }  // namespace
 
+cv::Size ThumbnailSize(cv::Size picture, int width) {
+  return {width, std::max(1, static_cast<int>(std::lround(static_cast<double>(picture.height) *
+                                                          width / picture.width)))};
+}
+
 cv::Mat VerificationThumbnail(const cv::Mat& grey) {
   CV_Assert(grey.type() == CV_8UC1 && !grey.empty());
-  const int height = std::max(1, static_cast<int>(std::lround(static_cast<double>(grey.rows) *
-                                                              kThumbnailWidth / grey.cols)));
   cv::Mat small;
-  cv::resize(grey, small, cv::Size(kThumbnailWidth, height), 0, 0, cv::INTER_AREA);
+  cv::resize(grey, small, ThumbnailSize(grey.size(), kThumbnailWidth), 0, 0, cv::INTER_AREA);
   cv::GaussianBlur(small, small, cv::Size(5, 5), 1.0);
   return small;
 }
 
-WarpedQuery WarpQuery(const cv::Mat& query, const cv::Matx23d& transform, cv::Size reference_size) {
+cv::Mat ChromaThumbnail(const cv::Mat& bgr, cv::Size size) {
+  CV_Assert(bgr.type() == CV_8UC3 && !bgr.empty() && size.area() > 0);
+  cv::Mat small, lab;
+  if (bgr.size() == size) {
+    small = bgr;
+  } else {
+    cv::resize(bgr, small, size, 0, 0, cv::INTER_AREA);
+  }
+  cv::cvtColor(small, lab, cv::COLOR_BGR2Lab);
+  cv::Mat chroma(size, CV_8UC2);
+  const int from_to[] = {1, 0, 2, 1};
+  cv::mixChannels(&lab, 1, &chroma, 1, from_to, 2);
+  return chroma;
+}
+
+WarpedQuery WarpQuery(const cv::Mat& query, const cv::Matx23d& transform, cv::Size reference_size,
+                      const cv::Mat& colour) {
   WarpedQuery out;
   if (query.empty()) return out;
+  CV_Assert(colour.empty() || (colour.type() == CV_8UC3 && colour.size() == query.size()));
   // Warp at the reference's own size, then reduce as the thumbnails were, so that both
   // sides went through the same area filter and blur.
   cv::Mat warped, mask;
@@ -52,6 +72,15 @@ WarpedQuery WarpQuery(const cv::Mat& query, const cv::Matx23d& transform, cv::Si
   cv::erode(covered, out.valid, cv::Mat::ones(5, 5, CV_8UC1), {-1, -1}, 1, cv::BORDER_CONSTANT,
             cv::Scalar(0));
   out.valid_pixels = cv::countNonZero(out.valid);
+  if (!colour.empty()) {
+    const cv::Size chroma_size = ThumbnailSize(reference_size, kChromaWidth);
+    cv::Mat warped_colour;
+    cv::warpAffine(colour, warped_colour, cv::Mat(transform), reference_size, cv::INTER_LINEAR,
+                   cv::BORDER_CONSTANT, cv::Scalar::all(0));
+    out.chroma = ChromaThumbnail(warped_colour, chroma_size);
+    cv::resize(mask, out.chroma_valid, chroma_size, 0, 0, cv::INTER_AREA);
+    cv::threshold(out.chroma_valid, out.chroma_valid, 254, 255, cv::THRESH_BINARY);
+  }
   return out;
 }
 
@@ -83,7 +112,9 @@ double Correlate(const WarpedQuery& query, const cv::Mat& reference_thumbnail) {
 
 }  // namespace
 
-double CorrelateWarped(const WarpedQuery& query, const cv::Mat& reference_thumbnail) {
+double CorrelateWarped(const WarpedQuery& query, const cv::Mat& reference_thumbnail,
+                       cv::Matx23f* refinement) {
+  if (refinement) *refinement = cv::Matx23f(1, 0, 0, 0, 1, 0);
   const double plain = Correlate(query, reference_thumbnail);
   if (plain < kRefineFrom) return plain;
   // RANSAC's similarity is fitted to keypoints, some on characters that moved between the
@@ -104,7 +135,63 @@ double CorrelateWarped(const WarpedQuery& query, const cv::Mat& reference_thumbn
   cv::warpAffine(query.valid, refined.valid, warp, reference_thumbnail.size(),
                  cv::INTER_NEAREST | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT, cv::Scalar(0));
   refined.valid_pixels = cv::countNonZero(refined.valid);
-  return std::max(plain, Correlate(refined, reference_thumbnail));
+  const double refined_correlation = Correlate(refined, reference_thumbnail);
+  if (refined_correlation <= plain) return plain;
+  if (refinement) *refinement = cv::Matx23f(warp);
+  return refined_correlation;
+}
+
+double CorrelateChroma(const WarpedQuery& query, const cv::Mat& reference_chroma,
+                       const cv::Matx23f& refinement) {
+  if (query.chroma.empty() || reference_chroma.empty() ||
+      query.chroma.size() != reference_chroma.size() || reference_chroma.type() != CV_8UC2) {
+    return kChromaNotMeasured;
+  }
+  cv::Mat q = query.chroma;
+  cv::Mat valid = query.chroma_valid;
+  if (refinement != cv::Matx23f(1, 0, 0, 0, 1, 0) && !query.thumbnail.empty()) {
+    // The refinement moves grey thumbnail pixels; the chroma thumbnail is smaller.
+    cv::Matx23f scaled = refinement;
+    scaled(0, 2) *= static_cast<float>(q.cols) / query.thumbnail.cols;
+    scaled(1, 2) *= static_cast<float>(q.rows) / query.thumbnail.rows;
+    cv::warpAffine(query.chroma, q, cv::Mat(scaled), q.size(),
+                   cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT,
+                   cv::Scalar::all(128));
+    cv::warpAffine(query.chroma_valid, valid, cv::Mat(scaled), q.size(),
+                   cv::INTER_NEAREST | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT, cv::Scalar(0));
+  }
+  // A channel varies when its standard deviation reaches 3 levels: JPEG's chroma noise on a
+  // grey picture stays below, a painted drawing's palette far above.
+  constexpr double kMinVariance = 3.0 * 3.0;
+  std::array<double, 2> sq{}, sr{}, sqq{}, srr{}, sqr{};
+  int n = 0;
+  for (int y = 0; y < q.rows; ++y) {
+    const cv::Vec2b* a = q.ptr<cv::Vec2b>(y);
+    const cv::Vec2b* b = reference_chroma.ptr<cv::Vec2b>(y);
+    const std::uint8_t* v = valid.ptr<std::uint8_t>(y);
+    for (int x = 0; x < q.cols; ++x) {
+      if (!v[x]) continue;
+      ++n;
+      for (int c = 0; c < 2; ++c) {
+        sq[c] += a[x][c];
+        sr[c] += b[x][c];
+        sqq[c] += static_cast<double>(a[x][c]) * a[x][c];
+        srr[c] += static_cast<double>(b[x][c]) * b[x][c];
+        sqr[c] += static_cast<double>(a[x][c]) * b[x][c];
+      }
+    }
+  }
+  if (n < q.rows * q.cols / 8) return kChromaNotMeasured;
+  double lowest = kChromaNotMeasured;
+  for (int c = 0; c < 2; ++c) {
+    const double vq = (sqq[c] - sq[c] * sq[c] / n) / n;
+    const double vr = (srr[c] - sr[c] * sr[c] / n) / n;
+    if (vq < kMinVariance) continue;  // the query has no colour to compare here
+    const double r =
+        vr < kMinVariance ? 0 : (sqr[c] / n - sq[c] * sr[c] / n / n) / std::sqrt(vq * vr);
+    lowest = lowest == kChromaNotMeasured ? r : std::min(lowest, r);
+  }
+  return lowest;
 }
 
 Verification VerifyCorrespondences(const std::vector<cv::Point2f>& query,

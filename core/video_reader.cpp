@@ -74,6 +74,7 @@ struct VideoReader::Impl {
   libav::PacketPtr packet;
   libav::FramePtr frame;
   libav::SwsContextPtr sws;
+  libav::SwsContextPtr colour_sws;  // for VideoReaderOptions::colour_width
 
   AVStream* stream = nullptr;  // owned by `format`
   std::int64_t start_pts = 0;  // stream start_time, or 0 when the container has none
@@ -315,6 +316,25 @@ void VideoReader::Impl::Convert(Frame* out) {
   if (rows != dst_h) Fail("cannot convert frame to BGR", rows < 0 ? rows : AVERROR_BUG);
 
   out->image = std::move(image);
+  out->colour.release();
+  if (options.colour_width > 0) {
+    const int colour_w = options.colour_width;
+    const int colour_h =
+        std::max(1, static_cast<int>(std::lround(static_cast<double>(src_h) * colour_w / src_w)));
+    colour_sws.reset(sws_getCachedContext(
+        colour_sws.release(), src_w, src_h, static_cast<AVPixelFormat>(frame->format), colour_w,
+        colour_h, AV_PIX_FMT_BGR24, SWS_AREA, nullptr, nullptr, nullptr));
+    if (!colour_sws) Fail("cannot convert frame to BGR", AVERROR(EINVAL));
+    cv::Mat colour(colour_h, colour_w, CV_8UC3);
+    std::uint8_t* colour_data[4] = {colour.data, nullptr, nullptr, nullptr};
+    int colour_linesize[4] = {static_cast<int>(colour.step[0]), 0, 0, 0};
+    const int colour_rows = sws_scale(colour_sws.get(), frame->data, frame->linesize, 0, src_h,
+                                      colour_data, colour_linesize);
+    if (colour_rows != colour_h) {
+      Fail("cannot convert frame to BGR", colour_rows < 0 ? colour_rows : AVERROR_BUG);
+    }
+    out->colour = std::move(colour);
+  }
   out->seconds = FrameSeconds();
   out->index = frames_out;
   last_seconds = out->seconds;

@@ -286,6 +286,8 @@ HashedEpisode HashEpisode(const EpisodeSource& source, const IndexParameters& pa
   // Features need the frame's geometry: decode aspect-kept luma, square it for PDQ here.
   if (features) {
     decode.max_side = parameters.feature_side;
+    // The orb channel's colour check: a chroma thumbnail per entry, from a small BGR copy.
+    if (parameters.local_features) decode.colour_width = kChromaWidth;
   } else {
     decode.square_side = parameters.hash_side;
   }
@@ -323,17 +325,20 @@ HashedEpisode HashEpisode(const EpisodeSource& source, const IndexParameters& pa
         keyframe_hash = hash;
         keyframe_time = frame.seconds;
         if (parameters.local_features) {
-          hashed.orb.push_back({position, position, ExtractFeatures(image, feature_options), {}});
+          hashed.orb.push_back(
+              {position, position, ExtractFeatures(image, feature_options), {}, {}});
         }
         if (parameters.line_art) {
           hashed.line_art.push_back(
-              {position, position, ExtractFeatures(ink, feature_options), {}});
+              {position, position, ExtractFeatures(ink, feature_options), {}, {}});
         }
       }
       // The entry joins the latest keyframe (a new one, or the one before it).
       if (parameters.local_features) {
         hashed.orb.back().last_entry = position;
         hashed.orb.back().thumbnails.push_back(VerificationThumbnail(image));
+        hashed.orb.back().chroma.push_back(
+            ChromaThumbnail(frame.colour, ThumbnailSize(image.size(), kChromaWidth)));
       }
       if (parameters.line_art) {
         hashed.line_art.back().last_entry = position;

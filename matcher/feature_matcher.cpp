@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "celtrace/line_art.h"
 #include "celtrace/pdq.h"
@@ -36,8 +37,9 @@ AcceptanceBars BarsOf(bool line_art, const MatchOptions& options) {
 }
 
 // Keyframes verified in one orientation of the query, tried in order until one verifies.
-ChannelMatch QueryChannel(const FeatureIndex& channel, const cv::Mat& luma, bool ink,
-                          const MatchOptions& options) {
+// `colour` is empty or the BGR pixels of `luma` (for the orb channel's colour check).
+ChannelMatch QueryChannel(const FeatureIndex& channel, const cv::Mat& luma, const cv::Mat& colour,
+                          bool ink, const MatchOptions& options) {
   FeatureOptions feature_options;
   feature_options.max_features = options.query_features;
   feature_options.max_side = 0;  // luma is scaled already
@@ -46,7 +48,9 @@ ChannelMatch QueryChannel(const FeatureIndex& channel, const cv::Mat& luma, bool
     const cv::Mat oriented = OrientImage(luma, orientation);
     const cv::Mat picture = ink ? InkMap(oriented) : oriented;
     const FeatureSet query = ExtractFeatures(picture, feature_options);
-    match.verified = FindVerifiedKeyframes(channel, query, picture, options, BarsOf(ink, options));
+    const cv::Mat oriented_colour = colour.empty() ? cv::Mat() : OrientImage(colour, orientation);
+    match.verified = FindVerifiedKeyframes(channel, query, picture, oriented_colour, options,
+                                           BarsOf(ink, options));
     match.orientation = orientation;
     if (!match.verified.empty()) break;
   }
@@ -61,11 +65,9 @@ double FeatureConfidence(int inliers, int rival_inliers, int min_inliers) {
 
 }  // namespace
 
-std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
-                                                    const FeatureSet& query,
-                                                    const cv::Mat& query_picture,
-                                                    const MatchOptions& options,
-                                                    const AcceptanceBars& bars) {
+std::vector<VerifiedKeyframe> FindVerifiedKeyframes(
+    const FeatureIndex& channel, const FeatureSet& query, const cv::Mat& query_picture,
+    const cv::Mat& query_colour, const MatchOptions& options, const AcceptanceBars& bars) {
   std::vector<VerifiedKeyframe> out;
   if (query.count() < 3 || channel.descriptor_count() == 0) return out;
   const auto found =
@@ -115,20 +117,25 @@ std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
     v.correlation = -1;
     if (v.verification.accepted) {
       // Which entry the keyframe stands for looks like the query, if any.
-      const WarpedQuery warped =
-          WarpQuery(query_picture, v.verification.transform, channel.PictureSize(keyframe));
+      const WarpedQuery warped = WarpQuery(query_picture, v.verification.transform,
+                                           channel.PictureSize(keyframe), query_colour);
       const std::int64_t entries = channel.LastEntry(keyframe) - channel.FirstEntry(keyframe) + 1;
+      cv::Matx23f refinement, best_refinement = cv::Matx23f::eye();  // the best entry's ECC
       for (std::int64_t i = 0; i < entries; ++i) {
-        const double correlation = CorrelateWarped(warped, channel.Thumbnail(keyframe, i));
+        const double correlation =
+            CorrelateWarped(warped, channel.Thumbnail(keyframe, i), &refinement);
         if (correlation > v.correlation) {
           v.correlation = correlation;
           v.entry_offset = i;
+          best_refinement = refinement;
         }
       }
+      v.chroma = CorrelateChroma(warped, channel.Chroma(keyframe, v.entry_offset), best_refinement);
     }
     if (!v.verification.accepted || !bars.Accepts(v.verification.inliers, v.correlation)) {
       continue;
     }
+    if (v.chroma != kChromaNotMeasured && v.chroma < options.min_chroma_correlation) continue;
     // The inliers' median descriptor distance, for the record's `distance`.
     std::vector<int> inlier_distances;
     const cv::Matx23d& t = v.verification.transform;
@@ -167,7 +174,15 @@ bool MatchStillByFeatures(const cv::Mat& image, const ReferenceIndex& index,
   const FeatureIndex* channel = looks_like_line_art ? line_art : orb;
   if (!channel) return false;
   const cv::Mat luma = FeatureLuma(image, options.query_side);
-  const ChannelMatch match = QueryChannel(*channel, luma, looks_like_line_art, options);
+  cv::Mat colour;  // the colour check's pixels, on luma's grid
+  if (!looks_like_line_art && image.type() == CV_8UC3) {
+    if (image.size() == luma.size()) {
+      colour = image;
+    } else {
+      cv::resize(image, colour, luma.size(), 0, 0, cv::INTER_AREA);
+    }
+  }
+  const ChannelMatch match = QueryChannel(*channel, luma, colour, looks_like_line_art, options);
   if (match.verified.empty()) return false;
 
   // The best verified keyframe of each episode, for margins.
@@ -197,6 +212,7 @@ bool MatchStillByFeatures(const cv::Mat& image, const ReferenceIndex& index,
     m.correlation = v.correlation;
     m.scale = v.verification.scale;
     m.rotation = v.verification.rotation_degrees;
+    if (v.chroma != kChromaNotMeasured) m.chroma = v.chroma;
     m.confidence = FeatureConfidence(v.verification.inliers, rival,
                                      BarsOf(looks_like_line_art, options).min_inliers);
     m.orientation = std::string(OrientationName(match.orientation));

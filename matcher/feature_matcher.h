@@ -25,6 +25,8 @@ struct VerifiedKeyframe {
   int median_distance = 0;        // bits, over the inliers' descriptor pairs
   double correlation = 0;         // of the warped query with the best entry's thumbnail
   std::int64_t entry_offset = 0;  // that entry: the keyframe's first_entry + entry_offset
+  // Of the warped query's colours with that entry's (CorrelateChroma), or kChromaNotMeasured.
+  double chroma = kChromaNotMeasured;
   Verification verification;
 };
 
@@ -53,14 +55,14 @@ struct AcceptanceBars {
 
 // Returns the keyframes of `channel` that `query` (the features of the 8-bit grey
 // `query_picture`) verifies against, highest correlation first, then most inliers (ties by
-// keyframe): RANSAC accepts them and the warped picture correlates with their thumbnails
-// as `bars` require. Uses options' descriptor_distance, descriptor_neighbors and
-// verify_candidates.
-std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
-                                                    const FeatureSet& query,
-                                                    const cv::Mat& query_picture,
-                                                    const MatchOptions& options,
-                                                    const AcceptanceBars& bars);
+// keyframe): RANSAC accepts them, the warped picture correlates with their thumbnails as
+// `bars` require and, where `query_colour` (empty, or the picture's BGR pixels) and the
+// channel's chroma thumbnails allow, its colours with the entry's at least
+// options.min_chroma_correlation. Uses options' descriptor_distance, descriptor_neighbors
+// and verify_candidates.
+std::vector<VerifiedKeyframe> FindVerifiedKeyframes(
+    const FeatureIndex& channel, const FeatureSet& query, const cv::Mat& query_picture,
+    const cv::Mat& query_colour, const MatchOptions& options, const AcceptanceBars& bars);
 
 // Tries the extra channels on a decoded still that PDQ did not match: the line-art channel
 // if the still looks like line art, else the local-feature channel, each in the original

@@ -74,6 +74,10 @@ int main(int argc, char** argv) {
   app.add_option("--strong-correlation", options.strong_correlation,
                  "Thumbnail correlation an orb match with --strong-min-inliers needs "
                  "(default 0.85)");
+  app.add_option("--min-chroma", options.min_chroma_correlation,
+                 "Colour correlation (a*, b* of 32-pixel thumbnails) an orb match of a colour "
+                 "still needs, in any region; -1: off (default 0.35)")
+      ->check(CLI::Range(-1.0, 1.0));
   app.add_option("--min-line-art-inliers", options.min_line_art_inliers,
                  "RANSAC inliers a lineart match needs (default 60)");
   app.add_option("--clip-channel-frames", options.clip_channel_frames,

@@ -83,6 +83,16 @@ struct MatchOptions {
   // (at 75 or more, 0.68). Defaults 70 and 0.85 (README "Accuracy").
   int strong_min_inliers = 70;
   double strong_correlation = 0.85;
+  // The orb colour check: a verified keyframe whose entry's chroma thumbnail (CIE a*, b*,
+  // 32 pixels wide) correlates less than this with the warped query's, over the part it
+  // covers, is not a match, in any region. Unrelated drawings in the same style can agree
+  // in light and shade with a frame, which the thumbnail correlation measures, while being
+  // painted in other colours. Not applied where it cannot be measured (a grey query, an
+  // index built before chroma thumbnails). Set on the calibration leaks (seeds 23 and 29,
+  // README "Accuracy"): halfway between the highest chroma correlation of an unrelated
+  // drawing that passed the other bars (0.289, at 600 keypoints per keyframe) and the lowest
+  // of a right attribution (0.390, a posterised frame). Default 0.35; -1 turns it off.
+  double min_chroma_correlation = 0.35;
   // The same two bars for the line-art channel (opt-in, `line_art`). Ink maps are sparse,
   // so their thumbnails correlate by chance (unrelated line art reached 0.98) and the
   // inliers decide: unrelated line art verified with up to 58 inliers on the calibration

@@ -65,6 +65,7 @@ json MatchJson(const MatchRecord& m) {
     out["scale"] = Round3(m.scale);
     out["rotation"] = std::round(m.rotation * 10) / 10;
   }
+  if (m.chroma) out["chroma"] = Round3(*m.chroma);
   if (m.segment) {
     out["frames"] = m.frames;
     out["coverage"] = Round3(m.coverage);
@@ -193,6 +194,7 @@ ResultRecord FromJsonLine(std::string_view line) {
       match.correlation = m.value("correlation", 0.0);
       match.scale = m.value("scale", 0.0);
       match.rotation = m.value("rotation", 0.0);
+      if (m.contains("chroma")) match.chroma = m.at("chroma").get<double>();
       match.segment = m.contains("frames");
       match.frames = m.value("frames", 0);
       match.coverage = m.value("coverage", 0.0);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -33,6 +34,9 @@ struct MatchRecord {
   double correlation = 0;
   double scale = 0;
   double rotation = 0;
+  // orb: how the aligned query's colours agree with the entry's (CorrelateChroma, -1..1);
+  // unset when not measured (a grey query, line art, an index without chroma thumbnails).
+  std::optional<double> chroma;
   bool segment = false;  // a clip segment: `frames` and `coverage` apply
   int frames = 0;        // query drawings matched in the segment
   double coverage = 0;   // matched share of the clip's informative drawings

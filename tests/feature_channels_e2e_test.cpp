@@ -4,7 +4,8 @@
 // (synth::RenderLineArt), and
 // celtrace-match must name the right episode and timecode through the expected channel,
 // while unrelated art in the same style (and its crops, screenshots and line art) stays
-// no_match. Also: channels switched off, old indexes without channel files, add/remove
+// no_match, and so do copies painted with another palette (the colour check). Also: channels
+// switched off, old indexes without channel files, add/remove
 // carrying keyframes.
 #include <gtest/gtest.h>
 
@@ -396,6 +397,69 @@ TEST_F(FeatureChannels, StrongCopiesPassTheThirdRegionAtALowerCorrelation) {
   closed.insert(closed.end(), {"--strong-correlation", "1.01"});
   const auto off = Match("strong_off", {{"marked_0.png", leak.at("marked_0.png")}}, closed);
   EXPECT_EQ(off.at("marked_0.png")["status"], "no_match");
+}
+
+// Returns `frame` with every hue turned by 120 degrees (saturation and value kept): the same
+// drawing painted with another palette.
+cv::Mat Repainted(const cv::Mat& frame) {
+  cv::Mat hsv;
+  cv::cvtColor(frame, hsv, cv::COLOR_BGR2HSV);
+  for (auto it = hsv.begin<cv::Vec3b>(); it != hsv.end<cv::Vec3b>(); ++it) {
+    (*it)[0] = static_cast<std::uint8_t>(((*it)[0] + 60) % 180);  // OpenCV hue: 0..179
+  }
+  cv::Mat out;
+  cv::cvtColor(hsv, out, cv::COLOR_HSV2BGR);
+  return out;
+}
+
+// The colour check: the same drawings painted with another palette agree with the frames in
+// light and shade, which the thumbnail correlation measures, but not in colour; grey copies
+// have no colour to compare and are not held back.
+TEST_F(FeatureChannels, TheColourCheckRejectsRepaintedCopies) {
+  std::map<std::string, cv::Mat> leak;
+  for (size_t i = 0; i < sources_->size(); ++i) {
+    const cv::Mat crop = Crop((*sources_)[i].image, 0.7, 0.5, 0.5);  // beyond PDQ
+    cv::Mat grey;
+    cv::cvtColor(crop, grey, cv::COLOR_BGR2GRAY);
+    leak["crop15_" + std::to_string(i) + ".png"] = crop;
+    leak["repainted_" + std::to_string(i) + ".png"] = Repainted(crop);
+    leak["grey_" + std::to_string(i) + ".png"] = grey;
+  }
+  // Inlier bars at the fixtures' scale (20, as above); the colour check at its default.
+  const std::vector<std::string> bars = {"--min-inliers",       "20", "--min-correlation", "0.85",
+                                         "--close-min-inliers", "20"};
+  const auto records = Match("colour_leak", leak, bars);
+  EXPECT_GE(CountAttributed(records, "crop15_", "orb").episode, 6);
+  EXPECT_GE(CountAttributed(records, "grey_", "orb").episode, 6);
+  int repainted_attributed = 0;
+  for (const auto& [name, record] : records) {
+    if (record["status"] != "match" || record["matches"][0]["channel"] != "orb") continue;
+    const auto& top = record["matches"][0];
+    if (name.starts_with("crop15_")) {
+      EXPECT_GE(top["chroma"].get<double>(), 0.8) << name;  // measured 0.852-0.960
+    } else if (name.starts_with("grey_")) {
+      EXPECT_FALSE(top.contains("chroma")) << name;  // not measured
+    } else {
+      ++repainted_attributed;
+    }
+  }
+  EXPECT_EQ(repainted_attributed, 0);
+
+  // Without the colour check the grey evidence alone attributes the repainted copies.
+  std::vector<std::string> unchecked = bars;
+  unchecked.insert(unchecked.end(), {"--min-chroma", "-1"});
+  std::map<std::string, cv::Mat> repainted;
+  for (const auto& [name, image] : leak) {
+    if (name.starts_with("repainted_")) repainted[name] = image;
+  }
+  const auto off = Match("colour_off", repainted, unchecked);
+  EXPECT_GE(CountAttributed(off, "repainted_", "orb").episode, 3);  // measured 5 of 8
+  for (const auto& [name, record] : off) {
+    if (record["status"] == "match") {
+      // measured -0.914 to -0.321
+      EXPECT_LT(record["matches"][0]["chroma"].get<double>(), 0.35) << name;
+    }
+  }
 }
 
 TEST_F(FeatureChannels, LineArtIsAttributedThroughInkMaps) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <opencv2/imgproc.hpp>
 #include <random>
 
@@ -143,6 +144,59 @@ TEST(GeometricVerification, CorrelationRefinesAnAlignmentThatIsAFewDegreesOff) {
   EXPECT_LT(CorrelateWarped(unrelated, other_thumbnail), 0.5);
 }
 
+// The colour check: the same drawing painted in other colours agrees in light and shade
+// but not in chroma; colour grading keeps a true frame's chroma; grey has none to compare.
+TEST(GeometricVerification, ChromaCorrelationTellsRepaintedFromGraded) {
+  const cv::Mat reference = ContentFrame(3);
+  const cv::Size chroma_size = ThumbnailSize(reference.size(), kChromaWidth);
+  const cv::Mat reference_chroma = ChromaThumbnail(reference, chroma_size);
+  ASSERT_EQ(reference_chroma.type(), CV_8UC2);
+  ASSERT_EQ(reference_chroma.size(), chroma_size);
+  const cv::Matx23d right(1, 0, 100, 0, 1, 50);
+  const auto chroma_of = [&](const cv::Mat& colour) {
+    cv::Mat grey;
+    cv::cvtColor(colour, grey, cv::COLOR_BGR2GRAY);
+    return CorrelateChroma(WarpQuery(grey, right, reference.size(), colour), reference_chroma);
+  };
+  const cv::Mat crop = reference(cv::Rect(100, 50, 400, 250)).clone();
+  EXPECT_GT(chroma_of(crop), 0.9);
+  cv::Mat graded;  // gamma 0.7 and a blue cast
+  crop.convertTo(graded, CV_32F, 1.0 / 255);
+  cv::pow(graded, 0.7, graded);
+  graded = graded.mul(cv::Scalar(1.1, 1.0, 0.9));
+  graded.convertTo(graded, CV_8U, 255);
+  EXPECT_GT(chroma_of(graded), 0.9);  // measured 0.981
+  cv::Mat repainted;                  // red and blue swapped: the same drawing, other colours
+  cv::cvtColor(crop, repainted, cv::COLOR_BGR2RGB);
+  EXPECT_LT(chroma_of(repainted), 0.3);  // measured -0.391
+  cv::Mat grey, grey_bgr;
+  cv::cvtColor(crop, grey, cv::COLOR_BGR2GRAY);
+  cv::cvtColor(grey, grey_bgr, cv::COLOR_GRAY2BGR);
+  EXPECT_EQ(chroma_of(grey_bgr), kChromaNotMeasured);
+  // Without colours on either side nothing is measured; a grey reference scores 0.
+  const WarpedQuery no_colour = WarpQuery(grey, right, reference.size());
+  EXPECT_TRUE(no_colour.chroma.empty());
+  EXPECT_EQ(CorrelateChroma(no_colour, reference_chroma), kChromaNotMeasured);
+  const WarpedQuery coloured = WarpQuery(grey, right, reference.size(), crop);
+  EXPECT_EQ(CorrelateChroma(coloured, cv::Mat()), kChromaNotMeasured);
+  EXPECT_EQ(CorrelateChroma(coloured, cv::Mat(chroma_size, CV_8UC2, cv::Scalar(128, 128))), 0);
+  // An alignment 6 degrees and 12 pixels off: the grey correlation's ECC refinement also
+  // moves the chroma back into place.
+  cv::Matx23d off = cv::getRotationMatrix2D(cv::Point2f(200, 125), 6, 1.0);
+  off(0, 2) += 112;
+  off(1, 2) += 50;
+  const WarpedQuery skewed = WarpQuery(grey, off, reference.size(), crop);
+  cv::Mat reference_grey;
+  cv::cvtColor(reference, reference_grey, cv::COLOR_BGR2GRAY);
+  cv::Matx23f refinement;
+  CorrelateWarped(skewed, VerificationThumbnail(reference_grey), &refinement);
+  EXPECT_NE(refinement, cv::Matx23f::eye());
+  const double unrefined = CorrelateChroma(skewed, reference_chroma);
+  const double refined = CorrelateChroma(skewed, reference_chroma, refinement);
+  EXPECT_GT(refined, unrefined + 0.03);  // measured 0.924 -> 0.983
+  EXPECT_GT(refined, 0.95);
+}
+
 cv::Mat ContentFrame(std::uint64_t seed) {
   synth::EpisodeSpec spec;
   spec.seed = seed;
@@ -180,11 +234,14 @@ TEST(FeatureIndex, TableRoundTripsAndMapsDescriptorsToKeyframes) {
   FeatureOptions options;
   const FeatureSet a = ExtractFeatures(ContentFrame(3), options);
   const FeatureSet b = ExtractFeatures(ContentFrame(4), options);
-  std::vector<cv::Mat> thumbs;
-  for (int i = 0; i < 4; ++i) thumbs.push_back(cv::Mat(36, 64, CV_8UC1, cv::Scalar(10 * i)));
-  index.Add({0, 4, a, {}});
-  index.Add({5, 5, FeatureSet{{}, {}, {640, 360}}, {}});  // a keyframe may have no keypoints
-  index.Add({6, 9, b, thumbs});
+  std::vector<cv::Mat> thumbs, chroma;
+  for (int i = 0; i < 4; ++i) {
+    thumbs.push_back(cv::Mat(36, 64, CV_8UC1, cv::Scalar(10 * i)));
+    chroma.push_back(cv::Mat(18, 32, CV_8UC2, cv::Scalar(100 + i, 150 - i)));
+  }
+  index.Add({0, 4, a, {}, {}});
+  index.Add({5, 5, FeatureSet{{}, {}, {640, 360}}, {}, {}});  // a keyframe may have no keypoints
+  index.Add({6, 9, b, thumbs, chroma});
   const FeatureIndex copy =
       FeatureIndex::Deserialize(index.SerializeDescriptors(), index.SerializeTable());
   ASSERT_EQ(copy.keyframe_count(), 3);
@@ -200,6 +257,11 @@ TEST(FeatureIndex, TableRoundTripsAndMapsDescriptorsToKeyframes) {
   EXPECT_EQ(back.thumbnails[3].at<std::uint8_t>(20, 30), 30);
   EXPECT_EQ(copy.Thumbnail(2, 2).at<std::uint8_t>(0, 0), 20);
   EXPECT_TRUE(copy.Thumbnail(0, 0).empty());
+  ASSERT_EQ(back.chroma.size(), 4u);
+  EXPECT_EQ(back.chroma[3].at<cv::Vec2b>(17, 31), cv::Vec2b(103, 147));
+  EXPECT_EQ(copy.Chroma(2, 1).at<cv::Vec2b>(0, 0), cv::Vec2b(101, 149));
+  EXPECT_TRUE(copy.Chroma(0, 0).empty());
+  EXPECT_TRUE(copy.Chroma(2, 4).empty());
   ASSERT_EQ(back.features.points.size(), b.points.size());
   for (size_t i = 0; i < b.points.size(); ++i) {
     EXPECT_NEAR(back.features.points[i].x, b.points[i].x, 1.0 / 32);
@@ -213,8 +275,36 @@ TEST(FeatureIndex, TableRoundTripsAndMapsDescriptorsToKeyframes) {
   auto table = index.SerializeTable();
   table.resize(table.size() - 2);
   EXPECT_THROW(FeatureIndex::Deserialize(index.SerializeDescriptors(), table), IndexError);
-  EXPECT_THROW(index.Add({0, 0, FeatureSet{{1, 2, 3}, {}, {640, 360}}, {}}), Error);
-  EXPECT_THROW(index.Add({0, 1, a, {thumbs[0]}}), Error);  // two entries, one thumbnail
+  EXPECT_THROW(index.Add({0, 0, FeatureSet{{1, 2, 3}, {}, {640, 360}}, {}, {}}), Error);
+  EXPECT_THROW(index.Add({0, 1, a, {thumbs[0]}, {}}), Error);  // two entries, one thumbnail
+  EXPECT_THROW(index.Add({0, 1, a, {}, {chroma[0]}}), Error);  // two entries, one chroma
+  EXPECT_THROW(index.Add({0, 1, a, {}, {thumbs[0], thumbs[1]}}), Error);  // grey as chroma
+}
+
+// Version 1 tables (before chroma thumbnails): the rows lack the chroma block's 8 bytes and
+// no chroma pixels follow. An index written then still loads, without colour checks.
+TEST(FeatureIndex, ReadsVersionOneTables) {
+  FeatureIndex index;
+  const FeatureSet a = ExtractFeatures(ContentFrame(3), FeatureOptions{});
+  const cv::Mat thumbnail(36, 64, CV_8UC1, cv::Scalar(7));
+  index.Add({0, 1, a, {thumbnail, thumbnail}, {}});
+  index.Add({2, 2, FeatureSet{{}, {}, {640, 360}}, {}, {}});
+  std::vector<std::uint8_t> table = index.SerializeTable();
+  constexpr size_t kHeader = 8 + 8 + 8, kRow = 44;
+  std::vector<std::uint8_t> old(table.begin(), table.begin() + kHeader);
+  std::copy_n("CTKEYS01", 8, old.begin());
+  for (size_t row = 0; row < 2; ++row) {
+    const auto start = table.begin() + kHeader + row * kRow;
+    ASSERT_TRUE(std::all_of(start + 36, start + kRow, [](std::uint8_t b) { return b == 0; }));
+    old.insert(old.end(), start, start + 36);  // the row without its (empty) chroma block
+  }
+  old.insert(old.end(), table.begin() + kHeader + 2 * kRow, table.end());
+  const FeatureIndex copy = FeatureIndex::Deserialize(index.SerializeDescriptors(), old);
+  ASSERT_EQ(copy.keyframe_count(), 2);
+  EXPECT_EQ(copy.Thumbnail(0, 0).at<std::uint8_t>(5, 5), 7);
+  EXPECT_TRUE(copy.Chroma(0, 0).empty());
+  EXPECT_EQ(copy.Keyframe(0).features.descriptors, a.descriptors);
+  EXPECT_EQ(copy.SerializeTable(), table);  // written again as version 2
 }
 
 TEST(LineArt, PaintedFramesAreNotLineArtInkOnPaperIs) {

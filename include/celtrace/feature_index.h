@@ -24,6 +24,9 @@ struct FeatureKeyframe {
   // first_entry..last_entry, from the entry's first frame on the keyframe's pixel grid: a
   // verified query is compared with each, which confirms the match and picks the entry.
   std::vector<cv::Mat> thumbnails;
+  // None, or one chroma thumbnail (ChromaThumbnail, CV_8UC2, all of one size) per entry, of
+  // the same frames: the orb channel's colour check.
+  std::vector<cv::Mat> chroma;
 };
 
 class FeatureIndex {
@@ -48,6 +51,9 @@ class FeatureIndex {
   // The thumbnail of entry first_entry + offset (a read-only view into the table), or an
   // empty Mat if none was stored.
   cv::Mat Thumbnail(std::int64_t keyframe, std::int64_t offset) const;
+  // The same for the entry's chroma thumbnail (CV_8UC2); empty if none was stored (line art,
+  // or an index written before chroma thumbnails).
+  cv::Mat Chroma(std::int64_t keyframe, std::int64_t offset) const;
 
   // Returns the keyframe a descriptor belongs to, and its keypoint.
   std::int64_t KeyframeOf(std::int64_t descriptor) const;
@@ -70,6 +76,12 @@ class FeatureIndex {
                                   std::span<const std::uint8_t> table);
 
  private:
+  struct ThumbnailBlock {
+    std::uint16_t width = 0;
+    std::uint16_t height = 0;
+    std::uint32_t count = 0;   // 0 or last_entry - first_entry + 1
+    std::uint64_t offset = 0;  // into the pixels of its kind
+  };
   struct KeyframeRow {
     std::int64_t first_entry = 0;
     std::int64_t last_entry = 0;
@@ -77,15 +89,19 @@ class FeatureIndex {
     std::uint16_t height = 0;
     std::uint32_t first_descriptor = 0;
     std::uint32_t descriptor_count = 0;
-    std::uint16_t thumbnail_width = 0;
-    std::uint16_t thumbnail_height = 0;
-    std::uint32_t thumbnail_count = 0;   // 0 or last_entry - first_entry + 1
-    std::uint64_t thumbnail_offset = 0;  // into thumbnails_
+    ThumbnailBlock grey;    // into thumbnails_
+    ThumbnailBlock chroma;  // into chroma_
   };
+  // Checks one thumbnail per entry, all of `type` and one size, and appends their pixels.
+  static void AppendThumbnails(const std::vector<cv::Mat>& thumbnails, int type,
+                               std::int64_t entries, ThumbnailBlock* block,
+                               std::vector<std::uint8_t>* pixels);
+
   HashIndex descriptors_;
   std::vector<KeyframeRow> keyframes_;
   std::vector<std::uint16_t> points_;     // x, y per descriptor, 1/16 pixel
   std::vector<std::uint8_t> thumbnails_;  // every keyframe's thumbnail pixels, row-major
+  std::vector<std::uint8_t> chroma_;      // every keyframe's chroma pixels, a* b* interleaved
 };
 
 }  // namespace celtrace

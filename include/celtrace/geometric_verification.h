@@ -43,21 +43,38 @@ struct Verification {
 };
 
 inline constexpr int kThumbnailWidth = 64;  // pixels; height follows the aspect ratio
+// The chroma thumbnail's width: colour changes slowly across a drawing's flat regions.
+inline constexpr int kChromaWidth = 32;
+
+// The size of a thumbnail `width` pixels wide of a picture of `picture` size: the aspect
+// ratio kept, the height rounded, at least 1.
+cv::Size ThumbnailSize(cv::Size picture, int width);
 
 // Returns the verification thumbnail of an 8-bit grey picture: kThumbnailWidth pixels wide
 // (area filter, aspect kept), then blurred (Gaussian, sigma 1), so that a drawing that moved
 // by a pixel or two still correlates.
 cv::Mat VerificationThumbnail(const cv::Mat& grey);
 
+// Returns the chroma thumbnail of an 8-bit BGR picture: scaled to `size` (area filter),
+// then the a* and b* channels of CIE L*a*b* (OpenCV's 8-bit encoding, 128 = neutral),
+// CV_8UC2. Two drawings in one style can agree in light and shade (the grey thumbnail) and
+// still be painted in other colours.
+cv::Mat ChromaThumbnail(const cv::Mat& bgr, cv::Size size);
+
 // The 8-bit grey `query` mapped by `transform` (query pixels -> reference pixels of a
 // picture of `reference_size`) and reduced as VerificationThumbnail does, with the
-// thumbnail pixels it covers fully (away from its mapped border).
+// thumbnail pixels it covers fully (away from its mapped border); and, when WarpQuery is
+// given the query's colours, its chroma thumbnail the same way (ChromaThumbnail, kChromaWidth).
 struct WarpedQuery {
   cv::Mat thumbnail;  // CV_8UC1
   cv::Mat valid;      // CV_8UC1, 255 where the query covers the thumbnail pixel
   int valid_pixels = 0;
+  cv::Mat chroma;        // CV_8UC2, or empty without colours
+  cv::Mat chroma_valid;  // CV_8UC1, as `valid` at the chroma thumbnail's size
 };
-WarpedQuery WarpQuery(const cv::Mat& query, const cv::Matx23d& transform, cv::Size reference_size);
+// `colour` is empty or the query's 8-bit BGR pixels, of the size of `query`.
+WarpedQuery WarpQuery(const cv::Mat& query, const cv::Matx23d& transform, cv::Size reference_size,
+                      const cv::Mat& colour = {});
 
 // CorrelateWarped refines alignments that correlate at least this much, with at most this
 // many ECC iterations.
@@ -70,8 +87,25 @@ inline constexpr int kRefineIterations = 30;
 // correlation after ECC (cv::findTransformECC, rotation + shift) aligned the thumbnails.
 // Measured on the evaluation set: true crops and rotations whose RANSAC fit was off by a
 // few degrees gain up to ~0.1; unrelated drawings in the same style gained at most ~0.01 at
-// the top of their range (README "Channels").
-double CorrelateWarped(const WarpedQuery& query, const cv::Mat& reference_thumbnail);
+// the top of their range (README "Channels"). With `refinement`, sets it to the ECC warp
+// that gave the result (thumbnail pixels, cv::WARP_INVERSE_MAP sense), or the identity.
+double CorrelateWarped(const WarpedQuery& query, const cv::Mat& reference_thumbnail,
+                       cv::Matx23f* refinement = nullptr);
+
+// A chroma correlation that was not measured: the query or the reference has no colours
+// (a grey scan, an index without chroma thumbnails), or they share too few pixels.
+inline constexpr double kChromaNotMeasured = -2;
+
+// Returns how well the warped query's colours agree with a reference chroma thumbnail: per
+// chroma channel (a*, b*) the normalised cross-correlation over the pixels the query
+// covers, and of the channels the query varies in (standard deviation >= 3 levels) the
+// lower; a channel the query varies in and the reference does not scores 0. Correlation is
+// blind to a channel's offset and gain, so colour grading and gamma keep true frames high.
+// kChromaNotMeasured when the query varies in neither channel (grey), either side has no
+// chroma thumbnail, the sizes differ, or fewer than an eighth of the pixels are covered.
+// `refinement` (CorrelateWarped's) first moves the query's chroma as it moved the thumbnail.
+double CorrelateChroma(const WarpedQuery& query, const cv::Mat& reference_chroma,
+                       const cv::Matx23f& refinement = cv::Matx23f(1, 0, 0, 0, 1, 0));
 
 // Fits a similarity from query[i] to reference[i] (the same length; correspondences) and
 // returns it with its inliers, accepted when it meets `options` in a reference picture of

@@ -21,6 +21,9 @@ struct Frame {
   // 0-based position of the frame among the frames decoded so far. After SeekTo it counts
   // decoded frames, no longer the position in the stream.
   std::int64_t index = 0;
+  // With VideoReaderOptions::colour_width > 0: the frame scaled to that width (area filter,
+  // aspect kept, height rounded), BGR 8-bit; otherwise empty.
+  cv::Mat colour;
 };
 
 struct VideoReaderOptions {
@@ -39,6 +42,10 @@ struct VideoReaderOptions {
   // instead of BGR: no colour conversion, a quarter of the bytes. PDQ bits stay within a
   // few of the BGR path's (BT.601 luma weights equal PDQ's). Default false.
   bool luma_only = false;
+  // If > 0, every frame also carries a small BGR copy this many pixels wide (Frame::colour),
+  // scaled from the decoded frame: the colours that luma_only leaves out, for a few bytes
+  // per frame. Default 0: off.
+  int colour_width = 0;
 
   // Hardening for untrusted files (on for every reader; the limits are generous for real
   // footage). Demuxers are limited to the containers SniffMediaKind routes to video plus
