@@ -202,6 +202,11 @@ GenerationInfo ReadGenerationInfo(const fs::path& index_dir) {
       info.parameters.keyframe_distance = ManifestInteger<int>(features.at("keyframe_distance"));
       info.parameters.keyframe_seconds = features.at("keyframe_seconds").get<double>();
       info.parameters.keyframe_features = ManifestInteger<int>(features.at("keyframe_features"));
+      // Generations written before the channels had counts of their own used one for both.
+      info.parameters.line_art_keyframe_features =
+          features.contains("line_art_keyframe_features")
+              ? ManifestInteger<int>(features.at("line_art_keyframe_features"))
+              : info.parameters.keyframe_features;
       info.parameters.feature_side = ManifestInteger<int>(features.at("feature_side"));
     }
     for (const auto& [file, checksum] : manifest.at("files").items()) {
@@ -447,6 +452,7 @@ std::string GenerationWriter::Publish(const HashIndex& pdq, const IndexParameter
     manifest["features"] = {{"keyframe_distance", parameters.keyframe_distance},
                             {"keyframe_seconds", parameters.keyframe_seconds},
                             {"keyframe_features", parameters.keyframe_features},
+                            {"line_art_keyframe_features", parameters.line_art_keyframe_features},
                             {"feature_side", parameters.feature_side}};
   }
   WriteFileSynced(temp_dir_ / kManifest, manifest.dump(2) + "\n");

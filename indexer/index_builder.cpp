@@ -296,6 +296,8 @@ HashedEpisode HashEpisode(const EpisodeSource& source, const IndexParameters& pa
   FeatureOptions feature_options;
   feature_options.max_features = parameters.keyframe_features;
   feature_options.max_side = parameters.feature_side;
+  FeatureOptions ink_options = feature_options;
+  ink_options.max_features = parameters.line_art_keyframe_features;
   std::optional<Pdq> keyframe_hash;
   double keyframe_time = 0;
   Frame frame;
@@ -330,7 +332,7 @@ HashedEpisode HashEpisode(const EpisodeSource& source, const IndexParameters& pa
         }
         if (parameters.line_art) {
           hashed.line_art.push_back(
-              {position, position, ExtractFeatures(ink, feature_options), {}, {}});
+              {position, position, ExtractFeatures(ink, ink_options), {}, {}});
         }
       }
       // The entry joins the latest keyframe (a new one, or the one before it).

@@ -65,6 +65,7 @@ void WriteIndexInfo(const std::filesystem::path& index_dir, bool json, std::ostr
         {"keyframe_distance", info.parameters.keyframe_distance},
         {"keyframe_seconds", info.parameters.keyframe_seconds},
         {"keyframe_features", info.parameters.keyframe_features},
+        {"line_art_keyframe_features", info.parameters.line_art_keyframe_features},
         {"feature_side", info.parameters.feature_side}}}};
   if (json) {
     out << description.dump(2) << '\n';

@@ -78,8 +78,14 @@ int main(int argc, char** argv) {
                     "Bits of PDQ between feature keyframes (default 24)");
   build->add_option("--keyframe-seconds", options.parameters.keyframe_seconds,
                     "Seconds between feature keyframes within a shot (default 0.25)");
-  build->add_option("--keyframe-features", options.parameters.keyframe_features,
-                    "ORB keypoints per keyframe and channel (default 300)");
+  build
+      ->add_option("--keyframe-features", options.parameters.keyframe_features,
+                   "ORB keypoints per keyframe of the orb channel (default 600)")
+      ->check(CLI::Range(16, 20000));
+  build
+      ->add_option("--line-art-keyframe-features", options.parameters.line_art_keyframe_features,
+                   "ORB keypoints per keyframe of the lineart channel (default 300)")
+      ->check(CLI::Range(16, 20000));
 
   auto* add = app.add_subcommand("add",
                                  "Add the catalogue's new episodes as a new generation; "
