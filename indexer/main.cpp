@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
                     "Seconds between feature keyframes within a shot (default 0.25)");
   build
       ->add_option("--keyframe-features", options.parameters.keyframe_features,
-                   "ORB keypoints per keyframe of the orb channel (default 600)")
+                   "ORB keypoints per keyframe of the orb channel (default 300)")
       ->check(CLI::Range(16, 20000));
   build
       ->add_option("--line-art-keyframe-features", options.parameters.line_art_keyframe_features,

@@ -48,10 +48,11 @@ struct IndexParameters {
   // values save bytes and indexing time, and lose crops of frames far from a keyframe.
   int keyframe_distance = 24;
   double keyframe_seconds = 0.25;
-  // ORB keypoints per keyframe of the orb channel (each 32 + 4 bytes). Default 600: with the
-  // colour check, off-centre crops and screenshots reach 94-96% on the evaluation leaks
-  // against 79-92% at 300, with no more false attributions (README "Accuracy").
-  int keyframe_features = 600;
+  // ORB keypoints per keyframe of the orb channel (each 32 + 4 bytes). Default 300: 600
+  // attributes more off-centre crops (94% against 79% on five evaluation leaks, with the
+  // colour check) but let more same-style drawings through (3 false or wrong attributions
+  // against 1 over seven leaks; README "Accuracy").
+  int keyframe_features = 300;
   // The same for the lineart channel. Default 300: ink maps of unrelated line art verify
   // with more inliers at 600, and line art has no colour to check.
   int line_art_keyframe_features = 300;
