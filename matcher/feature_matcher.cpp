@@ -24,18 +24,6 @@ struct ChannelMatch {
   Orientation orientation = Orientation::kOriginal;
 };
 
-// The bars of the orb channel or, with `line_art`, of the line-art channel (whose close
-// and strong regions are its main one: ink maps correlate by chance).
-AcceptanceBars BarsOf(bool line_art, const MatchOptions& options) {
-  if (line_art) {
-    return {options.min_line_art_inliers, options.min_line_art_correlation,
-            options.min_line_art_inliers, options.min_line_art_correlation,
-            options.min_line_art_inliers, options.min_line_art_correlation};
-  }
-  return {options.min_inliers,       options.min_correlation,    options.close_min_inliers,
-          options.close_correlation, options.strong_min_inliers, options.strong_correlation};
-}
-
 // Keyframes verified in one orientation of the query, tried in order until one verifies.
 // `colour` is empty or the BGR pixels of `luma` (for the orb channel's colour check).
 ChannelMatch QueryChannel(const FeatureIndex& channel, const cv::Mat& luma, const cv::Mat& colour,
@@ -50,7 +38,7 @@ ChannelMatch QueryChannel(const FeatureIndex& channel, const cv::Mat& luma, cons
     const FeatureSet query = ExtractFeatures(picture, feature_options);
     const cv::Mat oriented_colour = colour.empty() ? cv::Mat() : OrientImage(colour, orientation);
     match.verified = FindVerifiedKeyframes(channel, query, picture, oriented_colour, options,
-                                           BarsOf(ink, options));
+                                           ChannelBars(ink, options));
     match.orientation = orientation;
     if (!match.verified.empty()) break;
   }
@@ -132,10 +120,11 @@ std::vector<VerifiedKeyframe> FindVerifiedKeyframes(
       }
       v.chroma = CorrelateChroma(warped, channel.Chroma(keyframe, v.entry_offset), best_refinement);
     }
-    if (!v.verification.accepted || !bars.Accepts(v.verification.inliers, v.correlation)) {
+    const std::optional<double> chroma =
+        v.chroma == kChromaNotMeasured ? std::nullopt : std::optional<double>(v.chroma);
+    if (!v.verification.accepted || !bars.Accepts(v.verification.inliers, v.correlation, chroma)) {
       continue;
     }
-    if (v.chroma != kChromaNotMeasured && v.chroma < options.min_chroma_correlation) continue;
     // The inliers' median descriptor distance, for the record's `distance`.
     std::vector<int> inlier_distances;
     const cv::Matx23d& t = v.verification.transform;
@@ -214,7 +203,7 @@ bool MatchStillByFeatures(const cv::Mat& image, const ReferenceIndex& index,
     m.rotation = v.verification.rotation_degrees;
     if (v.chroma != kChromaNotMeasured) m.chroma = v.chroma;
     m.confidence = FeatureConfidence(v.verification.inliers, rival,
-                                     BarsOf(looks_like_line_art, options).min_inliers);
+                                     ChannelBars(looks_like_line_art, options).min_inliers);
     m.orientation = std::string(OrientationName(match.orientation));
     m.channel = looks_like_line_art ? kLineArtChannel : kOrbChannel;
     record->matches.push_back(std::move(m));

@@ -30,36 +30,12 @@ struct VerifiedKeyframe {
   Verification verification;
 };
 
-// What a verified keyframe of one channel must reach to be a match: `min_inliers` RANSAC
-// inliers at a correlation of at least `min_correlation`; or, for a copy that correlates
-// almost perfectly once aligned (`close_correlation`), `close_min_inliers`; or, for a copy
-// with many inliers whose overlay lowers the correlation (`strong_min_inliers`),
-// `strong_correlation`.
-struct AcceptanceBars {
-  int min_inliers = 0;
-  double min_correlation = 0;
-  int close_min_inliers = 0;
-  double close_correlation = 0;
-  int strong_min_inliers = 0;
-  double strong_correlation = 0;
-
-  int fewest_inliers() const {
-    return std::min({min_inliers, close_min_inliers, strong_min_inliers});
-  }
-  bool Accepts(int inliers, double correlation) const {
-    return (inliers >= min_inliers && correlation >= min_correlation) ||
-           (inliers >= close_min_inliers && correlation >= close_correlation) ||
-           (inliers >= strong_min_inliers && correlation >= strong_correlation);
-  }
-};
-
 // Returns the keyframes of `channel` that `query` (the features of the 8-bit grey
 // `query_picture`) verifies against, highest correlation first, then most inliers (ties by
 // keyframe): RANSAC accepts them, the warped picture correlates with their thumbnails as
 // `bars` require and, where `query_colour` (empty, or the picture's BGR pixels) and the
-// channel's chroma thumbnails allow, its colours with the entry's at least
-// options.min_chroma_correlation. Uses options' descriptor_distance, descriptor_neighbors
-// and verify_candidates.
+// channel's chroma thumbnails allow, its colours with the entry's as bars.min_chroma
+// requires. Uses options' descriptor_distance, descriptor_neighbors and verify_candidates.
 std::vector<VerifiedKeyframe> FindVerifiedKeyframes(
     const FeatureIndex& channel, const FeatureSet& query, const cv::Mat& query_picture,
     const cv::Mat& query_colour, const MatchOptions& options, const AcceptanceBars& bars);

@@ -1,8 +1,10 @@
 // MatchOptions: every knob of celtrace-match, with its default, unit and trade-off.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -146,5 +148,49 @@ struct MatchOptions {
   int threads = 0;       // analysis threads; 0: one per core
   bool progress = true;  // progress on stderr
 };
+
+// What a verified keyframe of one channel must reach to be a match: `min_inliers` RANSAC
+// inliers at a correlation of at least `min_correlation`; or, for a copy that correlates
+// almost perfectly once aligned (`close_correlation`), `close_min_inliers`; or, for a copy
+// with many inliers whose overlay lowers the correlation (`strong_min_inliers`),
+// `strong_correlation`; and in any region, where its colours were measured, a chroma
+// correlation of at least `min_chroma`.
+struct AcceptanceBars {
+  int min_inliers = 0;
+  double min_correlation = 0;
+  int close_min_inliers = 0;
+  double close_correlation = 0;
+  int strong_min_inliers = 0;
+  double strong_correlation = 0;
+  double min_chroma = -1;
+
+  int fewest_inliers() const {
+    return std::min({min_inliers, close_min_inliers, strong_min_inliers});
+  }
+  // `chroma` unset: not measured (a grey query, line art, an index without chroma).
+  bool Accepts(int inliers, double correlation, std::optional<double> chroma) const {
+    if (chroma && *chroma < min_chroma) return false;
+    return (inliers >= min_inliers && correlation >= min_correlation) ||
+           (inliers >= close_min_inliers && correlation >= close_correlation) ||
+           (inliers >= strong_min_inliers && correlation >= strong_correlation);
+  }
+};
+
+// The bars of the orb channel or, with `line_art`, of the line-art channel (whose close
+// and strong regions are its main one: ink maps correlate by chance; no colours).
+inline AcceptanceBars ChannelBars(bool line_art, const MatchOptions& options) {
+  if (line_art) {
+    return {options.min_line_art_inliers,
+            options.min_line_art_correlation,
+            options.min_line_art_inliers,
+            options.min_line_art_correlation,
+            options.min_line_art_inliers,
+            options.min_line_art_correlation,
+            -1};
+  }
+  return {options.min_inliers,           options.min_correlation,    options.close_min_inliers,
+          options.close_correlation,     options.strong_min_inliers, options.strong_correlation,
+          options.min_chroma_correlation};
+}
 
 }  // namespace celtrace

@@ -180,6 +180,45 @@ TEST(EvaluationScore, ParsesExpectedCsvAndRecords) {
   EXPECT_THROW(eval::ParseRecords("{not json}\n"), Error);
 }
 
+// Bar replays keep PDQ's attributions, apply every region and the colour check to orb's,
+// and turn a record left without attributions into no_match.
+TEST(EvaluationScore, ReplayedBarsFilterTheChannelsAttributions) {
+  const auto records = eval::ParseRecords(
+      R"({"path":"a.png","status":"match","matches":[)"
+      R"({"title":"S","season":1,"episode":1,"channel":"orb","inliers":60,"correlation":0.95,"chroma":0.2},)"
+      R"({"title":"S","season":1,"episode":2,"channel":"orb","inliers":45,"correlation":0.98,"chroma":0.9},)"
+      R"({"title":"S","season":1,"episode":3,"channel":"orb","inliers":80,"correlation":0.86},)"
+      R"({"title":"S","season":1,"episode":4,"channel":"orb","inliers":45,"correlation":0.95,"chroma":0.9}]})"
+      "\n"
+      R"({"path":"b.png","status":"match","matches":[)"
+      R"({"title":"S","season":1,"episode":5,"channel":"lineart","inliers":50,"correlation":0.99}]})"
+      "\n"
+      R"({"path":"c.png","status":"match","matches":[)"
+      R"({"title":"S","season":1,"episode":6,"channel":"pdq","distance":20}]})"
+      "\n");
+  ASSERT_EQ(records.at("a.png").matches.at(0).inliers, 60);
+  ASSERT_EQ(records.at("a.png").matches.at(0).chroma, 0.2);
+  ASSERT_FALSE(records.at("a.png").matches.at(2).chroma.has_value());
+  const MatchOptions defaults;  // 55 / 0.92, 40 / 0.97, 70 / 0.85, chroma 0.35; lineart 60
+  const auto replayed =
+      eval::ReplayBars(records, ChannelBars(false, defaults), ChannelBars(true, defaults));
+  // a: episode 1 fails the colour check, 2 passes the close region, 3 the strong one
+  // (colours not measured), 4 no region.
+  const auto& a = replayed.at("a.png").matches;
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].episode, 2);
+  EXPECT_EQ(a[1].episode, 3);
+  EXPECT_EQ(replayed.at("b.png").status, "no_match");  // 50 < 60 lineart inliers
+  EXPECT_TRUE(replayed.at("b.png").matches.empty());
+  EXPECT_EQ(replayed.at("c.png").matches.size(), 1u);  // PDQ's are kept
+  MatchOptions off = defaults;
+  off.min_chroma_correlation = -1;
+  EXPECT_EQ(eval::ReplayBars(records, ChannelBars(false, off), ChannelBars(true, off))
+                .at("a.png")
+                .matches.size(),
+            3u);
+}
+
 TEST(EvaluationSet, HoldsEveryTransformationWithItsGroundTruth) {
   testing::TempDir dir;
   synth::CatalogSpec catalog;

@@ -1,6 +1,7 @@
 // celtrace-evaluate: scores celtrace-match records against a synthetic leak's ground truth
 // and prints Markdown tables: accuracy per transformation, negatives, clip segments, the
-// threshold curve (from a run with a wide threshold) and the confidence calibration.
+// threshold curve (from a run with a wide threshold) and the confidence calibration; with
+// --replay, of the records as they would be at other bars for the orb and lineart channels.
 // Exit codes: 0 ok, 1 unreadable input, 2 usage.
 #include <CLI/CLI.hpp>
 #include <cmath>
@@ -112,6 +113,23 @@ int main(int argc, char** argv) {
                  "index (no records needed)");
   app.add_flag("--clips-only", clips_only,
                "Score and print the clips alone (a run over the leak's clips only)");
+  // Bar replays: records of a run at low bars (and a large --max-matches) scored as if the
+  // matcher had used these bars for orb and lineart; the defaults are the matcher's.
+  bool replay = false;
+  celtrace::MatchOptions bars;
+  app.add_flag("--replay", replay,
+               "Score --records as if celtrace-match had used the bars below for orb and "
+               "lineart (records from a run at lower bars with a large --max-matches)");
+  app.add_option("--min-inliers", bars.min_inliers)->capture_default_str();
+  app.add_option("--min-correlation", bars.min_correlation)->capture_default_str();
+  app.add_option("--close-min-inliers", bars.close_min_inliers)->capture_default_str();
+  app.add_option("--close-correlation", bars.close_correlation)->capture_default_str();
+  app.add_option("--strong-min-inliers", bars.strong_min_inliers)->capture_default_str();
+  app.add_option("--strong-correlation", bars.strong_correlation)->capture_default_str();
+  app.add_option("--min-chroma", bars.min_chroma_correlation)->capture_default_str();
+  app.add_option("--min-line-art-inliers", bars.min_line_art_inliers)->capture_default_str();
+  app.add_option("--min-line-art-correlation", bars.min_line_art_correlation)
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -125,7 +143,11 @@ int main(int argc, char** argv) {
     }
     namespace eval = celtrace::eval;
     const std::vector<eval::Truth> truth = eval::ParseTruth(ReadText(expected));
-    const auto run = eval::ParseRecords(ReadText(records));
+    auto run = eval::ParseRecords(ReadText(records));
+    if (replay) {
+      run = eval::ReplayBars(run, celtrace::ChannelBars(false, bars),
+                             celtrace::ChannelBars(true, bars));
+    }
     std::vector<eval::CurvePoint> curve;
     std::vector<eval::DistanceSummary> distances;
     if (!wide.empty()) {

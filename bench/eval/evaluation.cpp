@@ -138,6 +138,9 @@ std::map<std::string, Record> ParseRecords(std::string_view jsonl) {
         a.distance = m.value("distance", 0);
         a.confidence = m.value("confidence", 0.0);
         a.channel = m.value("channel", "pdq");
+        a.inliers = m.value("inliers", 0);
+        a.correlation = m.value("correlation", 0.0);
+        if (m.contains("chroma")) a.chroma = m.at("chroma").get<double>();
         r.matches.push_back(std::move(a));
       }
       records[r.path] = std::move(r);
@@ -146,6 +149,23 @@ std::map<std::string, Record> ParseRecords(std::string_view jsonl) {
     }
   }
   return records;
+}
+
+std::map<std::string, Record> ReplayBars(const std::map<std::string, Record>& records,
+                                         const AcceptanceBars& orb,
+                                         const AcceptanceBars& line_art) {
+  std::map<std::string, Record> out;
+  for (const auto& [path, record] : records) {
+    Record replayed = record;
+    std::erase_if(replayed.matches, [&](const Attribution& a) {
+      if (a.channel == "orb") return !orb.Accepts(a.inliers, a.correlation, a.chroma);
+      if (a.channel == "lineart") return !line_art.Accepts(a.inliers, a.correlation, a.chroma);
+      return false;
+    });
+    if (replayed.status == "match" && replayed.matches.empty()) replayed.status = "no_match";
+    out.emplace(path, std::move(replayed));
+  }
+  return out;
 }
 
 std::string_view TransformClass(std::string_view t) {

@@ -6,9 +6,12 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "match_options.h"
 
 namespace celtrace::eval {
 
@@ -22,6 +25,9 @@ struct Attribution {
   int distance = 0;
   double confidence = 0;
   std::string channel;
+  int inliers = 0;               // orb and lineart
+  double correlation = 0;        // orb and lineart
+  std::optional<double> chroma;  // orb, when measured
 };
 
 // The parts of a celtrace-match record the scorer reads.
@@ -45,6 +51,15 @@ std::vector<Truth> ParseTruth(std::string_view csv);
 // Returns the records of a JSON Lines file, keyed by path. Throws celtrace::Error on a line
 // that is not a record.
 std::map<std::string, Record> ParseRecords(std::string_view jsonl);
+
+// Returns `records` as the matcher would have written them at stricter bars for the extra
+// channels: each orb and lineart attribution kept only if `orb` or `line_art` accepts it
+// (AcceptanceBars, match_options.h), a record left without attributions `no_match`; PDQ's
+// are kept. Faithful only for records written at bars no stricter than these and with
+// enough --max-matches to hold every verified keyframe; the mirrored query, which the
+// matcher tries only when the original verifies nothing, is not replayed.
+std::map<std::string, Record> ReplayBars(const std::map<std::string, Record>& records,
+                                         const AcceptanceBars& orb, const AcceptanceBars& line_art);
 
 // How hard a transformation is: "mild" (re-encodes, scaling, tone changes), "medium"
 // (overlays, mirror, 10-25% centred crops, quarter turns, 2-degree rotations, heavy
