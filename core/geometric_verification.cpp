@@ -86,35 +86,53 @@ WarpedQuery WarpQuery(const cv::Mat& query, const cv::Matx23d& transform, cv::Si
 
 namespace {
 
+// Per channel of two 8-bit pictures of C channels, over the pixels `valid` marks: the sums
+// a normalised cross-correlation needs.
+template <int C>
+struct Moments {
+  int n = 0;
+  std::array<double, C> sq{}, sr{}, sqq{}, srr{}, sqr{};
+};
+
+template <int C>
+Moments<C> SumMoments(const cv::Mat& q, const cv::Mat& r, const cv::Mat& valid) {
+  using Pixel = cv::Vec<std::uint8_t, C>;
+  Moments<C> m;
+  for (int y = 0; y < q.rows; ++y) {
+    const Pixel* a = q.ptr<Pixel>(y);
+    const Pixel* b = r.ptr<Pixel>(y);
+    const std::uint8_t* v = valid.ptr<std::uint8_t>(y);
+    for (int x = 0; x < q.cols; ++x) {
+      if (!v[x]) continue;
+      ++m.n;
+      for (int c = 0; c < C; ++c) {
+        m.sq[c] += a[x][c];
+        m.sr[c] += b[x][c];
+        m.sqq[c] += static_cast<double>(a[x][c]) * a[x][c];
+        m.srr[c] += static_cast<double>(b[x][c]) * b[x][c];
+        m.sqr[c] += static_cast<double>(a[x][c]) * b[x][c];
+      }
+    }
+  }
+  return m;
+}
+
 double Correlate(const WarpedQuery& query, const cv::Mat& reference_thumbnail) {
   const cv::Mat& q = query.thumbnail;
   if (q.empty() || reference_thumbnail.empty() || q.size() != reference_thumbnail.size()) return -1;
   const int n = query.valid_pixels;
   if (n < q.rows * q.cols / 8) return -1;
-  double sq = 0, sr = 0, sqq = 0, srr = 0, sqr = 0;
-  for (int y = 0; y < q.rows; ++y) {
-    const std::uint8_t* a = q.ptr<std::uint8_t>(y);
-    const std::uint8_t* b = reference_thumbnail.ptr<std::uint8_t>(y);
-    const std::uint8_t* v = query.valid.ptr<std::uint8_t>(y);
-    for (int x = 0; x < q.cols; ++x) {
-      if (!v[x]) continue;
-      sq += a[x];
-      sr += b[x];
-      sqq += static_cast<double>(a[x]) * a[x];
-      srr += static_cast<double>(b[x]) * b[x];
-      sqr += static_cast<double>(a[x]) * b[x];
-    }
-  }
-  const double vq = sqq - sq * sq / n, vr = srr - sr * sr / n;
+  const Moments<1> m = SumMoments<1>(q, reference_thumbnail, query.valid);
+  const double vq = m.sqq[0] - m.sq[0] * m.sq[0] / n, vr = m.srr[0] - m.sr[0] * m.sr[0] / n;
   if (vq <= 1e-6 * n || vr <= 1e-6 * n) return -1;
-  return (sqr - sq * sr / n) / std::sqrt(vq * vr);
+  return (m.sqr[0] - m.sq[0] * m.sr[0] / n) / std::sqrt(vq * vr);
 }
 
 }  // namespace
 
 double CorrelateWarped(const WarpedQuery& query, const cv::Mat& reference_thumbnail,
                        cv::Matx23f* refinement) {
-  if (refinement) *refinement = cv::Matx23f(1, 0, 0, 0, 1, 0);
+  if (refinement) *refinement = cv::Matx23f::eye();
   const double plain = Correlate(query, reference_thumbnail);
   if (plain < kRefineFrom) return plain;
   // RANSAC's similarity is fitted to keypoints, some on characters that moved between the
@@ -149,7 +167,7 @@ double CorrelateChroma(const WarpedQuery& query, const cv::Mat& reference_chroma
   }
   cv::Mat q = query.chroma;
   cv::Mat valid = query.chroma_valid;
-  if (refinement != cv::Matx23f(1, 0, 0, 0, 1, 0) && !query.thumbnail.empty()) {
+  if (refinement != cv::Matx23f::eye() && !query.thumbnail.empty()) {
     // The refinement moves grey thumbnail pixels; the chroma thumbnail is smaller.
     cv::Matx23f scaled = refinement;
     scaled(0, 2) *= static_cast<float>(q.cols) / query.thumbnail.cols;
@@ -163,32 +181,16 @@ double CorrelateChroma(const WarpedQuery& query, const cv::Mat& reference_chroma
   // A channel varies when its standard deviation reaches 3 levels: JPEG's chroma noise on a
   // grey picture stays below, a painted drawing's palette far above.
   constexpr double kMinVariance = 3.0 * 3.0;
-  std::array<double, 2> sq{}, sr{}, sqq{}, srr{}, sqr{};
-  int n = 0;
-  for (int y = 0; y < q.rows; ++y) {
-    const cv::Vec2b* a = q.ptr<cv::Vec2b>(y);
-    const cv::Vec2b* b = reference_chroma.ptr<cv::Vec2b>(y);
-    const std::uint8_t* v = valid.ptr<std::uint8_t>(y);
-    for (int x = 0; x < q.cols; ++x) {
-      if (!v[x]) continue;
-      ++n;
-      for (int c = 0; c < 2; ++c) {
-        sq[c] += a[x][c];
-        sr[c] += b[x][c];
-        sqq[c] += static_cast<double>(a[x][c]) * a[x][c];
-        srr[c] += static_cast<double>(b[x][c]) * b[x][c];
-        sqr[c] += static_cast<double>(a[x][c]) * b[x][c];
-      }
-    }
-  }
+  const Moments<2> m = SumMoments<2>(q, reference_chroma, valid);
+  const int n = m.n;
   if (n < q.rows * q.cols / 8) return kChromaNotMeasured;
   double lowest = kChromaNotMeasured;
   for (int c = 0; c < 2; ++c) {
-    const double vq = (sqq[c] - sq[c] * sq[c] / n) / n;
-    const double vr = (srr[c] - sr[c] * sr[c] / n) / n;
+    const double vq = (m.sqq[c] - m.sq[c] * m.sq[c] / n) / n;
+    const double vr = (m.srr[c] - m.sr[c] * m.sr[c] / n) / n;
     if (vq < kMinVariance) continue;  // the query has no colour to compare here
     const double r =
-        vr < kMinVariance ? 0 : (sqr[c] / n - sq[c] * sr[c] / n / n) / std::sqrt(vq * vr);
+        vr < kMinVariance ? 0 : (m.sqr[c] / n - m.sq[c] * m.sr[c] / n / n) / std::sqrt(vq * vr);
     lowest = lowest == kChromaNotMeasured ? r : std::min(lowest, r);
   }
   return lowest;

@@ -118,11 +118,12 @@ std::vector<VerifiedKeyframe> FindVerifiedKeyframes(
           best_refinement = refinement;
         }
       }
-      v.chroma = CorrelateChroma(warped, channel.Chroma(keyframe, v.entry_offset), best_refinement);
+      const double chroma =
+          CorrelateChroma(warped, channel.Chroma(keyframe, v.entry_offset), best_refinement);
+      if (chroma != kChromaNotMeasured) v.chroma = chroma;
     }
-    const std::optional<double> chroma =
-        v.chroma == kChromaNotMeasured ? std::nullopt : std::optional<double>(v.chroma);
-    if (!v.verification.accepted || !bars.Accepts(v.verification.inliers, v.correlation, chroma)) {
+    if (!v.verification.accepted ||
+        !bars.Accepts(v.verification.inliers, v.correlation, v.chroma)) {
       continue;
     }
     // The inliers' median descriptor distance, for the record's `distance`.
@@ -201,7 +202,7 @@ bool MatchStillByFeatures(const cv::Mat& image, const ReferenceIndex& index,
     m.correlation = v.correlation;
     m.scale = v.verification.scale;
     m.rotation = v.verification.rotation_degrees;
-    if (v.chroma != kChromaNotMeasured) m.chroma = v.chroma;
+    m.chroma = v.chroma;
     m.confidence = FeatureConfidence(v.verification.inliers, rival,
                                      ChannelBars(looks_like_line_art, options).min_inliers);
     m.orientation = std::string(OrientationName(match.orientation));

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <opencv2/core/mat.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,8 +26,8 @@ struct VerifiedKeyframe {
   int median_distance = 0;        // bits, over the inliers' descriptor pairs
   double correlation = 0;         // of the warped query with the best entry's thumbnail
   std::int64_t entry_offset = 0;  // that entry: the keyframe's first_entry + entry_offset
-  // Of the warped query's colours with that entry's (CorrelateChroma), or kChromaNotMeasured.
-  double chroma = kChromaNotMeasured;
+  // Of the warped query's colours with that entry's (CorrelateChroma); unset if not measured.
+  std::optional<double> chroma;
   Verification verification;
 };
 

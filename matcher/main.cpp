@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "acceptance_options.h"
 #include "celtrace/error.h"
 #include "input_walker.h"
 #include "match_job.h"
@@ -60,26 +61,7 @@ int main(int argc, char** argv) {
   app.add_flag("--line-art", options.line_art,
                "Also query the line-art channel for stills that look like line art (off by "
                "default: not yet free of false attributions, README \"Channels\")");
-  app.add_option("--min-inliers", options.min_inliers,
-                 "RANSAC inliers an orb match needs (default 55)");
-  app.add_option("--close-min-inliers", options.close_min_inliers,
-                 "RANSAC inliers an orb match needs when it correlates --close-correlation "
-                 "(default 40)");
-  app.add_option("--close-correlation", options.close_correlation,
-                 "Thumbnail correlation that lets an orb match pass with --close-min-inliers "
-                 "(default 0.97)");
-  app.add_option("--strong-min-inliers", options.strong_min_inliers,
-                 "RANSAC inliers that let an orb match pass at --strong-correlation "
-                 "(default 70)");
-  app.add_option("--strong-correlation", options.strong_correlation,
-                 "Thumbnail correlation an orb match with --strong-min-inliers needs "
-                 "(default 0.85)");
-  app.add_option("--min-chroma", options.min_chroma_correlation,
-                 "Colour correlation (a*, b* of 32-pixel thumbnails) an orb match of a colour "
-                 "still needs, in any region; -1: off (default 0.35)")
-      ->check(CLI::Range(-1.0, 1.0));
-  app.add_option("--min-line-art-inliers", options.min_line_art_inliers,
-                 "RANSAC inliers a lineart match needs (default 60)");
+  AddAcceptanceOptions(app, options);
   app.add_option("--clip-channel-frames", options.clip_channel_frames,
                  "Clips PDQ does not match: frames tried with orb/lineart; a segment needs 2 "
                  "on one episode and time offset (default 6, 0: off)")
@@ -93,10 +75,6 @@ int main(int argc, char** argv) {
                  "Keyframes with the most correspondences verified by RANSAC per still "
                  "(default 16)")
       ->check(CLI::Range(1, 1024));
-  app.add_option("--min-correlation", options.min_correlation,
-                 "Thumbnail correlation an orb match needs (default 0.92)");
-  app.add_option("--min-line-art-correlation", options.min_line_art_correlation,
-                 "Thumbnail correlation a lineart match needs (default 0.80)");
   app.add_option("--max-pixels", options.max_pixels, "Per-image pixel limit (100000000)");
   app.add_option("--max-seconds", options.max_seconds_per_file,
                  "Per-file analysis time limit, seconds (120)");

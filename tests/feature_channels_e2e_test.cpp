@@ -617,13 +617,16 @@ TEST_F(FeatureChannels, PdqWinsOldIndexesLoadAndAddRemoveCarryKeyframes) {
   EXPECT_EQ(counted.parameters.line_art_keyframe_features, 150);
   {
     const Index index = Index::Open(counts);
-    size_t most_orb = 0, most_ink = 0;
-    for (std::int64_t k = 0; k < index.channel(kOrbChannel)->keyframe_count(); ++k) {
-      most_orb = std::max(most_orb, index.channel(kOrbChannel)->Keyframe(k).features.count());
-    }
-    for (std::int64_t k = 0; k < index.channel(kLineArtChannel)->keyframe_count(); ++k) {
-      most_ink = std::max(most_ink, index.channel(kLineArtChannel)->Keyframe(k).features.count());
-    }
+    const auto most_keypoints = [&](const std::string& name) {
+      const FeatureIndex& channel = *index.channel(name);
+      size_t most = 0;
+      for (std::int64_t k = 0; k < channel.keyframe_count(); ++k) {
+        most = std::max(most, channel.Keyframe(k).features.count());
+      }
+      return most;
+    };
+    const size_t most_orb = most_keypoints(kOrbChannel);
+    const size_t most_ink = most_keypoints(kLineArtChannel);
     // ORB's retention may keep a few more than asked (measured 318 of 300).
     EXPECT_GT(most_orb, 350u);
     EXPECT_LT(most_ink, 200u);

@@ -12,6 +12,7 @@
 #include <map>
 #include <sstream>
 
+#include "acceptance_options.h"
 #include "celtrace/catalog.h"
 #include "celtrace/index_store.h"
 #include "evaluation.h"
@@ -120,16 +121,7 @@ int main(int argc, char** argv) {
   app.add_flag("--replay", replay,
                "Score --records as if celtrace-match had used the bars below for orb and "
                "lineart (records from a run at lower bars with a large --max-matches)");
-  app.add_option("--min-inliers", bars.min_inliers)->capture_default_str();
-  app.add_option("--min-correlation", bars.min_correlation)->capture_default_str();
-  app.add_option("--close-min-inliers", bars.close_min_inliers)->capture_default_str();
-  app.add_option("--close-correlation", bars.close_correlation)->capture_default_str();
-  app.add_option("--strong-min-inliers", bars.strong_min_inliers)->capture_default_str();
-  app.add_option("--strong-correlation", bars.strong_correlation)->capture_default_str();
-  app.add_option("--min-chroma", bars.min_chroma_correlation)->capture_default_str();
-  app.add_option("--min-line-art-inliers", bars.min_line_art_inliers)->capture_default_str();
-  app.add_option("--min-line-art-correlation", bars.min_line_art_correlation)
-      ->capture_default_str();
+  celtrace::AddAcceptanceOptions(app, bars);
   CLI11_PARSE(app, argc, argv);
 
   try {

@@ -105,7 +105,7 @@ inline constexpr double kChromaNotMeasured = -2;
 // chroma thumbnail, the sizes differ, or fewer than an eighth of the pixels are covered.
 // `refinement` (CorrelateWarped's) first moves the query's chroma as it moved the thumbnail.
 double CorrelateChroma(const WarpedQuery& query, const cv::Mat& reference_chroma,
-                       const cv::Matx23f& refinement = cv::Matx23f(1, 0, 0, 0, 1, 0));
+                       const cv::Matx23f& refinement = cv::Matx23f::eye());
 
 // Fits a similarity from query[i] to reference[i] (the same length; correspondences) and
 // returns it with its inliers, accepted when it meets `options` in a reference picture of
