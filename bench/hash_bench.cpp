@@ -144,4 +144,17 @@ void BM_VerifyKeyframe(benchmark::State& state) {
 }
 BENCHMARK(BM_VerifyKeyframe)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
+// The nesting check of one verified keyframe: the ECC refinement composed into the RANSAC
+// transform, then the mapped query box against the frame (arithmetic on a few numbers).
+void BM_Nesting(benchmark::State& state) {
+  const cv::Matx23d transform(0.5, 0, 100, 0, 0.5, 50);
+  const cv::Matx23f refinement(0.999f, -0.035f, 0.4f, 0.035f, 0.999f, -0.3f);
+  for (auto _ : state) {
+    const double nesting = celtrace::Nesting(
+        {800, 450}, celtrace::RefinedTransform(transform, refinement, {640, 360}), {640, 360});
+    benchmark::DoNotOptimize(nesting);
+  }
+}
+BENCHMARK(BM_Nesting)->Unit(benchmark::kNanosecond);
+
 }  // namespace

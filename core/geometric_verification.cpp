@@ -196,6 +196,44 @@ double CorrelateChroma(const WarpedQuery& query, const cv::Mat& reference_chroma
   return lowest;
 }
 
+cv::Matx23d RefinedTransform(const cv::Matx23d& transform, const cv::Matx23f& refinement,
+                             cv::Size reference_size) {
+  // The refinement W maps thumbnail pixels of the entry to those of the warped query, so
+  // query -> entry is S^-1 W^-1 S T, with S reference pixels -> thumbnail pixels.
+  const cv::Size thumbnail = ThumbnailSize(reference_size, kThumbnailWidth);
+  const double sx = static_cast<double>(thumbnail.width) / reference_size.width;
+  const double sy = static_cast<double>(thumbnail.height) / reference_size.height;
+  cv::Matx23d inverse;
+  cv::invertAffineTransform(cv::Matx23d(refinement), inverse);
+  const cv::Matx33d s(sx, 0, 0, 0, sy, 0, 0, 0, 1);
+  const cv::Matx33d s_inverse(1 / sx, 0, 0, 0, 1 / sy, 0, 0, 0, 1);
+  const auto full = [](const cv::Matx23d& m) {
+    return cv::Matx33d(m(0, 0), m(0, 1), m(0, 2), m(1, 0), m(1, 1), m(1, 2), 0, 0, 1);
+  };
+  const cv::Matx33d composed = s_inverse * full(inverse) * s * full(transform);
+  return cv::Matx23d(composed(0, 0), composed(0, 1), composed(0, 2), composed(1, 0), composed(1, 1),
+                     composed(1, 2));
+}
+
+double Nesting(cv::Size query_size, const cv::Matx23d& transform, cv::Size reference_size) {
+  if (query_size.area() <= 0 || reference_size.area() <= 0) return 0;
+  // The query's box, mapped: its centre where the transform puts it, its sides scaled.
+  const double scale = std::hypot(transform(0, 0), transform(1, 0));
+  const double cx = query_size.width / 2.0, cy = query_size.height / 2.0;
+  const double mx = transform(0, 0) * cx + transform(0, 1) * cy + transform(0, 2);
+  const double my = transform(1, 0) * cx + transform(1, 1) * cy + transform(1, 2);
+  const double half_w = scale * cx, half_h = scale * cy;
+  const double box_area = 4 * half_w * half_h;
+  if (box_area <= 0) return 0;
+  const double shared_w =
+      std::min<double>(mx + half_w, reference_size.width) - std::max(mx - half_w, 0.0);
+  const double shared_h =
+      std::min<double>(my + half_h, reference_size.height) - std::max(my - half_h, 0.0);
+  if (shared_w <= 0 || shared_h <= 0) return 0;
+  const double shared = shared_w * shared_h;
+  return std::clamp(std::max(shared / box_area, shared / reference_size.area()), 0.0, 1.0);
+}
+
 Verification VerifyCorrespondences(const std::vector<cv::Point2f>& query,
                                    const std::vector<cv::Point2f>& reference,
                                    cv::Size reference_size, const VerificationOptions& options,

@@ -29,6 +29,11 @@ inline void AddAcceptanceOptions(CLI::App& app, MatchOptions& options) {
                  "Colour correlation (a*, b* of 32-pixel thumbnails) an orb match of a colour "
                  "still needs, in any region; -1: off (default 0.35)")
       ->check(CLI::Range(-1.0, 1.0));
+  app.add_option("--min-nesting", options.min_nesting,
+                 "How far the aligned query and frame must lie one inside the other (a crop in "
+                 "the frame, the frame in a screenshot), for orb and lineart matches; 0: off "
+                 "(default 0.9)")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--min-line-art-inliers", options.min_line_art_inliers,
                  "RANSAC inliers a lineart match needs (default 60)");
   app.add_option("--min-line-art-correlation", options.min_line_art_correlation,

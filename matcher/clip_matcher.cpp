@@ -178,7 +178,7 @@ bool MatchClipByChannels(const ChannelSample& sample, const ReopenClip& reopen,
   m.query_start = 1e18;
   m.query_end = -1e18;
   std::vector<int> inliers, distances;
-  std::vector<double> confidences, correlations, chroma;
+  std::vector<double> confidences, correlations, chroma, nesting;
   for (const Verified* v : best) {
     m.query_start = std::min(m.query_start, v->seconds);
     m.query_end = std::max(m.query_end, v->seconds);
@@ -187,6 +187,7 @@ bool MatchClipByChannels(const ChannelSample& sample, const ReopenClip& reopen,
     confidences.push_back(v->top.confidence);
     correlations.push_back(v->top.correlation);
     if (v->top.chroma) chroma.push_back(*v->top.chroma);
+    nesting.push_back(v->top.nesting);
   }
   auto median = [](auto values) {
     std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
@@ -198,6 +199,7 @@ bool MatchClipByChannels(const ChannelSample& sample, const ReopenClip& reopen,
   m.distance = median(distances);
   m.correlation = median(correlations);
   if (!chroma.empty()) m.chroma = median(chroma);
+  m.nesting = median(nesting);
   m.confidence = median(confidences);
   m.segment = true;
   m.frames = static_cast<int>(best.size());

@@ -121,9 +121,15 @@ std::vector<VerifiedKeyframe> FindVerifiedKeyframes(
       const double chroma =
           CorrelateChroma(warped, channel.Chroma(keyframe, v.entry_offset), best_refinement);
       if (chroma != kChromaNotMeasured) v.chroma = chroma;
+      // After the refinement the transform places the query on the entry, not the keyframe:
+      // the camera may have moved between the two.
+      v.nesting = Nesting(query_picture.size(),
+                          RefinedTransform(v.verification.transform, best_refinement,
+                                           channel.PictureSize(keyframe)),
+                          channel.PictureSize(keyframe));
     }
     if (!v.verification.accepted ||
-        !bars.Accepts(v.verification.inliers, v.correlation, v.chroma)) {
+        !bars.Accepts({v.verification.inliers, v.correlation, v.chroma, v.nesting})) {
       continue;
     }
     // The inliers' median descriptor distance, for the record's `distance`.
@@ -203,6 +209,7 @@ bool MatchStillByFeatures(const cv::Mat& image, const ReferenceIndex& index,
     m.scale = v.verification.scale;
     m.rotation = v.verification.rotation_degrees;
     m.chroma = v.chroma;
+    m.nesting = v.nesting;
     m.confidence = FeatureConfidence(v.verification.inliers, rival,
                                      ChannelBars(looks_like_line_art, options).min_inliers);
     m.orientation = std::string(OrientationName(match.orientation));

@@ -28,6 +28,7 @@ struct VerifiedKeyframe {
   std::int64_t entry_offset = 0;  // that entry: the keyframe's first_entry + entry_offset
   // Of the warped query's colours with that entry's (CorrelateChroma); unset if not measured.
   std::optional<double> chroma;
+  double nesting = 0;  // Nesting of the query picture and the entry (after the refinement)
   Verification verification;
 };
 

@@ -95,6 +95,13 @@ struct MatchOptions {
   // drawing that passed the other bars (0.289, at 600 keypoints per keyframe) and the lowest
   // of a right attribution (0.390, a posterised frame). Default 0.35; -1 turns it off.
   double min_chroma_correlation = 0.35;
+  // Both channels: the query and the frame must lie one inside the other once aligned
+  // (Nesting, geometric_verification.h: a crop inside the frame, the frame inside a
+  // screenshot, a rotated scan in its canvas), at least this share of the smaller. A
+  // drawing that shares a character with a frame aligns that character wherever it stands,
+  // and the two pictures straddle. Set on the calibration leaks (README "Accuracy").
+  // Default 0.9; 0 turns it off.
+  double min_nesting = 0.9;
   // The same two bars for the line-art channel (opt-in, `line_art`). Ink maps are sparse,
   // so their thumbnails correlate by chance (unrelated line art reached 0.98) and the
   // inliers decide: unrelated line art verified with up to 58 inliers on the calibration
@@ -149,12 +156,20 @@ struct MatchOptions {
   bool progress = true;  // progress on stderr
 };
 
+// What the verification measured of a keyframe (FindVerifiedKeyframes), for AcceptanceBars.
+struct KeyframeEvidence {
+  int inliers = 0;
+  double correlation = 0;
+  std::optional<double> chroma;   // unset: not measured (a grey query, line art, an old index)
+  std::optional<double> nesting;  // unset: not measured (a record written before nesting)
+};
+
 // What a verified keyframe of one channel must reach to be a match: `min_inliers` RANSAC
 // inliers at a correlation of at least `min_correlation`; or, for a copy that correlates
 // almost perfectly once aligned (`close_correlation`), `close_min_inliers`; or, for a copy
 // with many inliers whose overlay lowers the correlation (`strong_min_inliers`),
 // `strong_correlation`; and in any region, where its colours were measured, a chroma
-// correlation of at least `min_chroma`.
+// correlation of at least `min_chroma`, and a nesting of at least `min_nesting`.
 struct AcceptanceBars {
   int min_inliers = 0;
   double min_correlation = 0;
@@ -163,16 +178,17 @@ struct AcceptanceBars {
   int strong_min_inliers = 0;
   double strong_correlation = 0;
   double min_chroma = -1;
+  double min_nesting = 0;
 
   int fewest_inliers() const {
     return std::min({min_inliers, close_min_inliers, strong_min_inliers});
   }
-  // `chroma` unset: not measured (a grey query, line art, an index without chroma).
-  bool Accepts(int inliers, double correlation, std::optional<double> chroma) const {
-    if (chroma && *chroma < min_chroma) return false;
-    return (inliers >= min_inliers && correlation >= min_correlation) ||
-           (inliers >= close_min_inliers && correlation >= close_correlation) ||
-           (inliers >= strong_min_inliers && correlation >= strong_correlation);
+  bool Accepts(const KeyframeEvidence& e) const {
+    if (e.chroma && *e.chroma < min_chroma) return false;
+    if (e.nesting && *e.nesting < min_nesting) return false;
+    return (e.inliers >= min_inliers && e.correlation >= min_correlation) ||
+           (e.inliers >= close_min_inliers && e.correlation >= close_correlation) ||
+           (e.inliers >= strong_min_inliers && e.correlation >= strong_correlation);
   }
 };
 
@@ -186,11 +202,17 @@ inline AcceptanceBars ChannelBars(bool line_art, const MatchOptions& options) {
             options.min_line_art_correlation,
             options.min_line_art_inliers,
             options.min_line_art_correlation,
-            -1};
+            -1,
+            options.min_nesting};
   }
-  return {options.min_inliers,           options.min_correlation,    options.close_min_inliers,
-          options.close_correlation,     options.strong_min_inliers, options.strong_correlation,
-          options.min_chroma_correlation};
+  return {options.min_inliers,
+          options.min_correlation,
+          options.close_min_inliers,
+          options.close_correlation,
+          options.strong_min_inliers,
+          options.strong_correlation,
+          options.min_chroma_correlation,
+          options.min_nesting};
 }
 
 }  // namespace celtrace

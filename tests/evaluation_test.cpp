@@ -195,8 +195,14 @@ TEST(EvaluationScore, ReplayedBarsFilterTheChannelsAttributions) {
       "\n"
       R"({"path":"c.png","status":"match","matches":[)"
       R"({"title":"S","season":1,"episode":6,"channel":"pdq","distance":20}]})"
+      "\n"
+      R"({"path":"d.png","status":"match","matches":[)"
+      R"({"title":"S","season":1,"episode":7,"channel":"orb","inliers":90,"correlation":0.99,"chroma":0.9,"nesting":0.7},)"
+      R"({"title":"S","season":1,"episode":8,"channel":"lineart","inliers":90,"correlation":0.99,"nesting":0.5}]})"
       "\n");
   ASSERT_EQ(records.at("a.png").matches.at(0).inliers, 60);
+  ASSERT_EQ(records.at("d.png").matches.at(0).nesting, 0.7);
+  ASSERT_FALSE(records.at("a.png").matches.at(0).nesting.has_value());
   ASSERT_EQ(records.at("a.png").matches.at(0).chroma, 0.2);
   ASSERT_FALSE(records.at("a.png").matches.at(2).chroma.has_value());
   const MatchOptions defaults;  // 55 / 0.92, 40 / 0.97, 70 / 0.85, chroma 0.35; lineart 60
@@ -211,6 +217,15 @@ TEST(EvaluationScore, ReplayedBarsFilterTheChannelsAttributions) {
   EXPECT_EQ(replayed.at("b.png").status, "no_match");  // 50 < 60 lineart inliers
   EXPECT_TRUE(replayed.at("b.png").matches.empty());
   EXPECT_EQ(replayed.at("c.png").matches.size(), 1u);  // PDQ's are kept
+  // d: both channels' matches straddle the frame (nesting under 0.9); records without
+  // nesting (a) are not vetoed by it.
+  EXPECT_EQ(replayed.at("d.png").status, "no_match");
+  MatchOptions unnested = defaults;
+  unnested.min_nesting = 0;
+  EXPECT_EQ(eval::ReplayBars(records, ChannelBars(false, unnested), ChannelBars(true, unnested))
+                .at("d.png")
+                .matches.size(),
+            2u);
   MatchOptions off = defaults;
   off.min_chroma_correlation = -1;
   EXPECT_EQ(eval::ReplayBars(records, ChannelBars(false, off), ChannelBars(true, off))

@@ -465,6 +465,48 @@ TEST_F(FeatureChannels, TheColourCheckRejectsRepaintedCopies) {
   }
 }
 
+// The nesting check: the left 65% of a frame moved to the right of its canvas (grey beside
+// it) matches the frame as well as a crop of it does, but once aligned the two pictures
+// straddle, as a drawing aligned on a shared character does; a crop of the same 65% lies
+// inside the frame.
+TEST_F(FeatureChannels, TheNestingCheckRejectsStraddlingPictures) {
+  std::map<std::string, cv::Mat> leak;
+  for (size_t i = 0; i < sources_->size(); ++i) {
+    const cv::Mat& frame = (*sources_)[i].image;
+    const int kept = frame.cols * 65 / 100;
+    cv::Mat straddling(frame.size(), frame.type(), cv::Scalar::all(128));
+    frame(cv::Rect(0, 0, kept, frame.rows))
+        .copyTo(straddling(cv::Rect(frame.cols - kept, 0, kept, frame.rows)));
+    leak["straddling_" + std::to_string(i) + ".png"] = straddling;
+    leak["cut_" + std::to_string(i) + ".png"] = frame(cv::Rect(0, 0, kept, frame.rows)).clone();
+  }
+  // Inlier bars at the fixtures' scale (20, as above); the nesting check at its default.
+  const std::vector<std::string> bars = {"--min-inliers",       "20", "--min-correlation", "0.85",
+                                         "--close-min-inliers", "20"};
+  const auto records = Match("nesting_leak", leak, bars);
+  EXPECT_GE(CountAttributed(records, "cut_", "orb").episode, 6);
+  for (const auto& [name, record] : records) {
+    if (record["status"] != "match" || record["matches"][0]["channel"] != "orb") continue;
+    EXPECT_TRUE(name.starts_with("cut_")) << name;
+    EXPECT_GE(record["matches"][0]["nesting"].get<double>(), 0.9) << name;
+  }
+  // Without the check the straddling pictures are attributed, with the nesting they have.
+  std::vector<std::string> unchecked = bars;
+  unchecked.insert(unchecked.end(), {"--min-nesting", "0"});
+  std::map<std::string, cv::Mat> straddling;
+  for (const auto& [name, image] : leak) {
+    if (name.starts_with("straddling_")) straddling[name] = image;
+  }
+  const auto off = Match("nesting_off", straddling, unchecked);
+  EXPECT_GE(CountAttributed(off, "straddling_", "orb").episode, 6);
+  for (const auto& [name, record] : off) {
+    if (record["status"] != "match") continue;
+    const double nesting = record["matches"][0]["nesting"].get<double>();
+    EXPECT_GT(nesting, 0.55) << name;  // 0.65 when aligned exactly
+    EXPECT_LT(nesting, 0.75) << name;
+  }
+}
+
 TEST_F(FeatureChannels, LineArtIsAttributedThroughInkMaps) {
   std::map<std::string, cv::Mat> leak;
   for (size_t i = 0; i < sources_->size(); ++i) {

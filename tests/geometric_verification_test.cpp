@@ -137,7 +137,25 @@ TEST(GeometricVerification, CorrelationRefinesAnAlignmentThatIsAFewDegreesOff) {
   EXPECT_NEAR(CorrelateWarped(exact, thumbnail), exact_plain, 0.01);
   EXPECT_LT(skewed_plain, exact_plain - 0.05);  // measured 0.935
   // Refined: back at the exact alignment's correlation.
-  EXPECT_GT(CorrelateWarped(skewed, thumbnail), exact_plain - 0.01);  // measured 0.998
+  cv::Matx23f refinement;
+  EXPECT_GT(CorrelateWarped(skewed, thumbnail, &refinement), exact_plain - 0.01);  // 0.998
+  // The refinement composed with the skewed transform puts the query's corners back where
+  // the right one does, to within a thumbnail pixel (10 pixels here); the skewed one is off
+  // by up to ~40 pixels. So the nesting of the crop is whole again.
+  const cv::Matx23d refined = RefinedTransform(off, refinement, reference.size());
+  double refined_error = 0, skewed_error = 0;
+  for (const cv::Point2f corner :
+       {cv::Point2f(0, 0), cv::Point2f(400, 0), cv::Point2f(400, 250), cv::Point2f(0, 250)}) {
+    refined_error =
+        std::max<double>(refined_error, cv::norm(Apply(refined, corner) - Apply(right, corner)));
+    skewed_error =
+        std::max<double>(skewed_error, cv::norm(Apply(off, corner) - Apply(right, corner)));
+  }
+  EXPECT_LT(refined_error, 10);
+  EXPECT_GT(skewed_error, 25);
+  EXPECT_GT(Nesting(query.size(), refined, reference.size()), 0.999);
+  const cv::Matx23d unmoved = RefinedTransform(right, cv::Matx23f::eye(), reference.size());
+  EXPECT_LT(cv::norm(cv::Mat(unmoved), cv::Mat(right)), 1e-9);
   // An unrelated frame stays unrelated: it starts below the refinement's bar or gains little.
   const WarpedQuery unrelated = WarpQuery(query, off, other.size());
   const cv::Mat other_thumbnail = VerificationThumbnail(other);
@@ -209,6 +227,69 @@ cv::Mat ContentFrame(std::uint64_t seed) {
   }
   ADD_FAILURE() << "no content shot";
   return {};
+}
+
+// Nesting against a count over a fine grid: the share of sample points of the mapped query's
+// box (the transform's scale and shift, its rotation left out) inside the reference, and of
+// the reference's inside the box.
+double NestingBySampling(cv::Size query, const cv::Matx23d& t, cv::Size reference) {
+  const double scale = std::hypot(t(0, 0), t(1, 0));
+  const cv::Point2f centre = Apply(t, cv::Point2f(query.width / 2.0f, query.height / 2.0f));
+  const cv::Rect2d box(centre.x - scale * query.width / 2, centre.y - scale * query.height / 2,
+                       scale * query.width, scale * query.height);
+  const cv::Rect2d frame(0, 0, reference.width, reference.height);
+  auto share = [](const cv::Rect2d& from, const cv::Rect2d& to) {
+    int hits = 0, n = 0;
+    for (int y = 0; y < 200; ++y) {
+      for (int x = 0; x < 200; ++x, ++n) {
+        hits += to.contains(
+            {from.x + (x + 0.5) * from.width / 200, from.y + (y + 0.5) * from.height / 200});
+      }
+    }
+    return static_cast<double>(hits) / n;
+  };
+  return std::max(share(box, frame), share(frame, box));
+}
+
+TEST(GeometricVerification, NestingTellsCropsAndScreenshotsFromStraddlingPictures) {
+  const cv::Size frame(640, 360);
+  struct Case {
+    const char* what;
+    cv::Size query;
+    cv::Matx23d transform;
+    double low, high;  // the expected range, besides the sampled value
+  };
+  cv::Matx23d shifted = cv::Matx23d::eye();
+  shifted(0, 2) = 0.27 * 640;  // the straddling drawing of README "Accuracy": 73% shared
+  cv::Matx23d crop = cv::getRotationMatrix2D(cv::Point2f(0, 0), 0, 0.4);  // 800 -> 320 px
+  crop(0, 2) = 300;
+  crop(1, 2) = 20;
+  cv::Matx23d screenshot = cv::getRotationMatrix2D(cv::Point2f(0, 0), 0, 1 / 0.55);
+  screenshot(0, 2) = -200;
+  screenshot(1, 2) = -150;
+  const cv::Matx23d rotated = cv::getRotationMatrix2D(cv::Point2f(320, 180), 5, 1.0);
+  cv::Matx23d rotated_shifted = rotated;  // the rotation does not hide the straddle
+  rotated_shifted(0, 2) += 0.27 * 640;
+  cv::Matx23d apart = cv::Matx23d::eye();
+  apart(0, 2) = 700;
+  const std::vector<Case> cases = {
+      {"the frame itself", frame, cv::Matx23d::eye(), 0.999, 1.0},
+      {"a crop inside the frame", {800, 450}, crop, 0.999, 1.0},
+      {"the frame inside a screenshot", {1280, 800}, screenshot, 0.999, 1.0},
+      {"a 5-degree rotation of the frame in its canvas", frame, rotated, 0.999, 1.0},
+      {"a picture shifted by 27%", frame, shifted, 0.72, 0.74},
+      {"a rotated picture shifted by 27%", frame, rotated_shifted, 0.72, 0.74},
+      {"pictures apart", frame, apart, 0.0, 0.0},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    const double nesting = Nesting(c.query, c.transform, frame);
+    EXPECT_GE(nesting, c.low);
+    EXPECT_LE(nesting, c.high);
+    EXPECT_NEAR(nesting, NestingBySampling(c.query, c.transform, frame), 0.01);
+  }
+  EXPECT_EQ(Nesting({0, 0}, cv::Matx23d::eye(), frame), 0);
+  EXPECT_EQ(Nesting(frame, cv::Matx23d::zeros(), frame), 0);  // degenerate: no area
 }
 
 TEST(LocalFeatures, KeypointsFollowTheScaledPictureAndFlatPicturesHaveNone) {

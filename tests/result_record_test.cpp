@@ -58,12 +58,16 @@ TEST(ResultRecord, ChannelMatchesCarryTheirVerificationEvidence) {
   m.correlation = 0.964;
   m.scale = 0.5;
   m.rotation = -4.9;
+  m.chroma = 0.91;
+  m.nesting = 0.998;
   const std::string line = ToJsonLine(record);
   const auto json = nlohmann::json::parse(line)["matches"][0];
   EXPECT_EQ(json["inliers"], 87);
   EXPECT_DOUBLE_EQ(json["correlation"].get<double>(), 0.964);
   EXPECT_DOUBLE_EQ(json["scale"].get<double>(), 0.5);
   EXPECT_DOUBLE_EQ(json["rotation"].get<double>(), -4.9);
+  EXPECT_DOUBLE_EQ(json["chroma"].get<double>(), 0.91);
+  EXPECT_DOUBLE_EQ(json["nesting"].get<double>(), 0.998);
   EXPECT_EQ(FromJsonLine(line), record);
 }
 

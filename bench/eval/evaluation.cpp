@@ -141,6 +141,7 @@ std::map<std::string, Record> ParseRecords(std::string_view jsonl) {
         a.inliers = m.value("inliers", 0);
         a.correlation = m.value("correlation", 0.0);
         if (m.contains("chroma")) a.chroma = m.at("chroma").get<double>();
+        if (m.contains("nesting")) a.nesting = m.at("nesting").get<double>();
         r.matches.push_back(std::move(a));
       }
       records[r.path] = std::move(r);
@@ -158,8 +159,9 @@ std::map<std::string, Record> ReplayBars(const std::map<std::string, Record>& re
   for (const auto& [path, record] : records) {
     Record replayed = record;
     std::erase_if(replayed.matches, [&](const Attribution& a) {
-      if (a.channel == "orb") return !orb.Accepts(a.inliers, a.correlation, a.chroma);
-      if (a.channel == "lineart") return !line_art.Accepts(a.inliers, a.correlation, a.chroma);
+      const KeyframeEvidence evidence{a.inliers, a.correlation, a.chroma, a.nesting};
+      if (a.channel == "orb") return !orb.Accepts(evidence);
+      if (a.channel == "lineart") return !line_art.Accepts(evidence);
       return false;
     });
     if (replayed.status == "match" && replayed.matches.empty()) replayed.status = "no_match";

@@ -107,6 +107,23 @@ inline constexpr double kChromaNotMeasured = -2;
 double CorrelateChroma(const WarpedQuery& query, const cv::Mat& reference_chroma,
                        const cv::Matx23f& refinement = cv::Matx23f::eye());
 
+// Returns `transform` (query pixels -> reference pixels of a picture of `reference_size`)
+// followed by the correction of a CorrelateWarped refinement (the ECC warp of thumbnail
+// pixels, cv::WARP_INVERSE_MAP sense): the query's alignment with the entry itself.
+cv::Matx23d RefinedTransform(const cv::Matx23d& transform, const cv::Matx23f& refinement,
+                             cv::Size reference_size);
+
+// Returns how far one picture lies inside the other once `transform` maps the query (a
+// picture of `query_size`) onto the reference (of `reference_size`): the larger of the share
+// of the mapped query's box inside the reference and the share of the reference's area the
+// box covers, 0..1. The box is the query's, scaled and centred as the transform maps it but
+// not rotated, so that a scan rotated inside its own canvas (its corners cut) still counts
+// as whole. A leaked frame is cut from the frame (a crop: the query inside the reference),
+// shows it (a screenshot, a letterbox: the reference inside the query) or is it (rotated,
+// captioned); a drawing that merely shares a character with the frame aligns it wherever
+// the two characters stand, and the two pictures straddle.
+double Nesting(cv::Size query_size, const cv::Matx23d& transform, cv::Size reference_size);
+
 // Fits a similarity from query[i] to reference[i] (the same length; correspondences) and
 // returns it with its inliers, accepted when it meets `options` in a reference picture of
 // `reference_size`. `query_keypoints` are all the query's keypoints (for the coverage; empty:
