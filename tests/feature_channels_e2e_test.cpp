@@ -65,6 +65,23 @@ cv::Mat Crop(const cv::Mat& frame, double keep, double x, double y) {
       .clone();
 }
 
+// The pictures of `leak` whose names start with `prefix`.
+std::map<std::string, cv::Mat> Named(const std::map<std::string, cv::Mat>& leak,
+                                     const std::string& prefix) {
+  std::map<std::string, cv::Mat> out;
+  for (const auto& [name, image] : leak) {
+    if (name.starts_with(prefix)) out.emplace(name, image);
+  }
+  return out;
+}
+
+// `args` followed by one more option and its value.
+std::vector<std::string> With(std::vector<std::string> args, const char* option,
+                              const char* value) {
+  args.insert(args.end(), {option, value});
+  return args;
+}
+
 cv::Mat Rotated(const cv::Mat& frame, double degrees) {
   cv::Mat out;
   const cv::Mat r =
@@ -449,13 +466,7 @@ TEST_F(FeatureChannels, TheColourCheckRejectsRepaintedCopies) {
   EXPECT_EQ(repainted_attributed, 0);
 
   // Without the colour check the grey evidence alone attributes the repainted copies.
-  std::vector<std::string> unchecked = bars;
-  unchecked.insert(unchecked.end(), {"--min-chroma", "-1"});
-  std::map<std::string, cv::Mat> repainted;
-  for (const auto& [name, image] : leak) {
-    if (name.starts_with("repainted_")) repainted[name] = image;
-  }
-  const auto off = Match("colour_off", repainted, unchecked);
+  const auto off = Match("colour_off", Named(leak, "repainted_"), With(bars, "--min-chroma", "-1"));
   EXPECT_GE(CountAttributed(off, "repainted_", "orb").episode, 3);  // measured 5 of 8
   for (const auto& [name, record] : off) {
     if (record["status"] == "match") {
@@ -491,13 +502,8 @@ TEST_F(FeatureChannels, TheNestingCheckRejectsStraddlingPictures) {
     EXPECT_GE(record["matches"][0]["nesting"].get<double>(), 0.9) << name;
   }
   // Without the check the straddling pictures are attributed, with the nesting they have.
-  std::vector<std::string> unchecked = bars;
-  unchecked.insert(unchecked.end(), {"--min-nesting", "0"});
-  std::map<std::string, cv::Mat> straddling;
-  for (const auto& [name, image] : leak) {
-    if (name.starts_with("straddling_")) straddling[name] = image;
-  }
-  const auto off = Match("nesting_off", straddling, unchecked);
+  const auto off =
+      Match("nesting_off", Named(leak, "straddling_"), With(bars, "--min-nesting", "0"));
   EXPECT_GE(CountAttributed(off, "straddling_", "orb").episode, 6);
   for (const auto& [name, record] : off) {
     if (record["status"] != "match") continue;
