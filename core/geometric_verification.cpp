@@ -224,7 +224,10 @@ double Nesting(cv::Size query_size, const cv::Matx23d& transform, cv::Size refer
   const double my = transform(1, 0) * cx + transform(1, 1) * cy + transform(1, 2);
   const double half_w = scale * cx, half_h = scale * cy;
   const double box_area = 4 * half_w * half_h;
-  if (box_area <= 0) return 0;
+  // A degenerate or non-finite transform nests nothing (and never passes a bar as NaN).
+  if (!std::isfinite(box_area) || !std::isfinite(mx) || !std::isfinite(my) || box_area <= 0) {
+    return 0;
+  }
   const double shared_w =
       std::min<double>(mx + half_w, reference_size.width) - std::max(mx - half_w, 0.0);
   const double shared_h =

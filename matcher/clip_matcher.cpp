@@ -187,7 +187,7 @@ bool MatchClipByChannels(const ChannelSample& sample, const ReopenClip& reopen,
     confidences.push_back(v->top.confidence);
     correlations.push_back(v->top.correlation);
     if (v->top.chroma) chroma.push_back(*v->top.chroma);
-    nesting.push_back(v->top.nesting);
+    if (v->top.nesting) nesting.push_back(*v->top.nesting);
   }
   auto median = [](auto values) {
     std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
@@ -199,7 +199,7 @@ bool MatchClipByChannels(const ChannelSample& sample, const ReopenClip& reopen,
   m.distance = median(distances);
   m.correlation = median(correlations);
   if (!chroma.empty()) m.chroma = median(chroma);
-  m.nesting = median(nesting);
+  if (!nesting.empty()) m.nesting = median(nesting);
   m.confidence = median(confidences);
   m.segment = true;
   m.frames = static_cast<int>(best.size());

@@ -184,8 +184,9 @@ struct AcceptanceBars {
     return std::min({min_inliers, close_min_inliers, strong_min_inliers});
   }
   bool Accepts(const KeyframeEvidence& e) const {
-    if (e.chroma && *e.chroma < min_chroma) return false;
-    if (e.nesting && *e.nesting < min_nesting) return false;
+    // Written as "not at least the bar", so that a NaN measure fails it.
+    if (e.chroma && !(*e.chroma >= min_chroma)) return false;
+    if (e.nesting && !(*e.nesting >= min_nesting)) return false;
     return (e.inliers >= min_inliers && e.correlation >= min_correlation) ||
            (e.inliers >= close_min_inliers && e.correlation >= close_correlation) ||
            (e.inliers >= strong_min_inliers && e.correlation >= strong_correlation);

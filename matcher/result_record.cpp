@@ -64,9 +64,9 @@ json MatchJson(const MatchRecord& m) {
     out["correlation"] = Round3(m.correlation);
     out["scale"] = Round3(m.scale);
     out["rotation"] = std::round(m.rotation * 10) / 10;
-    out["nesting"] = Round3(m.nesting);
   }
   if (m.chroma) out["chroma"] = Round3(*m.chroma);
+  if (m.nesting) out["nesting"] = Round3(*m.nesting);
   if (m.segment) {
     out["frames"] = m.frames;
     out["coverage"] = Round3(m.coverage);
@@ -195,7 +195,7 @@ ResultRecord FromJsonLine(std::string_view line) {
       match.correlation = m.value("correlation", 0.0);
       match.scale = m.value("scale", 0.0);
       match.rotation = m.value("rotation", 0.0);
-      match.nesting = m.value("nesting", 0.0);
+      if (m.contains("nesting")) match.nesting = m.at("nesting").get<double>();
       if (m.contains("chroma")) match.chroma = m.at("chroma").get<double>();
       match.segment = m.contains("frames");
       match.frames = m.value("frames", 0);

@@ -38,8 +38,9 @@ struct MatchRecord {
   // unset when not measured (a grey query, line art, an index without chroma thumbnails).
   std::optional<double> chroma;
   // orb and lineart: how far the query picture and the frame lie one inside the other once
-  // aligned (Nesting, 0..1; 1 for a crop, a screenshot or the frame itself).
-  double nesting = 0;
+  // aligned (Nesting, 0..1; 1 for a crop, a screenshot or the frame itself); unset for pdq
+  // and in records written before the nesting check.
+  std::optional<double> nesting;
   bool segment = false;  // a clip segment: `frames` and `coverage` apply
   int frames = 0;        // query drawings matched in the segment
   double coverage = 0;   // matched share of the clip's informative drawings

@@ -234,6 +234,19 @@ TEST(EvaluationScore, ReplayedBarsFilterTheChannelsAttributions) {
             3u);
 }
 
+// celtrace-evaluate's exit codes: --help 0, every usage error 2, a bar out of its range
+// (a CLI11 validation error, whose own code is 105) included.
+TEST(EvaluateTool, UsageErrorsExitTwo) {
+  auto run = [](std::vector<std::string> args) {
+    args.insert(args.begin(), CELTRACE_EVALUATE_BIN);
+    return testing::WaitProgram(testing::StartProgram(args));
+  };
+  EXPECT_EQ(run({"--help"}), 0);
+  EXPECT_EQ(run({"--bogus-flag"}), 2);
+  EXPECT_EQ(run({"--replay", "--min-nesting", "2"}), 2);
+  EXPECT_EQ(run({"--replay", "--min-chroma", "2"}), 2);
+}
+
 TEST(EvaluationSet, HoldsEveryTransformationWithItsGroundTruth) {
   testing::TempDir dir;
   synth::CatalogSpec catalog;

@@ -496,21 +496,31 @@ TEST_F(FeatureChannels, TheNestingCheckRejectsStraddlingPictures) {
                                          "--close-min-inliers", "20"};
   const auto records = Match("nesting_leak", leak, bars);
   EXPECT_GE(CountAttributed(records, "cut_", "orb").episode, 6);
+  // The lowest and highest nesting of the top orb matches in `records`, printed.
+  auto nesting_range = [](const auto& found, const char* what) {
+    double low = 2, high = -1;
+    for (const auto& [name, record] : found) {
+      if (record["status"] != "match" || record["matches"][0]["channel"] != "orb") continue;
+      const double nesting = record["matches"][0].value("nesting", -1.0);
+      low = std::min(low, nesting);
+      high = std::max(high, nesting);
+    }
+    std::cout << "[ measured ] " << what << ": nesting " << low << " to " << high << "\n";
+    return std::pair{low, high};
+  };
   for (const auto& [name, record] : records) {
-    if (record["status"] != "match" || record["matches"][0]["channel"] != "orb") continue;
-    EXPECT_TRUE(name.starts_with("cut_")) << name;
-    EXPECT_GE(record["matches"][0]["nesting"].get<double>(), 0.9) << name;
+    if (record["status"] == "match" && record["matches"][0]["channel"] == "orb") {
+      EXPECT_TRUE(name.starts_with("cut_")) << name;
+    }
   }
+  EXPECT_GE(nesting_range(records, "cut_orb").first, 0.9);
   // Without the check the straddling pictures are attributed, with the nesting they have.
   const auto off =
       Match("nesting_off", Named(leak, "straddling_"), With(bars, "--min-nesting", "0"));
   EXPECT_GE(CountAttributed(off, "straddling_", "orb").episode, 6);
-  for (const auto& [name, record] : off) {
-    if (record["status"] != "match") continue;
-    const double nesting = record["matches"][0]["nesting"].get<double>();
-    EXPECT_GT(nesting, 0.55) << name;  // 0.65 when aligned exactly
-    EXPECT_LT(nesting, 0.75) << name;
-  }
+  const auto [low, high] = nesting_range(off, "straddling_orb");  // 0.65 when aligned exactly
+  EXPECT_GT(low, 0.55);
+  EXPECT_LT(high, 0.75);
 }
 
 TEST_F(FeatureChannels, LineArtIsAttributedThroughInkMaps) {

@@ -69,6 +69,17 @@ TEST(ResultRecord, ChannelMatchesCarryTheirVerificationEvidence) {
   EXPECT_DOUBLE_EQ(json["chroma"].get<double>(), 0.91);
   EXPECT_DOUBLE_EQ(json["nesting"].get<double>(), 0.998);
   EXPECT_EQ(FromJsonLine(line), record);
+  // A PDQ match has neither; a record written before them reads back without them.
+  const std::string pdq_line = ToJsonLine(Sample());
+  EXPECT_FALSE(nlohmann::json::parse(pdq_line)["matches"][0].contains("nesting"));
+  EXPECT_FALSE(FromJsonLine(pdq_line).matches.front().nesting.has_value());
+  auto old = nlohmann::json::parse(line);
+  old["matches"][0].erase("nesting");
+  old["matches"][0].erase("chroma");
+  const MatchRecord before = FromJsonLine(old.dump()).matches.front();
+  EXPECT_FALSE(before.nesting.has_value());
+  EXPECT_FALSE(before.chroma.has_value());
+  EXPECT_EQ(before.inliers, 87);
 }
 
 TEST(ResultRecord, InvalidUtf8IsEscapedNeverDropped) {

@@ -122,7 +122,12 @@ int main(int argc, char** argv) {
                "Score --records as if celtrace-match had used the bars below for orb and "
                "lineart (records from a run at lower bars with a large --max-matches)");
   celtrace::AddAcceptanceOptions(app, bars);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help exits 0; every usage error, validation included, is exit code 2.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
 
   try {
     if (!tail_index.empty()) {
