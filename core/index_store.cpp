@@ -208,6 +208,10 @@ GenerationInfo ReadGenerationInfo(const fs::path& index_dir) {
               ? ManifestInteger<int>(features.at("line_art_keyframe_features"))
               : info.parameters.keyframe_features;
       info.parameters.feature_side = ManifestInteger<int>(features.at("feature_side"));
+      // Generations written before the option kept the strongest keypoints anywhere.
+      info.parameters.keyframe_grid = features.contains("keyframe_grid")
+                                          ? ManifestInteger<int>(features.at("keyframe_grid"))
+                                          : 0;
     }
     for (const auto& [file, checksum] : manifest.at("files").items()) {
       // Names of files inside the generation folder, never a path out of it.
@@ -453,7 +457,8 @@ std::string GenerationWriter::Publish(const HashIndex& pdq, const IndexParameter
                             {"keyframe_seconds", parameters.keyframe_seconds},
                             {"keyframe_features", parameters.keyframe_features},
                             {"line_art_keyframe_features", parameters.line_art_keyframe_features},
-                            {"feature_side", parameters.feature_side}};
+                            {"feature_side", parameters.feature_side},
+                            {"keyframe_grid", parameters.keyframe_grid}};
   }
   WriteFileSynced(temp_dir_ / kManifest, manifest.dump(2) + "\n");
   SyncPath(temp_dir_, true);

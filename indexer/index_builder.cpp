@@ -298,6 +298,8 @@ HashedEpisode HashEpisode(const EpisodeSource& source, const IndexParameters& pa
   feature_options.max_side = parameters.feature_side;
   FeatureOptions ink_options = feature_options;
   ink_options.max_features = parameters.line_art_keyframe_features;
+  // Spread for orb only: the lineart channel was not measured with it.
+  feature_options.grid_columns = parameters.keyframe_grid;
   std::optional<Pdq> keyframe_hash;
   double keyframe_time = 0;
   Frame frame;

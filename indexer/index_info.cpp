@@ -66,6 +66,7 @@ void WriteIndexInfo(const std::filesystem::path& index_dir, bool json, std::ostr
         {"keyframe_seconds", info.parameters.keyframe_seconds},
         {"keyframe_features", info.parameters.keyframe_features},
         {"line_art_keyframe_features", info.parameters.line_art_keyframe_features},
+        {"keyframe_grid", info.parameters.keyframe_grid},
         {"feature_side", info.parameters.feature_side}}}};
   if (json) {
     out << description.dump(2) << '\n';

@@ -25,6 +25,12 @@ inline void AddAcceptanceOptions(CLI::App& app, MatchOptions& options) {
   app.add_option("--strong-correlation", options.strong_correlation,
                  "Thumbnail correlation an orb match with --strong-min-inliers needs "
                  "(default 0.85)");
+  app.add_option("--closest-min-inliers", options.closest_min_inliers,
+                 "RANSAC inliers an orb match needs when it correlates --closest-correlation "
+                 "(default 20)");
+  app.add_option("--closest-correlation", options.closest_correlation,
+                 "Thumbnail correlation that lets an orb match pass with --closest-min-inliers "
+                 "(default 0.98)");
   app.add_option("--min-chroma", options.min_chroma_correlation,
                  "Colour correlation (a*, b* of 32-pixel thumbnails) an orb match of a colour "
                  "still needs, in any region; -1: off (default 0.35)")

@@ -89,6 +89,7 @@ std::vector<VerifiedKeyframe> FindVerifiedKeyframes(
   }
   VerificationOptions verification;
   verification.min_inliers = bars.fewest_inliers();
+  verification.min_spread = options.min_spread;
   for (const auto& [votes, keyframe] : ranked) {
     std::vector<cv::Point2f> from, to;
     std::vector<int> distances;

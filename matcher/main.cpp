@@ -75,6 +75,10 @@ int main(int argc, char** argv) {
                  "Keyframes with the most correspondences verified by RANSAC per still "
                  "(default 16)")
       ->check(CLI::Range(1, 1024));
+  app.add_option("--min-spread", options.min_spread,
+                 "Share of the frame's width and height the RANSAC inliers of an orb or "
+                 "lineart match must span, each (default 0.05)")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--max-pixels", options.max_pixels, "Per-image pixel limit (100000000)");
   app.add_option("--max-seconds", options.max_seconds_per_file,
                  "Per-file analysis time limit, seconds (120)");

@@ -264,7 +264,7 @@ TEST_F(MatchEndToEnd, PathsFromStdinAndExitCodes) {
       3);
   EXPECT_EQ(RunProgram({CELTRACE_MATCH_BIN, "--index", Index().string()}, *dir_ / "x.jsonl"), 2);
   EXPECT_EQ(RunProgram({CELTRACE_MATCH_BIN, "--bogus-flag"}, *dir_ / "x.jsonl"), 2);
-  for (const char* bar : {"--min-nesting", "--min-chroma"}) {  // bars out of their range
+  for (const char* bar : {"--min-nesting", "--min-chroma", "--min-spread"}) {  // out of range
     EXPECT_EQ(
         RunProgram({CELTRACE_MATCH_BIN, "--index", Index().string(), bar, "1.5", Leak().string()},
                    *dir_ / "x.jsonl"),

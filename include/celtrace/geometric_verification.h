@@ -21,7 +21,8 @@ struct VerificationOptions {
   double min_scale = 1.0 / 6;
   double max_scale = 6;
   // The inliers' bounding box must cover at least this share of the reference picture's
-  // width and height (each); matches bunched in one small patch are rejected. Default 0.15.
+  // width and height (each); matches bunched in one small patch are rejected. Default 0.15;
+  // celtrace-match passes its own (MatchOptions::min_spread, 0.05).
   double min_spread = 0.15;
   // Of the cells of an 8x8 grid over the reference picture that hold query keypoints once
   // mapped by the transform, the share that hold an inlier must reach this. A frame that is

@@ -53,6 +53,11 @@ struct IndexParameters {
   // with the colour and nesting checks, let a same-style drawing through (1 false
   // attribution against none over nine leaks; README "Accuracy").
   int keyframe_features = 300;
+  // The orb channel's keypoints are spread over a grid this many cells wide
+  // (FeatureOptions::grid_columns); 0: the strongest anywhere, as indexes written before
+  // the option (their manifests lack it). Default 8: crops away from the frame's most
+  // detailed object keep keypoints (README "Keyframes").
+  int keyframe_grid = 8;
   // The same for the lineart channel. Default 300: ink maps of unrelated line art verify
   // with more inliers at 600, and line art has no colour to check.
   int line_art_keyframe_features = 300;

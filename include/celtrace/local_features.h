@@ -15,15 +15,33 @@ namespace celtrace {
 inline constexpr int kFeatureDescriptorBytes = 32;  // ORB: 256 bits, FAISS binary codes
 
 struct FeatureOptions {
-  // Keypoints kept per picture (the strongest by FAST/Harris score). Default 300 for index
-  // frames: 36 bytes each on disk (descriptor + coordinates); queries use more.
+  // Keypoints kept per picture (the strongest by Harris score, or spread: grid_columns).
+  // Default 300 for index frames: 36 bytes each on disk (descriptor + coordinates); queries
+  // use more.
   int max_features = 300;
   // Pixels: pictures whose longer side exceeds this are scaled down (area filter), keeping
   // the aspect ratio, before detection. Default 640: enough detail for 2-8 px ink lines.
   int max_side = 640;
   // ORB's FAST threshold (grey levels). Default 12: flat cel paint has weak corners.
   int fast_threshold = 12;
+  // 0: keep the max_features strongest keypoints wherever they lie (ORB's own retention).
+  // N > 0: detect kSpreadOversampling times as many, then keep max_features spread over a
+  // grid N cells wide (square cells): each cell's strongest first, round after round.
+  // ORB's strongest points bunch on the most detailed object of a frame, so a crop of the
+  // rest keeps few of them; spread, every region keeps its share (README "Keyframes").
+  int grid_columns = 0;
 };
+
+// Keypoints detected per keypoint kept when FeatureOptions::grid_columns is set.
+inline constexpr int kSpreadOversampling = 4;
+
+// Returns the indices of `keep` of `keypoints` (a picture of `size`) spread over a grid
+// `columns` cells wide and as many rows as keep cells square: round after round, each cell
+// that has keypoints left gives its strongest (KeyPoint::response); within a round, the
+// strongest first, so the last round is cut by strength. All of them if there are no more
+// than `keep`. Sorted ascending.
+std::vector<int> SpreadKeypoints(const std::vector<cv::KeyPoint>& keypoints, cv::Size size,
+                                 int keep, int columns);
 
 // The keypoints of one picture: point i has descriptor bytes [32 i, 32 i + 32). Points are
 // in the pixels of the scaled picture (`size`).
