@@ -48,10 +48,11 @@ struct IndexParameters {
   // values save bytes and indexing time, and lose crops of frames far from a keyframe.
   int keyframe_distance = 24;
   double keyframe_seconds = 0.25;
-  // ORB keypoints per keyframe of the orb channel (each 32 + 4 bytes). Default 300: 600
-  // attributes more off-centre crops (94% against 79% on five evaluation leaks) but, even
-  // with the colour and nesting checks, let a same-style drawing through (1 false
-  // attribution against none over nine leaks; README "Accuracy").
+  // ORB keypoints per keyframe of the orb channel (each 32 + 4 bytes). Default 300: before
+  // the keypoints were spread (keyframe_grid), 600 attributed more off-centre crops (94%
+  // against 79% on five evaluation leaks) but, even with the colour and nesting checks, let
+  // a same-style drawing through (1 false attribution against none over nine leaks; README
+  // "Accuracy"). Spread, 300 reach 96% of those crops.
   int keyframe_features = 300;
   // The orb channel's keypoints are spread over a grid this many cells wide
   // (FeatureOptions::grid_columns); 0: the strongest anywhere, as indexes written before
