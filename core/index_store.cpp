@@ -212,6 +212,10 @@ GenerationInfo ReadGenerationInfo(const fs::path& index_dir) {
       info.parameters.keyframe_grid = features.contains("keyframe_grid")
                                           ? ManifestInteger<int>(features.at("keyframe_grid"))
                                           : 0;
+      if (info.parameters.keyframe_grid < 0 || info.parameters.keyframe_grid > kMaxKeyframeGrid) {
+        throw IndexError("manifest keyframe_grid " + std::to_string(info.parameters.keyframe_grid) +
+                         " is out of range (0-" + std::to_string(kMaxKeyframeGrid) + ")");
+      }
     }
     for (const auto& [file, checksum] : manifest.at("files").items()) {
       // Names of files inside the generation folder, never a path out of it.

@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
       ->add_option("--keyframe-grid", options.parameters.keyframe_grid,
                    "Spread the orb channel's keypoints over a grid this many cells wide, each "
                    "cell's strongest first; 0: the strongest anywhere (default 8)")
-      ->check(CLI::Range(0, 64));
+      ->check(CLI::Range(0, celtrace::kMaxKeyframeGrid));
   build
       ->add_option("--line-art-keyframe-features", options.parameters.line_art_keyframe_features,
                    "ORB keypoints per keyframe of the lineart channel (default 300)")

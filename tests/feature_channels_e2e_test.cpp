@@ -20,6 +20,7 @@
 #include <random>
 #include <sstream>
 
+#include "celtrace/error.h"
 #include "celtrace/index_store.h"
 #include "celtrace/line_art.h"
 #include "celtrace/pdq.h"
@@ -432,7 +433,8 @@ TEST_F(FeatureChannels, StrongCopiesPassTheThirdRegionAtALowerCorrelation) {
   // Only the strong region can accept, at its default correlation and an inlier bar at the
   // fixtures' scale (20, as above).
   const std::vector<std::string> strong_only = {
-      "--min-inliers", "100000", "--close-min-inliers", "100000", "--strong-min-inliers", "20"};
+      "--min-inliers",         "100000", "--close-min-inliers",  "100000",
+      "--closest-min-inliers", "100000", "--strong-min-inliers", "20"};
   const auto records = Match("strong_leak", leak, strong_only);
   EXPECT_GE(CountAttributed(records, "marked_", "orb").episode, 6);
   // Some were accepted under the close region's correlation.
@@ -726,6 +728,9 @@ TEST_F(FeatureChannels, PdqWinsOldIndexesLoadAndAddRemoveCarryKeyframes) {
   std::ofstream(manifest) << old_manifest.dump(2);
   EXPECT_EQ(ReadGenerationInfo(counts).parameters.line_art_keyframe_features, 500);
   EXPECT_EQ(ReadGenerationInfo(counts).parameters.keyframe_grid, 0);
+  old_manifest["features"]["keyframe_grid"] = 1000000;  // corrupt: refused, never allocated
+  std::ofstream(manifest) << old_manifest.dump(2);
+  EXPECT_THROW(ReadGenerationInfo(counts), IndexError);
   EXPECT_EQ(RunTool({CELTRACE_INDEX_BIN, "build", (*dir_ / "catalog" / "catalog.csv").string(),
                      "--index", (*dir_ / "bad_grid").string(), "--keyframe-grid", "65"},
                     *dir_ / "bad_grid.out"),

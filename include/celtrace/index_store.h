@@ -25,6 +25,9 @@ inline constexpr int kIndexFormat = 1;
 inline constexpr int kKeyframeCutDistance = 110;
 
 // How frames became entries; recorded in the manifest, checked by `add`.
+// The widest grid IndexParameters::keyframe_grid may ask for (cells, the option's range).
+inline constexpr int kMaxKeyframeGrid = 64;
+
 struct IndexParameters {
   int hold_distance = 10;  // bits: frames within this of an entry's first frame join it
   int min_quality = 20;    // frames below this PDQ quality are not indexed
@@ -58,7 +61,7 @@ struct IndexParameters {
   // (FeatureOptions::grid_columns); 0: the strongest anywhere, as indexes written before
   // the option (their manifests lack it). Default 8: crops away from the frame's most
   // detailed object keep keypoints (README "Keyframes").
-  int keyframe_grid = 8;
+  int keyframe_grid = 8;  // 0..kMaxKeyframeGrid
   // The same for the lineart channel. Default 300: ink maps of unrelated line art verify
   // with more inliers at 600, and line art has no colour to check.
   int line_art_keyframe_features = 300;

@@ -37,9 +37,10 @@ inline constexpr int kSpreadOversampling = 4;
 
 // Returns the indices of `keep` of `keypoints` (a picture of `size`) spread over a grid
 // `columns` cells wide and as many rows as keep cells square: round after round, each cell
-// that has keypoints left gives its strongest (KeyPoint::response); within a round, the
-// strongest first, so the last round is cut by strength. All of them if there are no more
-// than `keep`. Sorted ascending.
+// that has keypoints left gives its strongest (KeyPoint::response, compared across pyramid
+// levels); within a round, the strongest first, so the last round is cut by strength. All
+// of them if there are no more than `keep`; the first `keep` in input order if `columns`
+// is 0 or the size empty. Sorted ascending.
 std::vector<int> SpreadKeypoints(const std::vector<cv::KeyPoint>& keypoints, cv::Size size,
                                  int keep, int columns);
 
