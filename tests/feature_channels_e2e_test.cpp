@@ -83,6 +83,19 @@ std::vector<std::string> With(std::vector<std::string> args, const char* option,
   return args;
 }
 
+// celtrace-match options that leave one orb acceptance region open, `region` ("close",
+// "strong" or "closest"), with `inliers` as its inlier bar, and put every other region out
+// of reach (no still has 100000 inliers).
+std::vector<std::string> OnlyRegion(const std::string& region, const char* inliers) {
+  std::vector<std::string> args;
+  for (const std::string option :
+       {"--min-inliers", "--close-min-inliers", "--strong-min-inliers", "--closest-min-inliers"}) {
+    args.insert(args.end(),
+                {option, option == "--" + region + "-min-inliers" ? inliers : "100000"});
+  }
+  return args;
+}
+
 cv::Mat Rotated(const cv::Mat& frame, double degrees) {
   cv::Mat out;
   const cv::Mat r =
@@ -364,19 +377,15 @@ TEST_F(FeatureChannels, CloseCopiesPassTheSecondRegionWithFewerInliers) {
        Negatives([](const cv::Mat&art, int) { return Crop(art, 0.7, 0.5, 0.5); })) {
     leak[name] = image;
   }
-  // The main region out of reach, so that only the close one can accept; its inlier bar at
-  // the fixtures' scale (20, as above).
-  const std::vector<std::string> close_only = {
-      "--min-inliers",         "100000", "--strong-min-inliers", "100000",
-      "--closest-min-inliers", "100000", "--close-min-inliers",  "20"};
+  // Only the close region can accept; its inlier bar at the fixtures' scale (20, as above).
+  const std::vector<std::string> close_only = OnlyRegion("close", "20");
   const auto records = Match("close_leak", leak, close_only);
   EXPECT_GE(CountAttributed(records, "crop15_", "orb").episode, 6);
   ExpectOrbMatchesReach(records, 20, 0.97);
   ExpectNoMatch(records);
 
   // Closed (no correlation reaches 1.01), the same crops are no_match.
-  std::vector<std::string> closed = close_only;
-  closed.insert(closed.end(), {"--close-correlation", "1.01"});
+  const auto closed = With(close_only, "--close-correlation", "1.01");
   const auto off = Match("close_off", {{"crop15_0.png", leak.at("crop15_0.png")}}, closed);
   EXPECT_EQ(off.at("crop15_0.png")["status"], "no_match");
 }
@@ -392,17 +401,15 @@ TEST_F(FeatureChannels, HalfCropsPassTheClosestRegionWithFewestInliers) {
        Negatives([](const cv::Mat&art, int n) { return Crop(art, 0.5, n % 2, 1.0); })) {
     leak[name] = image;
   }
-  // The other regions out of reach, so that only the closest one can accept.
-  const std::vector<std::string> closest_only = {
-      "--min-inliers", "100000", "--strong-min-inliers", "100000", "--close-min-inliers", "100000"};
+  // Only the closest region can accept, at its default bars (20 inliers, 0.98).
+  const std::vector<std::string> closest_only = OnlyRegion("closest", "20");
   const auto records = Match("closest_leak", leak, closest_only);
   EXPECT_GE(CountAttributed(records, "half_", "orb").episode, 4);
   ExpectOrbMatchesReach(records, 20, 0.98);
   ExpectNoMatch(records);
 
   // Closed (no correlation reaches 1.01), the same crops are no_match.
-  std::vector<std::string> closed = closest_only;
-  closed.insert(closed.end(), {"--closest-correlation", "1.01"});
+  const auto closed = With(closest_only, "--closest-correlation", "1.01");
   const auto off = Match("closest_off", Named(leak, "half_"), closed);
   for (const auto& [name, record] : off) EXPECT_EQ(record["status"], "no_match") << name;
 }
@@ -432,9 +439,7 @@ TEST_F(FeatureChannels, StrongCopiesPassTheThirdRegionAtALowerCorrelation) {
   }
   // Only the strong region can accept, at its default correlation and an inlier bar at the
   // fixtures' scale (20, as above).
-  const std::vector<std::string> strong_only = {
-      "--min-inliers",         "100000", "--close-min-inliers",  "100000",
-      "--closest-min-inliers", "100000", "--strong-min-inliers", "20"};
+  const std::vector<std::string> strong_only = OnlyRegion("strong", "20");
   const auto records = Match("strong_leak", leak, strong_only);
   EXPECT_GE(CountAttributed(records, "marked_", "orb").episode, 6);
   // Some were accepted under the close region's correlation.
@@ -442,8 +447,7 @@ TEST_F(FeatureChannels, StrongCopiesPassTheThirdRegionAtALowerCorrelation) {
   ExpectNoMatch(records);
 
   // Closed (no correlation reaches 1.01), the same copies are no_match.
-  std::vector<std::string> closed = strong_only;
-  closed.insert(closed.end(), {"--strong-correlation", "1.01"});
+  const auto closed = With(strong_only, "--strong-correlation", "1.01");
   const auto off = Match("strong_off", {{"marked_0.png", leak.at("marked_0.png")}}, closed);
   EXPECT_EQ(off.at("marked_0.png")["status"], "no_match");
 }

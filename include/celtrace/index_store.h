@@ -24,10 +24,10 @@ inline constexpr int kIndexFormat = 1;
 // pictures lie 128 +- 8 bits apart, drawings of one shot mostly much closer.
 inline constexpr int kKeyframeCutDistance = 110;
 
-// How frames became entries; recorded in the manifest, checked by `add`.
 // The widest grid IndexParameters::keyframe_grid may ask for (cells, the option's range).
 inline constexpr int kMaxKeyframeGrid = 64;
 
+// How frames became entries; recorded in the manifest, checked by `add`.
 struct IndexParameters {
   int hold_distance = 10;  // bits: frames within this of an entry's first frame join it
   int min_quality = 20;    // frames below this PDQ quality are not indexed
