@@ -31,6 +31,12 @@ inline void AddAcceptanceOptions(CLI::App& app, MatchOptions& options) {
   app.add_option("--closest-correlation", options.closest_correlation,
                  "Thumbnail correlation that lets an orb match pass with --closest-min-inliers "
                  "(default 0.98)");
+  app.add_option("--exact-min-inliers", options.exact_min_inliers,
+                 "RANSAC inliers an orb match needs when it correlates --exact-correlation "
+                 "(default 12)");
+  app.add_option("--exact-correlation", options.exact_correlation,
+                 "Thumbnail correlation that lets an orb match pass with --exact-min-inliers "
+                 "(default 0.99)");
   app.add_option("--min-chroma", options.min_chroma_correlation,
                  "Colour correlation (a*, b* of 32-pixel thumbnails) an orb match of a colour "
                  "still needs, in any region; -1: off (default 0.35)")

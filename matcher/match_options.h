@@ -103,6 +103,14 @@ struct MatchOptions {
   // 0.976 with 25, a margin of 0.004. Defaults 20 and 0.98 (README "Accuracy").
   int closest_min_inliers = 20;
   double closest_correlation = 0.98;
+  // A fifth, exact region for orb: a keyframe whose warped query correlates at least
+  // exact_correlation needs only exact_min_inliers inliers. Half crops that hold few of a
+  // keyframe's keypoints verify with 12-19 inliers and align at 0.994-1.0; over the seven
+  // calibration and validation leaks unrelated drawings with 12-19 inliers that passed the
+  // colour and nesting checks correlated at most 0.962. Defaults 12 and 0.99 (README
+  // "Accuracy", "An exact region").
+  int exact_min_inliers = 12;
+  double exact_correlation = 0.99;
   // The orb colour check: a verified keyframe whose entry's chroma thumbnail (CIE a*, b*,
   // 32 pixels wide) correlates less than this with the warped query's, over the part it
   // covers, is not a match, in any region. Unrelated drawings in the same style can agree
@@ -187,7 +195,8 @@ struct KeyframeEvidence {
 // almost perfectly once aligned (`close_correlation`), `close_min_inliers`; or, for a copy
 // with many inliers whose overlay lowers the correlation (`strong_min_inliers`),
 // `strong_correlation`; or, aligned closer still (`closest_correlation`),
-// `closest_min_inliers`; and in any region, where its colours were measured, a chroma
+// `closest_min_inliers`; or, aligned exactly (`exact_correlation`), `exact_min_inliers`;
+// and in any region, where its colours were measured, a chroma
 // correlation of at least `min_chroma`, and a nesting of at least `min_nesting`.
 struct AcceptanceBars {
   int min_inliers = 0;
@@ -198,11 +207,14 @@ struct AcceptanceBars {
   double strong_correlation = 0;
   int closest_min_inliers = 0;
   double closest_correlation = 0;
+  int exact_min_inliers = 0;
+  double exact_correlation = 0;
   double min_chroma = -1;
   double min_nesting = 0;
 
   int fewest_inliers() const {
-    return std::min({min_inliers, close_min_inliers, strong_min_inliers, closest_min_inliers});
+    return std::min({min_inliers, close_min_inliers, strong_min_inliers, closest_min_inliers,
+                     exact_min_inliers});
   }
   bool Accepts(const KeyframeEvidence& e) const {
     // Written as "not at least the bar", so that a NaN measure fails it.
@@ -211,7 +223,8 @@ struct AcceptanceBars {
     return (e.inliers >= min_inliers && e.correlation >= min_correlation) ||
            (e.inliers >= close_min_inliers && e.correlation >= close_correlation) ||
            (e.inliers >= strong_min_inliers && e.correlation >= strong_correlation) ||
-           (e.inliers >= closest_min_inliers && e.correlation >= closest_correlation);
+           (e.inliers >= closest_min_inliers && e.correlation >= closest_correlation) ||
+           (e.inliers >= exact_min_inliers && e.correlation >= exact_correlation);
   }
 };
 
@@ -229,6 +242,8 @@ inline AcceptanceBars ChannelBars(bool line_art, const MatchOptions& options) {
             .strong_correlation = correlation,
             .closest_min_inliers = inliers,
             .closest_correlation = correlation,
+            .exact_min_inliers = inliers,
+            .exact_correlation = correlation,
             .min_chroma = -1,
             .min_nesting = options.min_nesting};
   }
@@ -240,6 +255,8 @@ inline AcceptanceBars ChannelBars(bool line_art, const MatchOptions& options) {
           .strong_correlation = options.strong_correlation,
           .closest_min_inliers = options.closest_min_inliers,
           .closest_correlation = options.closest_correlation,
+          .exact_min_inliers = options.exact_min_inliers,
+          .exact_correlation = options.exact_correlation,
           .min_chroma = options.min_chroma_correlation,
           .min_nesting = options.min_nesting};
 }

@@ -203,14 +203,16 @@ TEST(EvaluationScore, ReplayedBarsFilterTheChannelsAttributions) {
       R"({"path":"e.png","status":"match","matches":[)"
       R"({"title":"S","season":1,"episode":9,"channel":"orb","inliers":25,"correlation":0.975,"chroma":0.9},)"
       R"({"title":"S","season":1,"episode":10,"channel":"orb","inliers":25,"correlation":0.985,"chroma":0.9},)"
-      R"({"title":"S","season":1,"episode":11,"channel":"orb","inliers":15,"correlation":0.995,"chroma":0.9}]})"
+      R"({"title":"S","season":1,"episode":11,"channel":"orb","inliers":15,"correlation":0.995,"chroma":0.9},)"
+      R"({"title":"S","season":1,"episode":12,"channel":"orb","inliers":15,"correlation":0.985,"chroma":0.9},)"
+      R"({"title":"S","season":1,"episode":13,"channel":"orb","inliers":10,"correlation":0.999,"chroma":0.9}]})"
       "\n");
   ASSERT_EQ(records.at("a.png").matches.at(0).inliers, 60);
   ASSERT_EQ(records.at("d.png").matches.at(0).nesting, 0.7);
   ASSERT_FALSE(records.at("a.png").matches.at(0).nesting.has_value());
   ASSERT_EQ(records.at("a.png").matches.at(0).chroma, 0.2);
   ASSERT_FALSE(records.at("a.png").matches.at(2).chroma.has_value());
-  // 55 / 0.92, 40 / 0.97, 70 / 0.85, 20 / 0.98, chroma 0.35; lineart 60
+  // 55 / 0.92, 40 / 0.97, 70 / 0.85, 20 / 0.98, 12 / 0.99, chroma 0.35; lineart 60
   const MatchOptions defaults;
   const auto replayed =
       eval::ReplayBars(records, ChannelBars(false, defaults), ChannelBars(true, defaults));
@@ -223,9 +225,12 @@ TEST(EvaluationScore, ReplayedBarsFilterTheChannelsAttributions) {
   EXPECT_EQ(replayed.at("b.png").status, "no_match");  // 50 < 60 lineart inliers
   EXPECT_TRUE(replayed.at("b.png").matches.empty());
   EXPECT_EQ(replayed.at("c.png").matches.size(), 1u);  // PDQ's are kept
-  // e: 25 inliers pass the closest region at 0.985, not at 0.975; 15 are under its 20.
-  ASSERT_EQ(replayed.at("e.png").matches.size(), 1u);
-  EXPECT_EQ(replayed.at("e.png").matches[0].episode, 10);
+  // e: 25 inliers pass the closest region at 0.985, not at 0.975; 15 are under its 20 but
+  // pass the exact region at 0.995, not at 0.985; 10 are under the exact region's 12.
+  const auto& e = replayed.at("e.png").matches;
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0].episode, 10);
+  EXPECT_EQ(e[1].episode, 11);
   // d: both channels' matches straddle the frame (nesting under 0.9); records without
   // nesting (a) are not vetoed by it.
   EXPECT_EQ(replayed.at("d.png").status, "no_match");

@@ -84,12 +84,12 @@ std::vector<std::string> With(std::vector<std::string> args, const char* option,
 }
 
 // celtrace-match options that leave one orb acceptance region open, `region` ("close",
-// "strong" or "closest"), with `inliers` as its inlier bar, and put every other region out
-// of reach (no still has 100000 inliers).
+// "strong", "closest" or "exact"), with `inliers` as its inlier bar, and put every other
+// region out of reach (no still has 100000 inliers).
 std::vector<std::string> OnlyRegion(const std::string& region, const char* inliers) {
   std::vector<std::string> args;
-  for (const std::string option :
-       {"--min-inliers", "--close-min-inliers", "--strong-min-inliers", "--closest-min-inliers"}) {
+  for (const std::string option : {"--min-inliers", "--close-min-inliers", "--strong-min-inliers",
+                                   "--closest-min-inliers", "--exact-min-inliers"}) {
     args.insert(args.end(),
                 {option, option == "--" + region + "-min-inliers" ? inliers : "100000"});
   }
@@ -206,9 +206,11 @@ class FeatureChannels : public ::testing::Test {
   };
   // Counts the leaked source frames that come back matched by `channel` (any when empty)
   // with the right episode first, and those also with the right time. A match never names a
-  // wrong episode first (a false attribution fails the test).
+  // wrong episode first (a false attribution fails the test), and a channel's top match
+  // has at least `fewest_inliers` inliers (the fixtures' bar, or the exact region's).
   static Attributed CountAttributed(const std::map<std::string, nlohmann::json>& records,
-                                    const std::string& prefix, const std::string& channel) {
+                                    const std::string& prefix, const std::string& channel,
+                                    int fewest_inliers = 20) {
     Attributed counts;
     for (size_t i = 0; i < sources_->size(); ++i) {
       const Source& s = (*sources_)[i];
@@ -223,7 +225,7 @@ class FeatureChannels : public ::testing::Test {
       EXPECT_EQ(top["title"], s.entry->title);
       EXPECT_EQ(top["episode"], s.entry->episode);
       if (top["channel"] != "pdq") {
-        EXPECT_GE(top["inliers"].get<int>(), 20);
+        EXPECT_GE(top["inliers"].get<int>(), fewest_inliers);
       }
       if (top["title"] != s.entry->title || top["episode"] != s.entry->episode ||
           (!channel.empty() && top["channel"] != channel)) {
@@ -390,7 +392,7 @@ TEST_F(FeatureChannels, CloseCopiesPassTheSecondRegionWithFewerInliers) {
   EXPECT_EQ(off.at("crop15_0.png")["status"], "no_match");
 }
 
-TEST_F(FeatureChannels, HalfCropsPassTheClosestRegionWithFewestInliers) {
+TEST_F(FeatureChannels, HalfCropsPassTheClosestAndExactRegionsWithFewestInliers) {
   std::map<std::string, cv::Mat> leak;
   for (size_t i = 0; i < sources_->size(); ++i) {
     // Half of each side, at alternate corners: a quarter of the keyframe's keypoints.
@@ -412,6 +414,26 @@ TEST_F(FeatureChannels, HalfCropsPassTheClosestRegionWithFewestInliers) {
   const auto closed = With(closest_only, "--closest-correlation", "1.01");
   const auto off = Match("closest_off", Named(leak, "half_"), closed);
   for (const auto& [name, record] : off) EXPECT_EQ(record["status"], "no_match") << name;
+
+  // Only the exact region, at its default bars (12 inliers, 0.99): it takes crops the
+  // closest region cannot, with fewer than 20 inliers, and still no unrelated crop.
+  const std::vector<std::string> exact_only = OnlyRegion("exact", "12");
+  const auto exact = Match("exact_leak", leak, exact_only);
+  EXPECT_GE(CountAttributed(exact, "half_", "orb", 12).episode, 6);
+  ExpectOrbMatchesReach(exact, 12, 0.99);
+  ExpectNoMatch(exact);
+  int under_closest = 0;
+  for (const auto& [name, record] : exact) {
+    if (name.starts_with("half_") && record["status"] == "match" &&
+        record["matches"][0]["inliers"].get<int>() < 20) {
+      ++under_closest;
+    }
+  }
+  EXPECT_GE(under_closest, 1);
+  const auto exact_closed = With(exact_only, "--exact-correlation", "1.01");
+  for (const auto& [name, record] : Match("exact_off", Named(leak, "half_"), exact_closed)) {
+    EXPECT_EQ(record["status"], "no_match") << name;
+  }
 }
 
 // A translucent caption across the frame, as a studio's watermark: it lowers the correlation
