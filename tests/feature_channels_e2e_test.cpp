@@ -795,6 +795,49 @@ TEST_F(FeatureChannels, PdqWinsOldIndexesLoadAndAddRemoveCarryKeyframes) {
     EXPECT_EQ(a.channel(channel)->descriptor_count(), b.channel(channel)->descriptor_count());
   }
   EXPECT_TRUE(CheckConsistency(a).empty());
+  // add keeps the generation's own parameters: grown from an index built with ORB's own
+  // keypoints (--keyframe-grid 0, as before the option), the added episode's keyframes are
+  // not spread either, and the channels equal a grid-0 build of all four.
+  const fs::path flat_grown = *dir_ / "flat_grown_index";
+  const fs::path flat_full = *dir_ / "flat_full_index";
+  for (const auto& [catalog, index] : {std::pair{partial_csv, flat_grown}, {csv, flat_full}}) {
+    ASSERT_EQ(RunTool({CELTRACE_INDEX_BIN, "build", catalog.string(), "--index", index.string(),
+                       "--keyframe-grid", "0", "--no-progress"},
+                      *dir_ / "flat.out"),
+              0);
+  }
+  const std::int64_t kept_keyframes =
+      Index::Open(flat_grown).channel(kOrbChannel)->keyframe_count();
+  ASSERT_EQ(RunTool({CELTRACE_INDEX_BIN, "add", csv.string(), "--index", flat_grown.string(),
+                     "--no-progress"},
+                    *dir_ / "flat_add.out"),
+            0);
+  EXPECT_EQ(ReadGenerationInfo(flat_grown).parameters.keyframe_grid, 0);
+  const Index flat_a = Index::Open(flat_grown);
+  const Index flat_b = Index::Open(flat_full);
+  const FeatureIndex& grown_orb = *flat_a.channel(kOrbChannel);
+  const FeatureIndex& full_orb = *flat_b.channel(kOrbChannel);
+  const FeatureIndex& spread_orb = *b.channel(kOrbChannel);
+  ASSERT_EQ(grown_orb.keyframe_count(), full_orb.keyframe_count());
+  ASSERT_EQ(grown_orb.keyframe_count(), spread_orb.keyframe_count());
+  // Keyframes by the entry they start at (both indexes number the entries alike).
+  const auto by_entry = [](const FeatureIndex& channel) {
+    std::map<std::int64_t, std::vector<cv::Point2f>> points;
+    for (std::int64_t k = 0; k < channel.keyframe_count(); ++k) {
+      points[channel.Keyframe(k).first_entry] = channel.Keyframe(k).features.points;
+    }
+    return points;
+  };
+  const auto full_points = by_entry(full_orb);
+  const auto spread_points = by_entry(spread_orb);
+  int unlike_spread = 0;  // added keyframes whose keypoints are not the grid's
+  for (std::int64_t k = kept_keyframes; k < grown_orb.keyframe_count(); ++k) {
+    const FeatureKeyframe& keyframe = grown_orb.Keyframe(k);
+    ASSERT_TRUE(full_points.contains(keyframe.first_entry)) << keyframe.first_entry;
+    EXPECT_EQ(keyframe.features.points, full_points.at(keyframe.first_entry)) << k;
+    if (keyframe.features.points != spread_points.at(keyframe.first_entry)) ++unlike_spread;
+  }
+  EXPECT_GT(unlike_spread, 0);
 
   // Remove the first episode: keyframes move with their renumbered entries.
   const synth::CatalogEntry& gone = catalog_->front();
