@@ -820,22 +820,32 @@ TEST_F(FeatureChannels, PdqWinsOldIndexesLoadAndAddRemoveCarryKeyframes) {
   const FeatureIndex& spread_orb = *b.channel(kOrbChannel);
   ASSERT_EQ(grown_orb.keyframe_count(), full_orb.keyframe_count());
   ASSERT_EQ(grown_orb.keyframe_count(), spread_orb.keyframe_count());
-  // Keyframes by the entry they start at (both indexes number the entries alike).
-  const auto by_entry = [](const FeatureIndex& channel) {
-    std::map<std::int64_t, std::vector<cv::Point2f>> points;
+  // Keyframes by the episode and time of the entry they start at (entry ids depend on the
+  // order in which a build's episodes finish decoding).
+  using FrameKey = std::tuple<std::string, int, int, std::int64_t>;
+  const auto key = [](const Index& index, std::int64_t entry_id) {
+    const Entry entry = index.catalog().FindEntry(entry_id).value();
+    const EpisodeRecord episode = index.catalog().FindEpisode(entry.episode_id).value();
+    return FrameKey{episode.title, episode.season, episode.episode,
+                    std::llround(entry.start * 1000)};
+  };
+  const auto by_frame = [&](const Index& index) {
+    const FeatureIndex& channel = *index.channel(kOrbChannel);
+    std::map<FrameKey, std::vector<cv::Point2f>> points;
     for (std::int64_t k = 0; k < channel.keyframe_count(); ++k) {
-      points[channel.Keyframe(k).first_entry] = channel.Keyframe(k).features.points;
+      points[key(index, channel.Keyframe(k).first_entry)] = channel.Keyframe(k).features.points;
     }
     return points;
   };
-  const auto full_points = by_entry(full_orb);
-  const auto spread_points = by_entry(spread_orb);
+  const auto full_points = by_frame(flat_b);
+  const auto spread_points = by_frame(b);
   int unlike_spread = 0;  // added keyframes whose keypoints are not the grid's
   for (std::int64_t k = kept_keyframes; k < grown_orb.keyframe_count(); ++k) {
-    const FeatureKeyframe& keyframe = grown_orb.Keyframe(k);
-    ASSERT_TRUE(full_points.contains(keyframe.first_entry)) << keyframe.first_entry;
-    EXPECT_EQ(keyframe.features.points, full_points.at(keyframe.first_entry)) << k;
-    if (keyframe.features.points != spread_points.at(keyframe.first_entry)) ++unlike_spread;
+    const FrameKey frame = key(flat_a, grown_orb.Keyframe(k).first_entry);
+    ASSERT_TRUE(full_points.contains(frame) && spread_points.contains(frame)) << k;
+    const std::vector<cv::Point2f>& points = grown_orb.Keyframe(k).features.points;
+    EXPECT_EQ(points, full_points.at(frame)) << k;
+    if (points != spread_points.at(frame)) ++unlike_spread;
   }
   EXPECT_GT(unlike_spread, 0);
 
