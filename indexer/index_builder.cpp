@@ -198,7 +198,9 @@ IndexReport WriteGeneration(std::vector<KeptEpisode> kept, std::span<const Episo
                   progress.Advance(1, durations[i] - reported, 0);
                   return i;
                 }) &
-            tbb::make_filter<size_t, void>(tbb::filter_mode::serial_out_of_order, [&](size_t i) {
+            // In catalogue order, so that episode and entry ids do not depend on which
+            // episode finishes decoding first: two builds of one catalogue are the same.
+            tbb::make_filter<size_t, void>(tbb::filter_mode::serial_in_order, [&](size_t i) {
               Result result = std::exchange(results[i], {});
               if (Cancelled(options.cancel)) return;
               const EpisodeSource& source = to_decode[i];

@@ -820,8 +820,12 @@ TEST_F(FeatureChannels, PdqWinsOldIndexesLoadAndAddRemoveCarryKeyframes) {
   const FeatureIndex& spread_orb = *b.channel(kOrbChannel);
   ASSERT_EQ(grown_orb.keyframe_count(), full_orb.keyframe_count());
   ASSERT_EQ(grown_orb.keyframe_count(), spread_orb.keyframe_count());
-  // Keyframes by the episode and time of the entry they start at (entry ids depend on the
-  // order in which a build's episodes finish decoding).
+  // Builds are reproducible: ids are given in catalogue order, not in the order episodes
+  // finish decoding, so the grid-0 build has the default build's episodes and entries.
+  EXPECT_EQ(flat_b.catalog().Episodes(), b.catalog().Episodes());
+  EXPECT_EQ(flat_b.catalog().AllEntries(), b.catalog().AllEntries());
+  // Keyframes by the episode and time of the entry they start at (an add numbers the
+  // kept and added entries in its own way).
   using FrameKey = std::tuple<std::string, int, int, std::int64_t>;
   const auto key = [](const Index& index, std::int64_t entry_id) {
     const Entry entry = index.catalog().FindEntry(entry_id).value();
