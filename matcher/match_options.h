@@ -105,7 +105,7 @@ struct MatchOptions {
   double closest_correlation = 0.98;
   // A fifth, exact region for orb: a keyframe whose warped query correlates at least
   // exact_correlation needs only exact_min_inliers inliers. Half crops that hold few of a
-  // keyframe's keypoints verify with 12-19 inliers and align at 0.994-1.0; over the seven
+  // keyframe's keypoints verify with 12-18 inliers and align at 0.994-1.0; over the seven
   // calibration and validation leaks unrelated drawings with 12-19 inliers that passed the
   // colour and nesting checks correlated at most 0.962. Defaults 12 and 0.99 (README
   // "Accuracy", "An exact region").

@@ -195,6 +195,32 @@ TEST(IndexBuilder, BuildAddRemoveKeepTheCatalogueRight) {
   EXPECT_THROW(RemoveFromIndex(selector, options), Error);
 }
 
+// Ids are given in catalogue order, not in the order episodes finish decoding: a long
+// episode listed first keeps the first ids though a short one, decoded beside it, is done
+// long before it. Two builds of one catalogue are then the same.
+TEST(IndexBuilder, EpisodesAreNumberedInCatalogueOrder) {
+  testing::TempDir dir;
+  EpisodeSource long_one = MakeCatalog(dir / "long", 1, 30).at(0);
+  EpisodeSource short_one = MakeCatalog(dir / "short", 1, 3, 8).at(0);
+  short_one.title = long_one.title;
+  short_one.season = long_one.season;
+  short_one.episode = long_one.episode + 1;
+  const std::vector<EpisodeSource> catalogue = {long_one, short_one};
+  IndexOptions options = QuietOptions(dir / "index");
+  options.threads = 2;  // both episodes in flight at once
+  ASSERT_EQ(BuildIndex(catalogue, options).episodes, 2);
+  const Index index = Index::Open(dir / "index");
+  const auto episodes = index.catalog().Episodes();  // by title, season, episode
+  ASSERT_EQ(episodes.size(), 2u);
+  EXPECT_GT(episodes[0].frames, 5 * episodes[1].frames);  // the long one sorts first
+  EXPECT_LT(episodes[0].id, episodes[1].id);
+  const auto long_entries = index.catalog().EntriesOf(episodes[0].id);
+  const auto short_entries = index.catalog().EntriesOf(episodes[1].id);
+  ASSERT_FALSE(long_entries.empty());
+  ASSERT_FALSE(short_entries.empty());
+  for (const Entry& entry : long_entries) EXPECT_LT(entry.id, short_entries.front().id);
+}
+
 TEST(IndexBuilder, BadEpisodeIsSkippedAndReported) {
   testing::TempDir dir;
   auto episodes = MakeCatalog(dir / "footage", 1, 6);
