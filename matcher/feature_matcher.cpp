@@ -191,6 +191,8 @@ bool MatchStillByFeatures(const cv::Mat& image, const ReferenceIndex& index,
     int& best = best_by_episode[episode_of(v)];
     best = std::max(best, v.verification.inliers);
   }
+  // The main region's inliers: matches with fewer (other regions) have strength 0.5.
+  const int main_inliers = ChannelBars(looks_like_line_art, options).regions.front().min_inliers;
   record->status = "match";
   record->matches.clear();
   for (const VerifiedKeyframe& v : match.verified) {
@@ -211,8 +213,7 @@ bool MatchStillByFeatures(const cv::Mat& image, const ReferenceIndex& index,
     m.rotation = v.verification.rotation_degrees;
     m.chroma = v.chroma;
     m.nesting = v.nesting;
-    m.confidence = FeatureConfidence(v.verification.inliers, rival,
-                                     ChannelBars(looks_like_line_art, options).min_inliers);
+    m.confidence = FeatureConfidence(v.verification.inliers, rival, main_inliers);
     m.orientation = std::string(OrientationName(match.orientation));
     m.channel = looks_like_line_art ? kLineArtChannel : kOrbChannel;
     record->matches.push_back(std::move(m));

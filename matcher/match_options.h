@@ -190,73 +190,51 @@ struct KeyframeEvidence {
   std::optional<double> nesting;  // unset: not measured (a record written before nesting)
 };
 
-// What a verified keyframe of one channel must reach to be a match: `min_inliers` RANSAC
-// inliers at a correlation of at least `min_correlation`; or, for a copy that correlates
-// almost perfectly once aligned (`close_correlation`), `close_min_inliers`; or, for a copy
-// with many inliers whose overlay lowers the correlation (`strong_min_inliers`),
-// `strong_correlation`; or, aligned closer still (`closest_correlation`),
-// `closest_min_inliers`; or, aligned exactly (`exact_correlation`), `exact_min_inliers`;
-// and in any region, where its colours were measured, a chroma
-// correlation of at least `min_chroma`, and a nesting of at least `min_nesting`.
-struct AcceptanceBars {
+// One acceptance region: at least `min_inliers` RANSAC inliers at a thumbnail correlation of
+// at least `min_correlation`.
+struct AcceptanceRegion {
   int min_inliers = 0;
   double min_correlation = 0;
-  int close_min_inliers = 0;
-  double close_correlation = 0;
-  int strong_min_inliers = 0;
-  double strong_correlation = 0;
-  int closest_min_inliers = 0;
-  double closest_correlation = 0;
-  int exact_min_inliers = 0;
-  double exact_correlation = 0;
+};
+
+// What a verified keyframe of one channel must reach to be a match: the inliers and
+// correlation of one of its regions and, in any region, where its colours were measured, a
+// chroma correlation of at least `min_chroma`, and a nesting of at least `min_nesting`.
+struct AcceptanceBars {
+  // The main region first (its inliers set a match's confidence, FeatureConfidence). orb:
+  // main, close, strong, closest, exact (MatchOptions); lineart: its one.
+  std::vector<AcceptanceRegion> regions;
   double min_chroma = -1;
   double min_nesting = 0;
 
   int fewest_inliers() const {
-    return std::min({min_inliers, close_min_inliers, strong_min_inliers, closest_min_inliers,
-                     exact_min_inliers});
+    int fewest = regions.empty() ? 0 : regions.front().min_inliers;
+    for (const AcceptanceRegion& region : regions) fewest = std::min(fewest, region.min_inliers);
+    return fewest;
   }
   bool Accepts(const KeyframeEvidence& e) const {
     // Written as "not at least the bar", so that a NaN measure fails it.
     if (e.chroma && !(*e.chroma >= min_chroma)) return false;
     if (e.nesting && !(*e.nesting >= min_nesting)) return false;
-    return (e.inliers >= min_inliers && e.correlation >= min_correlation) ||
-           (e.inliers >= close_min_inliers && e.correlation >= close_correlation) ||
-           (e.inliers >= strong_min_inliers && e.correlation >= strong_correlation) ||
-           (e.inliers >= closest_min_inliers && e.correlation >= closest_correlation) ||
-           (e.inliers >= exact_min_inliers && e.correlation >= exact_correlation);
+    return std::any_of(regions.begin(), regions.end(), [&](const AcceptanceRegion& region) {
+      return e.inliers >= region.min_inliers && e.correlation >= region.min_correlation;
+    });
   }
 };
 
-// The bars of the orb channel or, with `line_art`, of the line-art channel (whose other
-// regions are its main one: ink maps correlate by chance; no colours).
+// The bars of the orb channel or, with `line_art`, of the line-art channel (one region: ink
+// maps correlate by chance; no colours).
 inline AcceptanceBars ChannelBars(bool line_art, const MatchOptions& options) {
   if (line_art) {
-    const int inliers = options.min_line_art_inliers;
-    const double correlation = options.min_line_art_correlation;
-    return {.min_inliers = inliers,
-            .min_correlation = correlation,
-            .close_min_inliers = inliers,
-            .close_correlation = correlation,
-            .strong_min_inliers = inliers,
-            .strong_correlation = correlation,
-            .closest_min_inliers = inliers,
-            .closest_correlation = correlation,
-            .exact_min_inliers = inliers,
-            .exact_correlation = correlation,
+    return {.regions = {{options.min_line_art_inliers, options.min_line_art_correlation}},
             .min_chroma = -1,
             .min_nesting = options.min_nesting};
   }
-  return {.min_inliers = options.min_inliers,
-          .min_correlation = options.min_correlation,
-          .close_min_inliers = options.close_min_inliers,
-          .close_correlation = options.close_correlation,
-          .strong_min_inliers = options.strong_min_inliers,
-          .strong_correlation = options.strong_correlation,
-          .closest_min_inliers = options.closest_min_inliers,
-          .closest_correlation = options.closest_correlation,
-          .exact_min_inliers = options.exact_min_inliers,
-          .exact_correlation = options.exact_correlation,
+  return {.regions = {{options.min_inliers, options.min_correlation},
+                      {options.close_min_inliers, options.close_correlation},
+                      {options.strong_min_inliers, options.strong_correlation},
+                      {options.closest_min_inliers, options.closest_correlation},
+                      {options.exact_min_inliers, options.exact_correlation}},
           .min_chroma = options.min_chroma_correlation,
           .min_nesting = options.min_nesting};
 }
