@@ -3,40 +3,42 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <sstream>
+#include <string>
 
 #include "match_options.h"
 
 namespace celtrace {
+
+// The two options of an orb region that asks fewer inliers of a closer alignment
+// (--NAME-min-inliers, --NAME-correlation), their current values given as the defaults.
+inline void AddCloserRegionOptions(CLI::App& app, const std::string& name, int& min_inliers,
+                                   double& correlation) {
+  const std::string inliers_option = "--" + name + "-min-inliers";
+  const std::string correlation_option = "--" + name + "-correlation";
+  std::ostringstream inliers_help, correlation_help;
+  inliers_help << "RANSAC inliers an orb match needs when it correlates " << correlation_option
+               << " (default " << min_inliers << ")";
+  correlation_help << "Thumbnail correlation that lets an orb match pass with " << inliers_option
+                   << " (default " << correlation << ")";
+  app.add_option(inliers_option, min_inliers, inliers_help.str());
+  app.add_option(correlation_option, correlation, correlation_help.str());
+}
 
 inline void AddAcceptanceOptions(CLI::App& app, MatchOptions& options) {
   app.add_option("--min-inliers", options.min_inliers,
                  "RANSAC inliers an orb match needs (default 55)");
   app.add_option("--min-correlation", options.min_correlation,
                  "Thumbnail correlation an orb match needs (default 0.92)");
-  app.add_option("--close-min-inliers", options.close_min_inliers,
-                 "RANSAC inliers an orb match needs when it correlates --close-correlation "
-                 "(default 40)");
-  app.add_option("--close-correlation", options.close_correlation,
-                 "Thumbnail correlation that lets an orb match pass with --close-min-inliers "
-                 "(default 0.97)");
+  AddCloserRegionOptions(app, "close", options.close_min_inliers, options.close_correlation);
   app.add_option("--strong-min-inliers", options.strong_min_inliers,
                  "RANSAC inliers that let an orb match pass at --strong-correlation "
                  "(default 70)");
   app.add_option("--strong-correlation", options.strong_correlation,
                  "Thumbnail correlation an orb match with --strong-min-inliers needs "
                  "(default 0.85)");
-  app.add_option("--closest-min-inliers", options.closest_min_inliers,
-                 "RANSAC inliers an orb match needs when it correlates --closest-correlation "
-                 "(default 20)");
-  app.add_option("--closest-correlation", options.closest_correlation,
-                 "Thumbnail correlation that lets an orb match pass with --closest-min-inliers "
-                 "(default 0.98)");
-  app.add_option("--exact-min-inliers", options.exact_min_inliers,
-                 "RANSAC inliers an orb match needs when it correlates --exact-correlation "
-                 "(default 12)");
-  app.add_option("--exact-correlation", options.exact_correlation,
-                 "Thumbnail correlation that lets an orb match pass with --exact-min-inliers "
-                 "(default 0.99)");
+  AddCloserRegionOptions(app, "closest", options.closest_min_inliers, options.closest_correlation);
+  AddCloserRegionOptions(app, "exact", options.exact_min_inliers, options.exact_correlation);
   app.add_option("--min-chroma", options.min_chroma_correlation,
                  "Colour correlation (a*, b* of 32-pixel thumbnails) an orb match of a colour "
                  "still needs, in any region; -1: off (default 0.35)")
