@@ -89,13 +89,9 @@ FeatureSet ExtractFeatures(const cv::Mat& image, const FeatureOptions& options) 
   }
   if (descriptors.empty()) return set;
   CV_Assert(descriptors.type() == CV_8UC1 && descriptors.cols == kFeatureDescriptorBytes);
-  std::vector<int> kept;
-  if (spread) {
-    kept = SpreadKeypoints(keypoints, luma.size(), options.max_features, options.grid_columns);
-  } else {
-    kept.resize(keypoints.size());
-    std::iota(kept.begin(), kept.end(), 0);
-  }
+  // Without a grid, every keypoint ORB kept (its retention may keep a few more than asked).
+  const int keep = spread ? options.max_features : static_cast<int>(keypoints.size());
+  const std::vector<int> kept = SpreadKeypoints(keypoints, luma.size(), keep, options.grid_columns);
   set.points.reserve(kept.size());
   set.descriptors.resize(kept.size() * kFeatureDescriptorBytes);
   for (size_t i = 0; i < kept.size(); ++i) {
