@@ -242,6 +242,15 @@ class FeatureChannels : public ::testing::Test {
     return counts;
   }
 
+  // Matches `leak` with only the orb `region` open ("close", "strong", "closest" or
+  // "exact"; OnlyRegion), `inliers` its inlier bar and `correlation` its default
+  // correlation: at least `at_least` of the `prefix` stills come back attributed, every orb
+  // match reaches both bars, and no negative is matched; then, with the region closed (no
+  // correlation reaches 1.01), every `prefix` still is no_match. Returns the first records.
+  static std::map<std::string, nlohmann::json> ExpectOnlyRegionAttributes(
+      const std::string& region, const char* inliers, double correlation,
+      const std::map<std::string, cv::Mat>& leak, const std::string& prefix, int at_least);
+
   static testing::TempDir* dir_;
   static synth::CatalogSpec* spec_;
   static std::vector<synth::CatalogEntry>* catalog_;
@@ -369,6 +378,21 @@ int ExpectOrbMatchesReach(const std::map<std::string, nlohmann::json>& records, 
   return under;
 }
 
+std::map<std::string, nlohmann::json> FeatureChannels::ExpectOnlyRegionAttributes(
+    const std::string& region, const char* inliers, double correlation,
+    const std::map<std::string, cv::Mat>& leak, const std::string& prefix, int at_least) {
+  const std::vector<std::string> only = OnlyRegion(region, inliers);
+  const auto records = Match(region + "_leak", leak, only);
+  EXPECT_GE(CountAttributed(records, prefix, "orb").episode, at_least) << region;
+  ExpectOrbMatchesReach(records, std::stoi(inliers), correlation);
+  ExpectNoMatch(records);
+  const auto closed = With(only, ("--" + region + "-correlation").c_str(), "1.01");
+  for (const auto& [name, record] : Match(region + "_off", Named(leak, prefix), closed)) {
+    EXPECT_EQ(record["status"], "no_match") << region << " closed: " << name;
+  }
+  return records;
+}
+
 TEST_F(FeatureChannels, CloseCopiesPassTheSecondRegionWithFewerInliers) {
   std::map<std::string, cv::Mat> leak;
   for (size_t i = 0; i < sources_->size(); ++i) {
@@ -380,16 +404,7 @@ TEST_F(FeatureChannels, CloseCopiesPassTheSecondRegionWithFewerInliers) {
     leak[name] = image;
   }
   // Only the close region can accept; its inlier bar at the fixtures' scale (20, as above).
-  const std::vector<std::string> close_only = OnlyRegion("close", "20");
-  const auto records = Match("close_leak", leak, close_only);
-  EXPECT_GE(CountAttributed(records, "crop15_", "orb").episode, 6);
-  ExpectOrbMatchesReach(records, 20, 0.97);
-  ExpectNoMatch(records);
-
-  // Closed (no correlation reaches 1.01), the same crops are no_match.
-  const auto closed = With(close_only, "--close-correlation", "1.01");
-  const auto off = Match("close_off", {{"crop15_0.png", leak.at("crop15_0.png")}}, closed);
-  EXPECT_EQ(off.at("crop15_0.png")["status"], "no_match");
+  ExpectOnlyRegionAttributes("close", "20", 0.97, leak, "crop15_", 6);
 }
 
 TEST_F(FeatureChannels, HalfCropsPassTheClosestAndExactRegionsWithFewestInliers) {
@@ -404,24 +419,10 @@ TEST_F(FeatureChannels, HalfCropsPassTheClosestAndExactRegionsWithFewestInliers)
     leak[name] = image;
   }
   // Only the closest region can accept, at its default bars (20 inliers, 0.98).
-  const std::vector<std::string> closest_only = OnlyRegion("closest", "20");
-  const auto records = Match("closest_leak", leak, closest_only);
-  EXPECT_GE(CountAttributed(records, "half_", "orb").episode, 4);
-  ExpectOrbMatchesReach(records, 20, 0.98);
-  ExpectNoMatch(records);
-
-  // Closed (no correlation reaches 1.01), the same crops are no_match.
-  const auto closed = With(closest_only, "--closest-correlation", "1.01");
-  const auto off = Match("closest_off", Named(leak, "half_"), closed);
-  for (const auto& [name, record] : off) EXPECT_EQ(record["status"], "no_match") << name;
-
+  ExpectOnlyRegionAttributes("closest", "20", 0.98, leak, "half_", 4);
   // Only the exact region, at its default bars (12 inliers, 0.99): it takes crops the
   // closest region cannot, with fewer than 20 inliers, and still no unrelated crop.
-  const std::vector<std::string> exact_only = OnlyRegion("exact", "12");
-  const auto exact = Match("exact_leak", leak, exact_only);
-  EXPECT_GE(CountAttributed(exact, "half_", "orb").episode, 6);
-  ExpectOrbMatchesReach(exact, 12, 0.99);
-  ExpectNoMatch(exact);
+  const auto exact = ExpectOnlyRegionAttributes("exact", "12", 0.99, leak, "half_", 6);
   int under_closest = 0;
   for (const auto& [name, record] : exact) {
     if (name.starts_with("half_") && record["status"] == "match" &&
@@ -430,10 +431,6 @@ TEST_F(FeatureChannels, HalfCropsPassTheClosestAndExactRegionsWithFewestInliers)
     }
   }
   EXPECT_GE(under_closest, 1);
-  const auto exact_closed = With(exact_only, "--exact-correlation", "1.01");
-  for (const auto& [name, record] : Match("exact_off", Named(leak, "half_"), exact_closed)) {
-    EXPECT_EQ(record["status"], "no_match") << name;
-  }
 }
 
 // A translucent caption across the frame, as a studio's watermark: it lowers the correlation
@@ -461,17 +458,9 @@ TEST_F(FeatureChannels, StrongCopiesPassTheThirdRegionAtALowerCorrelation) {
   }
   // Only the strong region can accept, at its default correlation and an inlier bar at the
   // fixtures' scale (20, as above).
-  const std::vector<std::string> strong_only = OnlyRegion("strong", "20");
-  const auto records = Match("strong_leak", leak, strong_only);
-  EXPECT_GE(CountAttributed(records, "marked_", "orb").episode, 6);
+  const auto records = ExpectOnlyRegionAttributes("strong", "20", 0.85, leak, "marked_", 6);
   // Some were accepted under the close region's correlation.
   EXPECT_GT(ExpectOrbMatchesReach(records, 20, 0.85, 0.97), 0);
-  ExpectNoMatch(records);
-
-  // Closed (no correlation reaches 1.01), the same copies are no_match.
-  const auto closed = With(strong_only, "--strong-correlation", "1.01");
-  const auto off = Match("strong_off", {{"marked_0.png", leak.at("marked_0.png")}}, closed);
-  EXPECT_EQ(off.at("marked_0.png")["status"], "no_match");
 }
 
 // Returns `frame` with every hue turned by 120 degrees (saturation and value kept): the same
