@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 #include "border_trim.h"
@@ -59,43 +60,6 @@ struct DrawingTrack {
   }
 };
 
-// Times of informative frames, kept while a clip decodes for the extra channels: spread
-// over the clip whatever its length. At most 2 * `wanted` are held; when full, every other
-// one is dropped and the spacing doubles.
-class ChannelSample {
- public:
-  ChannelSample(int wanted, double duration)
-      : wanted_(wanted), spacing_(duration > 0 ? duration / std::max(wanted, 1) : 0.5) {}
-
-  void Offer(double seconds) {
-    if (wanted_ <= 0 || seconds < next_) return;
-    times_.push_back(seconds);
-    if (static_cast<int>(times_.size()) >= 2 * wanted_) {
-      std::vector<double> halved;
-      for (size_t i = 0; i < times_.size(); i += 2) halved.push_back(times_[i]);
-      times_ = std::move(halved);
-      spacing_ *= 2;
-    }
-    next_ = times_.back() + spacing_;
-  }
-
-  // The kept times, at most `wanted`, evenly chosen, ascending.
-  std::vector<double> Take() const {
-    std::vector<double> out;
-    const size_t n = std::min(times_.size(), static_cast<size_t>(std::max(wanted_, 0)));
-    for (size_t k = 0; k < n; ++k) {
-      out.push_back(times_[n == 1 ? 0 : k * (times_.size() - 1) / (n - 1)]);
-    }
-    return out;
-  }
-
- private:
-  int wanted_;
-  double spacing_;
-  double next_ = -1e18;
-  std::vector<double> times_;
-};
-
 void CheckDeadline(std::chrono::steady_clock::time_point deadline, const MatchOptions& options) {
   if (std::chrono::steady_clock::now() > deadline) {
     throw TimeoutError("timeout: analysis ran past " +
@@ -103,30 +67,27 @@ void CheckDeadline(std::chrono::steady_clock::time_point deadline, const MatchOp
   }
 }
 
-// The clip's frames at the sample's times, decoded again at the channels' query side and
-// matched as stills by the extra channels; the verified frames that agree on one episode
-// and one time offset make a segment, if there are at least two. Returns false, with the
-// record unchanged, when none agree. Throws TimeoutError past `deadline`.
-bool MatchClipByChannels(const ChannelSample& sample, const ReopenClip& reopen,
-                         const ReferenceIndex& index, const MatchOptions& options,
-                         std::chrono::steady_clock::time_point deadline, ResultRecord* record) {
+// The clip's frames at `times` (ascending), decoded by `reader` at the channels' query side
+// and matched as stills by the extra channels; the verified frames that agree on one
+// episode and one time offset make a segment, if there are at least two. Returns nothing
+// when none agree. Throws TimeoutError past `deadline`.
+std::optional<MatchRecord> MatchFramesByChannels(std::span<const double> times, VideoReader& reader,
+                                                 const ReferenceIndex& index,
+                                                 const MatchOptions& options,
+                                                 std::chrono::steady_clock::time_point deadline) {
   struct Verified {
     MatchRecord top;
     double seconds = 0;  // in the clip
   };
-  const std::vector<double> times = sample.Take();
-  if (times.size() < 2) return false;  // also without `reopen`: nothing was sampled
+  if (times.size() < 2) return std::nullopt;
   // Offsets agree within half a second, plus the drift of PAL's 4% speed change over the
   // sampled span (the frames' matches are entries, whose time ranges add their own slack).
   const double slack = 0.5 + 0.045 * (times.back() - times.front());
-  VideoReaderOptions decode;
-  decode.max_side = options.query_side;  // BGR: the line-art test looks at colour
-  const std::unique_ptr<VideoReader> reader = reopen(decode);
   std::map<std::string, std::vector<Verified>> by_episode;  // catalogue path -> frames
   Frame frame;
   for (const double seconds : times) {
     CheckDeadline(deadline, options);
-    if (!reader->SeekTo(seconds) || !reader->Read(&frame)) break;
+    if (!reader.SeekTo(seconds) || !reader.Read(&frame)) break;
     ResultRecord still;
     if (!MatchStillByFeatures(frame.image, index, options, false, &still)) continue;
     by_episode[still.matches.front().source].push_back({still.matches.front(), frame.seconds});
@@ -152,7 +113,7 @@ bool MatchClipByChannels(const ChannelSample& sample, const ReopenClip& reopen,
       }
     }
   }
-  if (anchor == nullptr || best.size() < 2) return false;
+  if (anchor == nullptr || best.size() < 2) return std::nullopt;
   MatchRecord m = anchor->top;
   // The offset most of the frames' own entries allow without the slack (the middle of the
   // first stretch where the most of them overlap): a frame matched to a neighbouring
@@ -204,12 +165,45 @@ bool MatchClipByChannels(const ChannelSample& sample, const ReopenClip& reopen,
   m.segment = true;
   m.frames = static_cast<int>(best.size());
   m.coverage = static_cast<double>(best.size()) / static_cast<double>(times.size());
-  record->status = "match";
-  record->matches = {std::move(m)};
-  return true;
+  return m;
 }
 
 }  // namespace
+
+std::vector<ClipGap> UnexplainedGaps(std::span<const QueryDrawing> drawings,
+                                     std::span<const Segment> segments, double min_seconds) {
+  auto explained = [&](const QueryDrawing& d) {
+    return std::any_of(segments.begin(), segments.end(), [&](const Segment& s) {
+      return d.start >= s.query_start && d.end <= s.query_end;
+    });
+  };
+  std::vector<ClipGap> gaps;
+  for (size_t i = 0; i < drawings.size();) {
+    if (explained(drawings[i])) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j + 1 < drawings.size() && !explained(drawings[j + 1])) ++j;
+    const ClipGap gap{i, j, drawings[i].start, drawings[j].end};
+    if (segments.empty() || gap.end - gap.start >= min_seconds) gaps.push_back(gap);
+    i = j + 1;
+  }
+  return gaps;
+}
+
+std::vector<double> GapSampleTimes(std::span<const QueryDrawing> drawings, const ClipGap& gap,
+                                   int wanted) {
+  std::vector<double> times;
+  size_t d = gap.first;
+  for (int k = 0; k < wanted; ++k) {
+    const double t = wanted == 1 ? gap.start : gap.start + (gap.end - gap.start) * k / (wanted - 1);
+    while (d < gap.last && drawings[d].end < t) ++d;  // the drawing at t, or the next one
+    const double at = std::max(t, drawings[d].start);
+    if (times.empty() || at > times.back()) times.push_back(at);
+  }
+  return times;
+}
 
 std::span<const double> AlignmentSpeeds() {
   static constexpr double kSpeeds[] = {1.0, 25.0 / (24000.0 / 1001.0), (24000.0 / 1001.0) / 25.0};
@@ -308,6 +302,54 @@ std::vector<Segment> AlignSegments(std::span<const QueryDrawing> drawings,
   return segments;
 }
 
+namespace {
+
+// At most this many unexplained stretches of one clip are tried with the extra channels (the
+// longest), bounding their cost to kMaxChannelGaps * clip_channel_frames still queries.
+constexpr size_t kMaxChannelGaps = 4;
+
+// The stretches of `track` that no segment explains (the whole clip without segments; else
+// those of options.clip_gap_seconds or longer), each tried with the extra channels at
+// options.clip_channel_frames frames spread over it. Returns their channel segments in clip
+// order; none when the channels are off or the clip cannot be opened again.
+std::vector<MatchRecord> MatchGapsByChannels(const DrawingTrack& track,
+                                             std::span<const Segment> segments,
+                                             const ReopenClip& reopen, const ReferenceIndex& index,
+                                             const MatchOptions& options,
+                                             std::chrono::steady_clock::time_point deadline) {
+  const bool channels =
+      options.clip_channel_frames > 0 && ((options.local_features && index.channel(kOrbChannel)) ||
+                                          (options.line_art && index.channel(kLineArtChannel)));
+  if (!channels || !reopen || (!segments.empty() && options.clip_gap_seconds <= 0)) return {};
+  std::vector<ClipGap> gaps = UnexplainedGaps(track.drawings, segments, options.clip_gap_seconds);
+  if (gaps.size() > kMaxChannelGaps) {
+    std::partial_sort(
+        gaps.begin(), gaps.begin() + kMaxChannelGaps, gaps.end(),
+        [](const ClipGap& a, const ClipGap& b) { return a.end - a.start > b.end - b.start; });
+    gaps.resize(kMaxChannelGaps);
+    std::sort(gaps.begin(), gaps.end(),
+              [](const ClipGap& a, const ClipGap& b) { return a.start < b.start; });
+  }
+  std::vector<MatchRecord> found;
+  std::unique_ptr<VideoReader> reader;
+  for (const ClipGap& gap : gaps) {
+    const std::vector<double> times =
+        GapSampleTimes(track.drawings, gap, options.clip_channel_frames);
+    if (times.size() < 2) continue;
+    if (!reader) {
+      VideoReaderOptions decode;
+      decode.max_side = options.query_side;  // BGR: the line-art test looks at colour
+      reader = reopen(decode);
+    }
+    if (auto m = MatchFramesByChannels(times, *reader, index, options, deadline)) {
+      found.push_back(std::move(*m));
+    }
+  }
+  return found;
+}
+
+}  // namespace
+
 void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOptions& options,
                std::chrono::steady_clock::time_point deadline, ResultRecord* record,
                const ReopenClip& reopen) {
@@ -323,12 +365,6 @@ void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOpti
   int informative_frames = 0;
   Frame frame;
   std::int64_t decoded = 0;
-  // Frames for the extra channels, in case PDQ aligns nothing.
-  const bool channels =
-      options.clip_channel_frames > 0 && ((options.local_features && index.channel(kOrbChannel)) ||
-                                          (options.line_art && index.channel(kLineArtChannel)));
-  ChannelSample sample(channels && reopen ? options.clip_channel_frames : 0,
-                       reader.duration_seconds());
   while (reader.Read(&frame)) {
     CheckDeadline(deadline, options);
     if (decoded++ % stride != 0) continue;
@@ -337,7 +373,6 @@ void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOpti
     qualities.push_back(hash.quality);
     if (hash.quality >= options.min_quality) {
       ++informative_frames;
-      sample.Offer(frame.seconds);
     }
     plain.Add(hash, frame.seconds, options.min_quality);
     const cv::Rect content = FindContentRect(input);
@@ -371,14 +406,18 @@ void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOpti
     return frames;
   };
   std::vector<Segment> segments = align(plain);
+  const DrawingTrack* track = &plain;
   if (trimmed.differs) {
     std::vector<Segment> other = align(trimmed);
-    if (aligned_frames(other) > aligned_frames(segments)) segments = std::move(other);
-  }
-  if (segments.empty()) {
-    if (!MatchClipByChannels(sample, reopen, index, options, deadline, record)) {
-      record->status = "no_match";
+    if (aligned_frames(other) > aligned_frames(segments)) {
+      segments = std::move(other);
+      track = &trimmed;
     }
+  }
+  std::vector<MatchRecord> by_channels =
+      MatchGapsByChannels(*track, segments, reopen, index, options, deadline);
+  if (segments.empty() && by_channels.empty()) {
+    record->status = "no_match";
     return;
   }
   record->status = "match";
@@ -400,6 +439,7 @@ void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOpti
     m.coverage = informative_frames > 0 ? static_cast<double>(s.frames) / informative_frames : 0;
     record->matches.push_back(std::move(m));
   }
+  for (MatchRecord& m : by_channels) record->matches.push_back(std::move(m));
 }
 
 }  // namespace celtrace

@@ -53,6 +53,26 @@ std::vector<Segment> AlignSegments(std::span<const QueryDrawing> drawings,
                                    std::span<const EntryInfo> entries, int min_drawings,
                                    int min_frames);
 
+// A stretch of the clip no segment explains: drawings [first, last], from the first's start
+// to the last's end (seconds in the clip).
+struct ClipGap {
+  size_t first = 0, last = 0;
+  double start = 0, end = 0;
+  friend bool operator==(const ClipGap&, const ClipGap&) = default;
+};
+
+// The maximal runs of consecutive `drawings` (clip order) that lie inside no segment's
+// query range and span at least `min_seconds`; without segments, every drawing forms one
+// run whatever its length.
+std::vector<ClipGap> UnexplainedGaps(std::span<const QueryDrawing> drawings,
+                                     std::span<const Segment> segments, double min_seconds);
+
+// Up to `wanted` times spread evenly over `gap` (its start and end included), each moved
+// to the drawing shown then or, between drawings, to the next drawing's start; ascending,
+// without repeats.
+std::vector<double> GapSampleTimes(std::span<const QueryDrawing> drawings, const ClipGap& gap,
+                                   int wanted);
+
 // Thrown when a file's analysis runs past MatchOptions::max_seconds_per_file.
 struct TimeoutError : Error {
   using Error::Error;
@@ -61,11 +81,13 @@ struct TimeoutError : Error {
 // Opens the clip again with other decode options (the caller adds its limits).
 using ReopenClip = std::function<std::unique_ptr<VideoReader>(const VideoReaderOptions&)>;
 
-// Decodes the clip from `reader`, fills record->status, quality and matches. When PDQ
-// aligns nothing and `reopen` is given, up to options.clip_channel_frames frames spread over
-// the clip are decoded again (at options.query_side, in colour) and tried with the extra
-// channels: two verified on one episode at one time offset make a segment with that
-// channel. Throws celtrace::Error if nothing decodes and TimeoutError past `deadline`.
+// Decodes the clip from `reader`, fills record->status, quality and matches. When `reopen`
+// is given, the stretches PDQ leaves unexplained (the whole clip when it aligns nothing;
+// else those of options.clip_gap_seconds or longer, at most four) are tried with the extra
+// channels: up to options.clip_channel_frames frames spread over each are decoded again
+// (at options.query_side, in colour), and two verified on one episode at one time offset
+// make a segment with that channel, listed after PDQ's. Throws celtrace::Error if nothing decodes
+// and TimeoutError past `deadline`.
 void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOptions& options,
                std::chrono::steady_clock::time_point deadline, ResultRecord* record,
                const ReopenClip& reopen = {});

@@ -63,9 +63,15 @@ int main(int argc, char** argv) {
                "default: not yet free of false attributions, README \"Channels\")");
   AddAcceptanceOptions(app, options);
   app.add_option("--clip-channel-frames", options.clip_channel_frames,
-                 "Clips PDQ does not match: frames tried with orb/lineart; a segment needs 2 "
-                 "on one episode and time offset (default 6, 0: off)")
+                 "Clips PDQ does not match, or parts of clips it leaves unexplained: frames "
+                 "tried with orb/lineart; a segment needs 2 on one episode and time offset "
+                 "(default 6 per part, 0: off)")
       ->check(CLI::Range(0, 64));
+  app.add_option("--clip-gap-seconds", options.clip_gap_seconds,
+                 "Clips PDQ aligns in part: stretches it leaves unexplained of at least this "
+                 "many seconds (up to 4 per clip) are tried with the channels too (default 2, "
+                 "0: only clips PDQ aligns nothing in)")
+      ->check(CLI::Range(0.0, 1e6));
   app.add_option("--query-side", options.query_side,
                  "Pixels: the longer side stills are scaled to for orb and lineart (800)");
   app.add_option("--query-features", options.query_features,

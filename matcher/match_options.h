@@ -152,6 +152,11 @@ struct MatchOptions {
   // one time offset. Default 6 (0: off); costs one still's channel query per frame, paid
   // only on clips PDQ does not match.
   int clip_channel_frames = 6;
+  // Clips PDQ aligns in part (a compilation with one part cropped or screenshotted): each
+  // stretch of at least this many seconds that no segment explains is tried with the
+  // channels the same way, up to four per clip, and gives a segment of its own. Default 2
+  // (0: only clips PDQ aligns nothing in).
+  double clip_gap_seconds = 2;
 
   // Limits per input. Images with more pixels are an `error` ("too_large") without being
   // decoded; decoding (and hashing) that runs longer is an `error` ("timeout").

@@ -107,6 +107,113 @@ TEST(AlignSegments, ScatteredCoincidencesMakeNoSegment) {
   EXPECT_TRUE(AlignSegments(drawings, neighbors, entries, 3, 24).empty());
 }
 
+TEST(UnexplainedGaps, AreThePartsNoSegmentAligns) {
+  // A compilation whose second part PDQ does not find (cropped): its drawings have no
+  // neighbours, so alignment explains the first part only and the second is the gap.
+  std::vector<EntryInfo> entries;
+  AddEpisode(0, 60, &entries);
+  std::vector<QueryDrawing> drawings;
+  std::vector<std::vector<Neighbor>> neighbors;
+  const double fps = 24000.0 / 1001.0;
+  AddQuery(0, 0, 3, 1.0, 10.0, fps, entries, &drawings, &neighbors);
+  const size_t first_part = drawings.size();
+  for (double t = 3; t < 6; t += 2 / fps) {
+    drawings.push_back({t, t + 1 / fps, 2, Pdq{}});
+    neighbors.emplace_back();
+  }
+  const auto segments = AlignSegments(drawings, neighbors, entries, 3, 24);
+  ASSERT_EQ(segments.size(), 1u);
+  const auto gaps = UnexplainedGaps(drawings, segments, 2.0);
+  ASSERT_EQ(gaps.size(), 1u);
+  EXPECT_EQ(gaps[0].first, first_part);
+  EXPECT_EQ(gaps[0].last, drawings.size() - 1);
+  EXPECT_DOUBLE_EQ(gaps[0].start, drawings[first_part].start);
+  EXPECT_DOUBLE_EQ(gaps[0].end, drawings.back().end);
+  // A part shorter than the bar is left alone; without segments the clip is one gap.
+  EXPECT_TRUE(UnexplainedGaps(drawings, segments, 3.5).empty());
+  const auto whole = UnexplainedGaps(drawings, {}, 1e9);
+  ASSERT_EQ(whole.size(), 1u);
+  EXPECT_EQ(whole[0], (ClipGap{0, drawings.size() - 1, drawings[0].start, drawings.back().end}));
+}
+
+TEST(UnexplainedGaps, CoverEveryUnexplainedDrawingOnceAndAreMaximal) {
+  std::mt19937 rng(12);
+  for (int round = 0; round < 50; ++round) {
+    std::vector<QueryDrawing> drawings;
+    double t = 0;
+    for (int i = 0; i < 80; ++i) {
+      const double length = 0.04 * (1 + rng() % 10);
+      drawings.push_back({t, t + length, 1, Pdq{}});
+      t += length + 0.04 * (rng() % 3);
+    }
+    std::vector<Segment> segments(rng() % 4);
+    for (Segment& s : segments) {
+      s.query_start = drawings[rng() % drawings.size()].start;
+      s.query_end = s.query_start + 0.5 * (rng() % 8);
+    }
+    auto explained = [&](const QueryDrawing& d) {
+      for (const Segment& s : segments) {
+        if (d.start >= s.query_start && d.end <= s.query_end) return true;
+      }
+      return false;
+    };
+    const auto gaps = UnexplainedGaps(drawings, segments, 0);
+    std::vector<int> covered(drawings.size(), 0);
+    for (size_t g = 0; g < gaps.size(); ++g) {
+      const ClipGap& gap = gaps[g];
+      ASSERT_LE(gap.first, gap.last);
+      ASSERT_LT(gap.last, drawings.size());
+      if (g > 0) {
+        EXPECT_GT(gap.first, gaps[g - 1].last + 1) << "gaps are maximal";
+      }
+      if (gap.first > 0) {
+        EXPECT_TRUE(explained(drawings[gap.first - 1]));
+      }
+      if (gap.last + 1 < drawings.size()) {
+        EXPECT_TRUE(explained(drawings[gap.last + 1]));
+      }
+      for (size_t i = gap.first; i <= gap.last; ++i) ++covered[i];
+    }
+    for (size_t i = 0; i < drawings.size(); ++i) {
+      EXPECT_EQ(covered[i], explained(drawings[i]) ? 0 : 1) << "drawing " << i;
+    }
+    // The bar drops exactly the shorter gaps (with segments; without, the clip is one gap).
+    if (!segments.empty()) {
+      const auto long_ones = UnexplainedGaps(drawings, segments, 1.0);
+      size_t expected = 0;
+      for (const ClipGap& gap : gaps) expected += gap.end - gap.start >= 1.0;
+      EXPECT_EQ(long_ones.size(), expected);
+    }
+  }
+}
+
+TEST(GapSampleTimes, SpreadOverTheGapOnItsDrawings) {
+  // Drawings 0.5 s long with 0.5 s of uninformative frames between them.
+  std::vector<QueryDrawing> drawings;
+  for (int i = 0; i < 10; ++i) drawings.push_back({i * 1.0, i * 1.0 + 0.5, 12, Pdq{}});
+  const ClipGap gap{2, 7, 2.0, 7.5};
+  const auto times = GapSampleTimes(drawings, gap, 6);
+  ASSERT_EQ(times.size(), 6u);
+  EXPECT_DOUBLE_EQ(times.front(), 2.0);
+  EXPECT_DOUBLE_EQ(times.back(), 7.5);
+  for (size_t k = 0; k < times.size(); ++k) {
+    if (k > 0) {
+      EXPECT_GT(times[k], times[k - 1]);
+    }
+    bool on_drawing = false;
+    for (size_t i = gap.first; i <= gap.last; ++i) {
+      on_drawing |= times[k] >= drawings[i].start && times[k] <= drawings[i].end;
+    }
+    EXPECT_TRUE(on_drawing) << times[k] << " s lies on no drawing of the gap";
+  }
+  // 3.5 s falls between drawings 3 and 4: the next drawing's start is taken.
+  EXPECT_EQ(GapSampleTimes(drawings, {3, 4, 3.0, 4.5}, 3), (std::vector<double>{3.0, 4.0, 4.5}));
+  // One held drawing: its start and its end; wanting more gives no repeats.
+  EXPECT_EQ(GapSampleTimes(drawings, {5, 5, 5.0, 5.5}, 4),
+            (std::vector<double>{5.0, 5.0 + 0.5 / 3, 5.0 + 1.0 / 3, 5.5}));
+  EXPECT_EQ(GapSampleTimes(drawings, {5, 5, 5.0, 5.5}, 1), (std::vector<double>{5.0}));
+}
+
 TEST(Confidence, FallsWithDistanceAndAmbiguity) {
   EXPECT_GT(Confidence(0, 200, 31), 0.99);
   EXPECT_GT(Confidence(6, 200, 31), Confidence(20, 200, 31));

@@ -295,8 +295,9 @@ TEST(EvaluationSet, HoldsEveryTransformationWithItsGroundTruth) {
                         "unrelated_screenshot", "unrelated_lineart", "flat"}) {
     EXPECT_EQ(negatives.count(n), 1u) << n;
   }
-  for (const char* c : {"reencode", "retimed_25fps", "compilation", "clip_crop", "clip_caption",
-                        "clip_crop_25_offcentre", "clip_screenshot"}) {
+  for (const char* c :
+       {"reencode", "retimed_25fps", "compilation", "clip_crop", "clip_caption",
+        "clip_crop_25_offcentre", "clip_screenshot", "compilation_crop_25_offcentre"}) {
     EXPECT_EQ(clips.count(c), 1u) << c;
   }
 

@@ -14,6 +14,7 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -595,21 +596,43 @@ TEST_F(FeatureChannels, LineArtIsAttributedThroughInkMaps) {
   EXPECT_NE(off.at("lineart_0.png")["status"], "match");
 }
 
-// Writes `seconds` of the episode of `source`, from `start` seconds, each frame passed
-// through `transform`, as a clip at the episode's frame rate.
-void WriteClip(const fs::path& path, const synth::CatalogEntry& entry, double start, double seconds,
-               const std::function<cv::Mat(const cv::Mat&)>& transform) {
-  const synth::Episode episode = synth::PlanEpisode(entry.spec);
-  const double fps = entry.spec.fps;
-  const auto first = static_cast<std::int64_t>(std::llround(start * fps));
-  const auto count = static_cast<std::int64_t>(seconds * fps);
-  const cv::Mat sample = transform(synth::RenderFrame(entry.spec, episode, first));
-  VideoWriter writer(path,
-                     {.width = sample.cols & ~1, .height = sample.rows & ~1, .frame_rate = fps});
-  for (std::int64_t i = 0; i < count; ++i) {
-    writer.Write(transform(synth::RenderFrame(entry.spec, episode, first + i)), i / fps);
+// `seconds` of an episode from `start` seconds, each frame passed through `transform` (which
+// keeps one size for every part of a clip).
+struct ClipPart {
+  const synth::CatalogEntry* entry = nullptr;
+  double start = 0;
+  double seconds = 0;
+  std::function<cv::Mat(const cv::Mat&)> transform;
+};
+
+// Writes the parts one after the other as a clip at the first episode's frame rate.
+void WriteClip(const fs::path& path, const std::vector<ClipPart>& parts) {
+  const double fps = parts.front().entry->spec.fps;
+  std::unique_ptr<VideoWriter> writer;
+  std::int64_t k = 0;
+  for (const ClipPart& part : parts) {
+    const synth::Episode episode = synth::PlanEpisode(part.entry->spec);
+    const auto first = static_cast<std::int64_t>(std::llround(part.start * fps));
+    const auto count = static_cast<std::int64_t>(part.seconds * fps);
+    for (std::int64_t i = 0; i < count; ++i, ++k) {
+      const cv::Mat frame =
+          part.transform(synth::RenderFrame(part.entry->spec, episode, first + i));
+      if (!writer) {
+        writer = std::make_unique<VideoWriter>(
+            path, VideoWriterOptions{
+                      .width = frame.cols & ~1, .height = frame.rows & ~1, .frame_rate = fps});
+      }
+      writer->Write(frame, k / fps);
+    }
   }
-  writer.Close();
+  writer->Close();
+}
+
+// The frame's corner keeping 60% of each side, scaled back to the frame's size: PDQ misses it.
+cv::Mat CornerCrop60(const cv::Mat& frame) {
+  cv::Mat crop = Crop(frame, 0.6, 1.0, 0.0);
+  cv::resize(crop, crop, frame.size(), 0, 0, cv::INTER_CUBIC);
+  return crop;
 }
 
 TEST_F(FeatureChannels, ClipsPdqMissesAreAttributedByTheChannels) {
@@ -619,11 +642,7 @@ TEST_F(FeatureChannels, ClipsPdqMissesAreAttributedByTheChannels) {
   const double start = std::max(0.0, s.seconds - 3);
   const fs::path dir = *dir_ / "clips";
   fs::create_directories(dir);
-  WriteClip(dir / "cropped.mp4", *s.entry, start, 6, [](const cv::Mat& f) {
-    cv::Mat crop = Crop(f, 0.6, 1.0, 0.0);
-    cv::resize(crop, crop, f.size(), 0, 0, cv::INTER_CUBIC);
-    return crop;
-  });
+  WriteClip(dir / "cropped.mp4", {{s.entry, start, 6, CornerCrop60}});
   {
     VideoWriter writer(dir / "negative.mp4", {.width = 640, .height = 360});
     for (int i = 0; i < 6 * 24; ++i) {
@@ -667,6 +686,64 @@ TEST_F(FeatureChannels, ClipsPdqMissesAreAttributedByTheChannels) {
   ASSERT_EQ(match(dir / "cropped.mp4", {"--clip-channel-frames", "0"}), 0) << Slurp(out);
   records = Records(out);
   EXPECT_EQ(records.at("cropped.mp4")["status"], "no_match") << records.at("cropped.mp4").dump();
+}
+
+TEST_F(FeatureChannels, CompilationPartsPdqMissesAreAttributedByTheChannels) {
+  // Four seconds of one episode as broadcast, then four of another episode cropped to 60%
+  // at a corner: PDQ aligns the first part only, and the channels are asked about the second.
+  const Source& a = sources_->front();
+  const auto b = std::find_if(sources_->begin(), sources_->end(), [&](const Source& s) {
+    return s.entry->title != a.entry->title || s.entry->episode != a.entry->episode;
+  });
+  ASSERT_NE(b, sources_->end());
+  const double a_start = std::max(0.0, a.seconds - 2), b_start = std::max(0.0, b->seconds - 2);
+  const fs::path clip = *dir_ / "compilation" / "best_of.mp4";
+  fs::create_directories(clip.parent_path());
+  WriteClip(clip, {{a.entry, a_start, 4, [](const cv::Mat& f) { return f; }},
+                   {b->entry, b_start, 4, CornerCrop60}});
+  const fs::path out = *dir_ / "compilation.jsonl";
+  auto match = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {
+        CELTRACE_MATCH_BIN, "--index", IndexDir().string(), clip.string(), "--no-progress",
+        "--min-inliers",    "20",      "--min-correlation", "0.85"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    for (const std::string& arg : testing::InstrumentedClipDeadline()) args.push_back(arg);
+    EXPECT_EQ(RunTool(args, out), 0) << Slurp(out);
+    return Records(out).at("best_of.mp4");
+  };
+  auto by_channel = [](const nlohmann::json& record, const std::string& channel) {
+    std::vector<nlohmann::json> found;
+    for (const auto& m : record["matches"]) {
+      if (m.value("channel", "pdq") == channel) found.push_back(m);
+    }
+    return found;
+  };
+  const auto record = match({});
+  SCOPED_TRACE(record.dump());
+  ASSERT_EQ(record["status"], "match");
+  const auto pdq = by_channel(record, "pdq");
+  ASSERT_EQ(pdq.size(), 1u);
+  EXPECT_EQ(pdq[0]["title"], a.entry->title);
+  EXPECT_EQ(pdq[0]["episode"], a.entry->episode);
+  EXPECT_LE(pdq[0]["query_end"].get<double>(), 4.1);
+  const auto orb = by_channel(record, "orb");
+  ASSERT_EQ(orb.size(), 1u);
+  EXPECT_EQ(orb[0]["title"], b->entry->title);
+  EXPECT_EQ(orb[0]["episode"], b->entry->episode);
+  EXPECT_GE(orb[0]["frames"].get<int>(), 2);
+  // Clip time t of the second part is episode time b_start + t - 4, within the matching
+  // slack and the entries' lengths.
+  const double q0 = orb[0]["query_start"].get<double>(), q1 = orb[0]["query_end"].get<double>();
+  EXPECT_GE(q0, 3.9);
+  EXPECT_LT(q0, q1);
+  EXPECT_LE(q1, 8.0);
+  EXPECT_NEAR(orb[0]["ref_start"].get<double>(), b_start + q0 - 4, 1.0);
+  EXPECT_NEAR(orb[0]["ref_end"].get<double>(), b_start + q1 - 4, 1.0);
+
+  // With --clip-gap-seconds 0 only clips PDQ aligns nothing in get the channels.
+  const auto without = match({"--clip-gap-seconds", "0"});
+  EXPECT_EQ(by_channel(without, "pdq").size(), 1u) << without.dump();
+  EXPECT_TRUE(by_channel(without, "orb").empty()) << without.dump();
 }
 
 TEST_F(FeatureChannels, PdqWinsOldIndexesLoadAndAddRemoveCarryKeyframes) {

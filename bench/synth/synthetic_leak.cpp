@@ -62,6 +62,7 @@ enum class Purpose : std::uint32_t {
   kEvaluationStills,
   kEvaluationNegatives,
   kEvaluationClips,
+  kEvaluationCompilations,
 };
 
 // Random draws from std::mt19937_64 and std::seed_seq, whose outputs the standard fixes
@@ -911,8 +912,10 @@ class ClipMaker {
                                FrameTime(pal, window.first + count - 1), 0, (count - 1) / kPalFps));
   }
 
-  // A compilation: 3 s of one episode cut to 3 s of another, at the first one's frame rate.
-  void Compilation() {
+  // A compilation: 3 s of one episode cut to 3 s of another, at the first one's frame rate;
+  // the second part's frames through `edit` (which keeps their size).
+  template <typename Edit>
+  void Compilation(const char* transform, Edit edit) {
     const double fps = spec_.catalog.front().spec.fps;
     const std::int64_t part = FramesIn(kCompilationPartSeconds, fps);
     const Window first = PickWindow(sources_, part, draws_);
@@ -926,13 +929,15 @@ class ClipMaker {
     VideoWriter writer(folder_.Prepare(path),
                        ClipOptions(sources_[first.source].entry->spec.size, fps, "mpeg4"));
     std::int64_t k = 0;
-    for (const Window& window : {first, second}) {
+    for (const bool edited : {false, true}) {
+      const Window& window = edited ? second : first;
       const Source& s = sources_[window.source];
       const double query_start = k / fps;
       for (std::int64_t i = 0; i < window.count; ++i, ++k) {
-        writer.Write(RenderFrame(s.entry->spec, s.episode, window.first + i), k / fps);
+        const cv::Mat frame = RenderFrame(s.entry->spec, s.episode, window.first + i);
+        writer.Write(edited ? edit(frame) : frame, k / fps);
       }
-      items_.push_back(MatchItem(path, "clip", "compilation", *s.entry, FrameTime(s, window.first),
+      items_.push_back(MatchItem(path, "clip", transform, *s.entry, FrameTime(s, window.first),
                                  FrameTime(s, window.first + window.count - 1), query_start,
                                  (k - 1) / fps));
     }
@@ -995,7 +1000,7 @@ std::string WriteClips(const LeakSpec& spec, const std::vector<Source>& sources,
   const std::string reencoded =
       clips.Reencoded("reencode", "clips", [](const cv::Mat& frame) { return frame; });
   clips.Pal();
-  clips.Compilation();
+  clips.Compilation("compilation", [](const cv::Mat& frame) { return frame; });
   clips.Unrelated();
   if (spec.evaluation_clips > 0) {
     Draws more(spec.seed, Purpose::kEvaluationClips);
@@ -1003,7 +1008,7 @@ std::string WriteClips(const LeakSpec& spec, const std::vector<Source>& sources,
     for (int copy = 0; copy < spec.evaluation_clips; ++copy) {
       extra.Reencoded("reencode", "eval/clips", [](const cv::Mat& frame) { return frame; });
       extra.Pal();
-      extra.Compilation();
+      extra.Compilation("compilation", [](const cv::Mat& frame) { return frame; });
       extra.Reencoded("clip_crop", "eval/clips/crop", CroppedClipFrame);
       const std::string line = CaptionLine(more);
       extra.Reencoded("clip_caption", "eval/clips/subbed",
@@ -1024,6 +1029,21 @@ std::string WriteClips(const LeakSpec& spec, const std::vector<Source>& sources,
         return EvenSized(InScreenshot(frame, same));
       });
       more.Next();
+    }
+    // Compilations whose second part PDQ misses (a 25% crop off-centre, scaled back to the
+    // clip's size): the channels' case inside a clip PDQ matches in part. Own draws, so that
+    // the kinds above keep theirs.
+    Draws cuts(spec.seed, Purpose::kEvaluationCompilations);
+    ClipMaker cut(spec, sources, names, folder, items, cuts);
+    for (int copy = 0; copy < spec.evaluation_clips; ++copy) {
+      const Draws crop = cuts;
+      cut.Compilation("compilation_crop_25_offcentre", [crop](const cv::Mat& frame) {
+        Draws same = crop;
+        cv::Mat out;
+        cv::resize(CroppedOffCentre(frame, 0.75, same), out, frame.size(), 0, 0, cv::INTER_AREA);
+        return out;
+      });
+      cuts.Next();
     }
   }
   return reencoded;
