@@ -1,6 +1,7 @@
 #include "celtrace/line_art.h"
 
 #include <algorithm>
+#include <cmath>
 #include <opencv2/imgproc.hpp>
 
 #include "celtrace/error.h"
@@ -65,6 +66,30 @@ cv::Mat InkMap(const cv::Mat& luma) {
     for (int x = 0; x < luma.cols; ++x) m[x] = (l[x] < 110 && c[x] - l[x] >= 40) ? 0 : 255;
   }
   return map;
+}
+
+double InkInside(const cv::Mat& ink_map, const cv::Matx23d& transform, cv::Size reference_size) {
+  if (ink_map.empty() || ink_map.type() != CV_8UC1) {
+    throw Error("line art: ink share needs an 8-bit ink map");
+  }
+  for (int i = 0; i < 6; ++i) {
+    if (!std::isfinite(transform.val[i])) return 0;
+  }
+  std::int64_t ink = 0, inside = 0;
+  for (int y = 0; y < ink_map.rows; ++y) {
+    const std::uint8_t* m = ink_map.ptr<std::uint8_t>(y);
+    const double x0 = transform(0, 1) * y + transform(0, 2);
+    const double y0 = transform(1, 1) * y + transform(1, 2);
+    for (int x = 0; x < ink_map.cols; ++x) {
+      if (m[x] != 0) continue;
+      ++ink;
+      // Pixel (x, y) as keypoints place it (the fitted transform's convention).
+      const double rx = transform(0, 0) * x + x0;
+      const double ry = transform(1, 0) * x + y0;
+      inside += rx >= 0 && ry >= 0 && rx < reference_size.width && ry < reference_size.height;
+    }
+  }
+  return ink == 0 ? 1.0 : static_cast<double>(inside) / static_cast<double>(ink);
 }
 
 }  // namespace celtrace

@@ -52,6 +52,10 @@ inline void AddAcceptanceOptions(CLI::App& app, MatchOptions& options) {
                  "RANSAC inliers a lineart match needs (default 60)");
   app.add_option("--min-line-art-correlation", options.min_line_art_correlation,
                  "Thumbnail correlation a lineart match needs (default 0.80)");
+  app.add_option("--min-line-art-ink-inside", options.min_line_art_ink_inside,
+                 "Share of a line-art still's ink that must land inside the frame once "
+                 "aligned; 0: off (default 0.8)")
+      ->check(CLI::Range(0.0, 1.0));
 }
 
 }  // namespace celtrace

@@ -37,7 +37,7 @@ ChannelMatch QueryChannel(const FeatureIndex& channel, const cv::Mat& luma, cons
     const cv::Mat picture = ink ? InkMap(oriented) : oriented;
     const FeatureSet query = ExtractFeatures(picture, feature_options);
     const cv::Mat oriented_colour = colour.empty() ? cv::Mat() : OrientImage(colour, orientation);
-    match.verified = FindVerifiedKeyframes(channel, query, picture, oriented_colour, options,
+    match.verified = FindVerifiedKeyframes(channel, query, picture, ink, oriented_colour, options,
                                            ChannelBars(ink, options));
     match.orientation = orientation;
     if (!match.verified.empty()) break;
@@ -53,9 +53,12 @@ double FeatureConfidence(int inliers, int rival_inliers, int min_inliers) {
 
 }  // namespace
 
-std::vector<VerifiedKeyframe> FindVerifiedKeyframes(
-    const FeatureIndex& channel, const FeatureSet& query, const cv::Mat& query_picture,
-    const cv::Mat& query_colour, const MatchOptions& options, const AcceptanceBars& bars) {
+std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
+                                                    const FeatureSet& query,
+                                                    const cv::Mat& query_picture, bool ink_map,
+                                                    const cv::Mat& query_colour,
+                                                    const MatchOptions& options,
+                                                    const AcceptanceBars& bars) {
   std::vector<VerifiedKeyframe> out;
   if (query.count() < 3 || channel.descriptor_count() == 0) return out;
   const auto found =
@@ -124,13 +127,13 @@ std::vector<VerifiedKeyframe> FindVerifiedKeyframes(
       if (chroma != kChromaNotMeasured) v.chroma = chroma;
       // After the refinement the transform places the query on the entry, not the keyframe:
       // the camera may have moved between the two.
-      v.nesting = Nesting(query_picture.size(),
-                          RefinedTransform(v.verification.transform, best_refinement,
-                                           channel.PictureSize(keyframe)),
-                          channel.PictureSize(keyframe));
+      const cv::Matx23d on_entry = RefinedTransform(v.verification.transform, best_refinement,
+                                                    channel.PictureSize(keyframe));
+      v.nesting = Nesting(query_picture.size(), on_entry, channel.PictureSize(keyframe));
+      if (ink_map) v.ink_inside = InkInside(query_picture, on_entry, channel.PictureSize(keyframe));
     }
     if (!v.verification.accepted ||
-        !bars.Accepts({v.verification.inliers, v.correlation, v.chroma, v.nesting})) {
+        !bars.Accepts({v.verification.inliers, v.correlation, v.chroma, v.nesting, v.ink_inside})) {
       continue;
     }
     // The inliers' median descriptor distance, for the record's `distance`.
@@ -213,6 +216,7 @@ bool MatchStillByFeatures(const cv::Mat& image, const ReferenceIndex& index,
     m.rotation = v.verification.rotation_degrees;
     m.chroma = v.chroma;
     m.nesting = v.nesting;
+    m.ink_inside = v.ink_inside;
     m.confidence = FeatureConfidence(v.verification.inliers, rival, main_inliers);
     m.orientation = std::string(OrientationName(match.orientation));
     m.channel = looks_like_line_art ? kLineArtChannel : kOrbChannel;

@@ -29,6 +29,8 @@ struct VerifiedKeyframe {
   // Of the warped query's colours with that entry's (CorrelateChroma); unset if not measured.
   std::optional<double> chroma;
   double nesting = 0;  // Nesting of the query picture and the entry (after the refinement)
+  // Line art: InkInside of the query's ink map on the entry (after the refinement).
+  std::optional<double> ink_inside;
   Verification verification;
 };
 
@@ -37,10 +39,15 @@ struct VerifiedKeyframe {
 // keyframe): RANSAC accepts them, the warped picture correlates with their thumbnails as
 // `bars` require and, where `query_colour` (empty, or the picture's BGR pixels) and the
 // channel's chroma thumbnails allow, its colours with the entry's as bars.min_chroma
-// requires. Uses options' descriptor_distance, descriptor_neighbors and verify_candidates.
-std::vector<VerifiedKeyframe> FindVerifiedKeyframes(
-    const FeatureIndex& channel, const FeatureSet& query, const cv::Mat& query_picture,
-    const cv::Mat& query_colour, const MatchOptions& options, const AcceptanceBars& bars);
+// requires. With `ink_map` (query_picture is InkMap's, the line-art channel) the share of
+// its ink inside the frame is measured and held to bars.min_ink_inside. Uses options'
+// descriptor_distance, descriptor_neighbors and verify_candidates.
+std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
+                                                    const FeatureSet& query,
+                                                    const cv::Mat& query_picture, bool ink_map,
+                                                    const cv::Mat& query_colour,
+                                                    const MatchOptions& options,
+                                                    const AcceptanceBars& bars);
 
 // Tries the extra channels on a decoded still that PDQ did not match: the line-art channel
 // if the still looks like line art, else the local-feature channel, each in the original

@@ -134,6 +134,13 @@ struct MatchOptions {
   // leaks, true line art mostly with 47-115. Defaults 60 and 0.80.
   int min_line_art_inliers = 60;
   double min_line_art_correlation = 0.80;
+  // The line-art channel: at least this share of the query's ink must land inside the frame
+  // once aligned (InkInside, line_art.h). A drawing made for a frame lies inside the
+  // camera's field (margins of blank paper do not count against it); a same-style drawing of
+  // a whole figure aligned on a close-up's face leaves its body outside. 0.8 leaves room for
+  // overdraw and notes around a real drawing; on the evaluation set 0.8-0.95 reject the same
+  // matches (README "Accuracy"). Default 0.8; 0 turns it off.
+  double min_line_art_ink_inside = 0.8;
 
   // Bits: a clip frame within this distance of an entry votes for that entry's time offset.
   // A segment needs min_segment_drawings drawings at one consistent offset, so clips can
@@ -191,8 +198,9 @@ struct MatchOptions {
 struct KeyframeEvidence {
   int inliers = 0;
   double correlation = 0;
-  std::optional<double> chroma;   // unset: not measured (a grey query, line art, an old index)
-  std::optional<double> nesting;  // unset: not measured (a record written before nesting)
+  std::optional<double> chroma;      // unset: not measured (a grey query, line art, an old index)
+  std::optional<double> nesting;     // unset: not measured (a record written before nesting)
+  std::optional<double> ink_inside;  // unset: not measured (orb; records written before it)
 };
 
 // One acceptance region: at least `min_inliers` RANSAC inliers at a thumbnail correlation of
@@ -211,6 +219,7 @@ struct AcceptanceBars {
   std::vector<AcceptanceRegion> regions;
   double min_chroma = -1;
   double min_nesting = 0;
+  double min_ink_inside = 0;
 
   int fewest_inliers() const {
     int fewest = regions.empty() ? 0 : regions.front().min_inliers;
@@ -221,6 +230,7 @@ struct AcceptanceBars {
     // Written as "not at least the bar", so that a NaN measure fails it.
     if (e.chroma && !(*e.chroma >= min_chroma)) return false;
     if (e.nesting && !(*e.nesting >= min_nesting)) return false;
+    if (e.ink_inside && !(*e.ink_inside >= min_ink_inside)) return false;
     return std::any_of(regions.begin(), regions.end(), [&](const AcceptanceRegion& region) {
       return e.inliers >= region.min_inliers && e.correlation >= region.min_correlation;
     });
@@ -233,7 +243,8 @@ inline AcceptanceBars ChannelBars(bool line_art, const MatchOptions& options) {
   if (line_art) {
     return {.regions = {{options.min_line_art_inliers, options.min_line_art_correlation}},
             .min_chroma = -1,
-            .min_nesting = options.min_nesting};
+            .min_nesting = options.min_nesting,
+            .min_ink_inside = options.min_line_art_ink_inside};
   }
   return {.regions = {{options.min_inliers, options.min_correlation},
                       {options.close_min_inliers, options.close_correlation},

@@ -41,6 +41,9 @@ struct MatchRecord {
   // aligned (Nesting, 0..1; 1 for a crop, a screenshot or the frame itself); unset for pdq
   // and in records written before the nesting check.
   std::optional<double> nesting;
+  // lineart: the share of the still's ink that lands inside the frame once aligned
+  // (InkInside, 0..1); unset for other channels and in records written before the check.
+  std::optional<double> ink_inside;
   bool segment = false;  // a clip segment: `frames` and `coverage` apply
   int frames = 0;        // query drawings matched in the segment
   double coverage = 0;   // matched share of the clip's informative drawings

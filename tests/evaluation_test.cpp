@@ -206,10 +206,16 @@ TEST(EvaluationScore, ReplayedBarsFilterTheChannelsAttributions) {
       R"({"title":"S","season":1,"episode":11,"channel":"orb","inliers":15,"correlation":0.995,"chroma":0.9},)"
       R"({"title":"S","season":1,"episode":12,"channel":"orb","inliers":15,"correlation":0.985,"chroma":0.9},)"
       R"({"title":"S","season":1,"episode":13,"channel":"orb","inliers":10,"correlation":0.999,"chroma":0.9}]})"
+      "\n"
+      R"({"path":"f.png","status":"match","matches":[)"
+      R"({"title":"S","season":1,"episode":14,"channel":"lineart","inliers":90,"correlation":0.99,"nesting":1.0,"ink_inside":0.6},)"
+      R"({"title":"S","season":1,"episode":15,"channel":"lineart","inliers":70,"correlation":0.9,"nesting":1.0,"ink_inside":0.85}]})"
       "\n");
   ASSERT_EQ(records.at("a.png").matches.at(0).inliers, 60);
   ASSERT_EQ(records.at("d.png").matches.at(0).nesting, 0.7);
   ASSERT_FALSE(records.at("a.png").matches.at(0).nesting.has_value());
+  ASSERT_EQ(records.at("f.png").matches.at(0).ink_inside, 0.6);
+  ASSERT_FALSE(records.at("b.png").matches.at(0).ink_inside.has_value());
   ASSERT_EQ(records.at("a.png").matches.at(0).chroma, 0.2);
   ASSERT_FALSE(records.at("a.png").matches.at(2).chroma.has_value());
   // 55 / 0.92, 40 / 0.97, 70 / 0.85, 20 / 0.98, 12 / 0.99, chroma 0.35; lineart 60
@@ -246,6 +252,18 @@ TEST(EvaluationScore, ReplayedBarsFilterTheChannelsAttributions) {
                 .at("a.png")
                 .matches.size(),
             3u);
+  // f: the line-art match with 60% of its ink inside the frame fails the ink check (0.8),
+  // the one with 85% passes; with the check off both are kept. Records without the measure
+  // (b, whose 50 inliers fail anyway) are not vetoed by it.
+  const auto& f = replayed.at("f.png").matches;
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].episode, 15);
+  MatchOptions inkless = defaults;
+  inkless.min_line_art_ink_inside = 0;
+  EXPECT_EQ(eval::ReplayBars(records, ChannelBars(false, inkless), ChannelBars(true, inkless))
+                .at("f.png")
+                .matches.size(),
+            2u);
 }
 
 // celtrace-evaluate's exit codes: --help 0, every usage error 2, a bar out of its range
@@ -259,6 +277,7 @@ TEST(EvaluateTool, UsageErrorsExitTwo) {
   EXPECT_EQ(run({"--bogus-flag"}), 2);
   EXPECT_EQ(run({"--replay", "--min-nesting", "2"}), 2);
   EXPECT_EQ(run({"--replay", "--min-chroma", "2"}), 2);
+  EXPECT_EQ(run({"--replay", "--min-line-art-ink-inside", "1.5"}), 2);
 }
 
 TEST(EvaluationSet, HoldsEveryTransformationWithItsGroundTruth) {

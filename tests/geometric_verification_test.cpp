@@ -485,5 +485,50 @@ TEST(LineArt, PaintedFramesAreNotLineArtInkOnPaperIs) {
   EXPECT_EQ(ink.at<std::uint8_t>(300, 450), 255);
 }
 
+TEST(LineArt, InkInsideCountsTheStrokesTheTransformPlacesOnTheFrame) {
+  // Strokes on both halves of a 640x360 map.
+  cv::Mat ink(360, 640, CV_8UC1, cv::Scalar(255));
+  cv::line(ink, {40, 60}, {280, 300}, cv::Scalar(0), 3);  // left half
+  cv::circle(ink, {480, 180}, 90, cv::Scalar(0), 3);      // right half
+  const cv::Size frame(640, 360);
+  const auto shifted = [](double dx, double dy, double scale = 1) {
+    return cv::Matx23d(scale, 0, dx, 0, scale, dy);
+  };
+  EXPECT_DOUBLE_EQ(InkInside(ink, shifted(0, 0), frame), 1.0);
+  // Moved right by half the width: the left half's strokes stay on the frame, the right's
+  // leave it.
+  cv::Mat left = ink.clone();
+  left(cv::Rect(320, 0, 320, 360)).setTo(255);
+  const double left_share =
+      static_cast<double>(cv::countNonZero(left == 0)) / cv::countNonZero(ink == 0);
+  EXPECT_NEAR(InkInside(ink, shifted(320, 0), frame), left_share, 0.01);
+  EXPECT_DOUBLE_EQ(InkInside(ink, shifted(700, 0), frame), 0.0);
+  EXPECT_DOUBLE_EQ(InkInside(cv::Mat(360, 640, CV_8UC1, cv::Scalar(255)), shifted(700, 0), frame),
+                   1.0)
+      << "no ink, nothing outside";
+  EXPECT_DOUBLE_EQ(InkInside(ink, shifted(std::numeric_limits<double>::quiet_NaN(), 0), frame),
+                   0.0);
+  EXPECT_THROW(InkInside(cv::Mat(), shifted(0, 0), frame), Error);
+
+  // Against an oracle: the map drawn into a canvas 3x the frame's size by cv::warpAffine
+  // (nearest neighbour) with the frame in its middle, for random similarities.
+  std::mt19937 rng(31);
+  std::uniform_real_distribution<double> angle(-0.3, 0.3), scale(0.4, 1.6), shift(-300, 300);
+  for (int round = 0; round < 20; ++round) {
+    const double a = angle(rng), s = scale(rng);
+    const cv::Matx23d t(s * std::cos(a), -s * std::sin(a), shift(rng), s * std::sin(a),
+                        s * std::cos(a), shift(rng));
+    cv::Matx23d on_canvas = t;
+    on_canvas(0, 2) += frame.width;
+    on_canvas(1, 2) += frame.height;
+    cv::Mat strokes = 255 - ink, canvas;
+    cv::warpAffine(strokes, canvas, on_canvas, {3 * frame.width, 3 * frame.height},
+                   cv::INTER_NEAREST);
+    const double all = cv::countNonZero(canvas);
+    const double inside = cv::countNonZero(canvas(cv::Rect({frame.width, frame.height}, frame)));
+    EXPECT_NEAR(InkInside(ink, t, frame), inside / all, 0.03) << "round " << round;
+  }
+}
+
 }  // namespace
 }  // namespace celtrace

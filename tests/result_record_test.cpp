@@ -80,6 +80,15 @@ TEST(ResultRecord, ChannelMatchesCarryTheirVerificationEvidence) {
   EXPECT_FALSE(before.nesting.has_value());
   EXPECT_FALSE(before.chroma.has_value());
   EXPECT_EQ(before.inliers, 87);
+  // A line-art match also carries the share of its ink inside the frame; orb's does not.
+  EXPECT_FALSE(json.contains("ink_inside"));
+  m.channel = "lineart";
+  m.chroma.reset();
+  m.ink_inside = 0.873;
+  const std::string line_art = ToJsonLine(record);
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(line_art)["matches"][0]["ink_inside"].get<double>(),
+                   0.873);
+  EXPECT_EQ(FromJsonLine(line_art), record);
 }
 
 TEST(ResultRecord, InvalidUtf8IsEscapedNeverDropped) {

@@ -142,6 +142,7 @@ std::map<std::string, Record> ParseRecords(std::string_view jsonl) {
         a.correlation = m.value("correlation", 0.0);
         if (m.contains("chroma")) a.chroma = m.at("chroma").get<double>();
         if (m.contains("nesting")) a.nesting = m.at("nesting").get<double>();
+        if (m.contains("ink_inside")) a.ink_inside = m.at("ink_inside").get<double>();
         r.matches.push_back(std::move(a));
       }
       records[r.path] = std::move(r);
@@ -159,7 +160,7 @@ std::map<std::string, Record> ReplayBars(const std::map<std::string, Record>& re
   for (const auto& [path, record] : records) {
     Record replayed = record;
     std::erase_if(replayed.matches, [&](const Attribution& a) {
-      const KeyframeEvidence evidence{a.inliers, a.correlation, a.chroma, a.nesting};
+      const KeyframeEvidence evidence{a.inliers, a.correlation, a.chroma, a.nesting, a.ink_inside};
       if (a.channel == "orb") return !orb.Accepts(evidence);
       if (a.channel == "lineart") return !line_art.Accepts(evidence);
       return false;

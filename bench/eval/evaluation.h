@@ -25,10 +25,11 @@ struct Attribution {
   int distance = 0;
   double confidence = 0;
   std::string channel;
-  int inliers = 0;                // orb and lineart
-  double correlation = 0;         // orb and lineart
-  std::optional<double> chroma;   // orb, when measured
-  std::optional<double> nesting;  // orb and lineart, in records since nesting
+  int inliers = 0;                   // orb and lineart
+  double correlation = 0;            // orb and lineart
+  std::optional<double> chroma;      // orb, when measured
+  std::optional<double> nesting;     // orb and lineart, in records since nesting
+  std::optional<double> ink_inside;  // lineart, in records since the ink check
 };
 
 // The parts of a celtrace-match record the scorer reads.

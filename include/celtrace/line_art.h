@@ -5,6 +5,7 @@
 #pragma once
 
 #include <opencv2/core/mat.hpp>
+#include <opencv2/core/matx.hpp>
 
 namespace celtrace {
 
@@ -25,5 +26,13 @@ LineArtStats MeasureLineArt(const cv::Mat& image);
 // wider than the disc are not ink, so painted shadows and night skies drop out while
 // outlines, pupils and hatching stay.
 cv::Mat InkMap(const cv::Mat& luma);
+
+// Returns the share of the ink pixels of `ink_map` (InkMap's: 0 is ink) that `transform`
+// (ink-map pixels -> reference pixels) places inside a reference picture of
+// `reference_size`, 0..1; 1 when the map holds no ink. A drawing made for a frame is drawn
+// inside the camera's field (a cel, a key drawing, a crop of one), so its strokes land on
+// the frame; a drawing that merely shares a character with a close-up aligns that
+// character and leaves the rest of its strokes outside. Non-finite transforms give 0.
+double InkInside(const cv::Mat& ink_map, const cv::Matx23d& transform, cv::Size reference_size);
 
 }  // namespace celtrace
