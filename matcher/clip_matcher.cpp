@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <map>
 #include <optional>
+#include <string>
 #include <unordered_map>
 
 #include "border_trim.h"
@@ -139,7 +141,7 @@ std::optional<MatchRecord> MatchFramesByChannels(std::span<const double> times, 
   m.query_start = 1e18;
   m.query_end = -1e18;
   std::vector<int> inliers, distances;
-  std::vector<double> confidences, correlations, chroma, nesting;
+  std::vector<double> confidences, correlations, chroma, nesting, ink_inside;
   for (const Verified* v : best) {
     m.query_start = std::min(m.query_start, v->seconds);
     m.query_end = std::max(m.query_end, v->seconds);
@@ -149,6 +151,7 @@ std::optional<MatchRecord> MatchFramesByChannels(std::span<const double> times, 
     correlations.push_back(v->top.correlation);
     if (v->top.chroma) chroma.push_back(*v->top.chroma);
     if (v->top.nesting) nesting.push_back(*v->top.nesting);
+    if (v->top.ink_inside) ink_inside.push_back(*v->top.ink_inside);
   }
   auto median = [](auto values) {
     std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
@@ -161,6 +164,7 @@ std::optional<MatchRecord> MatchFramesByChannels(std::span<const double> times, 
   m.correlation = median(correlations);
   if (!chroma.empty()) m.chroma = median(chroma);
   if (!nesting.empty()) m.nesting = median(nesting);
+  if (!ink_inside.empty()) m.ink_inside = median(ink_inside);
   m.confidence = median(confidences);
   m.segment = true;
   m.frames = static_cast<int>(best.size());
@@ -195,6 +199,7 @@ std::vector<ClipGap> UnexplainedGaps(std::span<const QueryDrawing> drawings,
 std::vector<double> GapSampleTimes(std::span<const QueryDrawing> drawings, const ClipGap& gap,
                                    int wanted) {
   std::vector<double> times;
+  if (gap.first > gap.last || gap.last >= drawings.size()) return times;
   size_t d = gap.first;
   for (int k = 0; k < wanted; ++k) {
     const double t = wanted == 1 ? gap.start : gap.start + (gap.end - gap.start) * k / (wanted - 1);
@@ -311,12 +316,15 @@ constexpr size_t kMaxChannelGaps = 4;
 // The stretches of `track` that no segment explains (the whole clip without segments; else
 // those of options.clip_gap_seconds or longer), each tried with the extra channels at
 // options.clip_channel_frames frames spread over it. Returns their channel segments in clip
-// order; none when the channels are off or the clip cannot be opened again.
+// order; none when the channels are off. Without segments, errors (TimeoutError past
+// `deadline`, decoding) propagate; with segments, the pass stops at the first and says so in
+// *note, so that PDQ's attribution is never lost to the extra work.
 std::vector<MatchRecord> MatchGapsByChannels(const DrawingTrack& track,
                                              std::span<const Segment> segments,
                                              const ReopenClip& reopen, const ReferenceIndex& index,
                                              const MatchOptions& options,
-                                             std::chrono::steady_clock::time_point deadline) {
+                                             std::chrono::steady_clock::time_point deadline,
+                                             std::string* note) {
   const bool channels =
       options.clip_channel_frames > 0 && ((options.local_features && index.channel(kOrbChannel)) ||
                                           (options.line_art && index.channel(kLineArtChannel)));
@@ -332,17 +340,24 @@ std::vector<MatchRecord> MatchGapsByChannels(const DrawingTrack& track,
   }
   std::vector<MatchRecord> found;
   std::unique_ptr<VideoReader> reader;
-  for (const ClipGap& gap : gaps) {
+  for (size_t g = 0; g < gaps.size(); ++g) {
     const std::vector<double> times =
-        GapSampleTimes(track.drawings, gap, options.clip_channel_frames);
+        GapSampleTimes(track.drawings, gaps[g], options.clip_channel_frames);
     if (times.size() < 2) continue;
-    if (!reader) {
-      VideoReaderOptions decode;
-      decode.max_side = options.query_side;  // BGR: the line-art test looks at colour
-      reader = reopen(decode);
-    }
-    if (auto m = MatchFramesByChannels(times, *reader, index, options, deadline)) {
-      found.push_back(std::move(*m));
+    try {
+      if (!reader) {
+        VideoReaderOptions decode;
+        decode.max_side = options.query_side;  // BGR: the line-art test looks at colour
+        reader = reopen(decode);
+      }
+      if (auto m = MatchFramesByChannels(times, *reader, index, options, deadline)) {
+        found.push_back(std::move(*m));
+      }
+    } catch (const std::exception& e) {  // celtrace's errors, OpenCV's, the allocator's
+      if (segments.empty()) throw;
+      *note = "channels stopped after " + std::to_string(g) + " of " + std::to_string(gaps.size()) +
+              " unexplained stretches: " + e.what();
+      break;
     }
   }
   return found;
@@ -415,7 +430,7 @@ void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOpti
     }
   }
   std::vector<MatchRecord> by_channels =
-      MatchGapsByChannels(*track, segments, reopen, index, options, deadline);
+      MatchGapsByChannels(*track, segments, reopen, index, options, deadline, &record->note);
   if (segments.empty() && by_channels.empty()) {
     record->status = "no_match";
     return;

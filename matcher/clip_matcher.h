@@ -69,7 +69,7 @@ std::vector<ClipGap> UnexplainedGaps(std::span<const QueryDrawing> drawings,
 
 // Up to `wanted` times spread evenly over `gap` (its start and end included), each moved
 // to the drawing shown then or, between drawings, to the next drawing's start; ascending,
-// without repeats.
+// without repeats. None when `gap` does not lie within `drawings`.
 std::vector<double> GapSampleTimes(std::span<const QueryDrawing> drawings, const ClipGap& gap,
                                    int wanted);
 
@@ -86,7 +86,9 @@ using ReopenClip = std::function<std::unique_ptr<VideoReader>(const VideoReaderO
 // else those of options.clip_gap_seconds or longer, at most four) are tried with the extra
 // channels: up to options.clip_channel_frames frames spread over each are decoded again
 // (at options.query_side, in colour), and two verified on one episode at one time offset
-// make a segment with that channel, listed after PDQ's. Throws celtrace::Error if nothing decodes
+// make a segment with that channel, listed after PDQ's. When PDQ aligned segments, an error
+// in that extra pass (the time limit, a decode error) ends it and is told in record->note,
+// the segments kept. Throws celtrace::Error if nothing decodes
 // and TimeoutError past `deadline`.
 void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOptions& options,
                std::chrono::steady_clock::time_point deadline, ResultRecord* record,

@@ -138,8 +138,8 @@ struct MatchOptions {
   // once aligned (InkInside, line_art.h). A drawing made for a frame lies inside the
   // camera's field (margins of blank paper do not count against it); a same-style drawing of
   // a whole figure aligned on a close-up's face leaves its body outside. 0.8 leaves room for
-  // overdraw and notes around a real drawing; on the evaluation set 0.8-0.95 reject the same
-  // matches (README "Accuracy"). Default 0.8; 0 turns it off.
+  // overdraw and notes around a real drawing; on the evaluation set 0.8 and 0.9 reject the
+  // same matches at the default bars (README "Accuracy"). Default 0.8; 0 turns it off.
   double min_line_art_ink_inside = 0.8;
 
   // Bits: a clip frame within this distance of an entry votes for that entry's time offset.
@@ -154,10 +154,11 @@ struct MatchOptions {
   // Clips: the most frames hashed per clip (longer clips are sampled evenly). Default 20000.
   int max_clip_frames = 20000;
   // Clips PDQ aligns nothing in (cropped, screenshotted, rotated copies): up to this many
-  // informative frames, spread over the clip, are matched as stills by the extra channels
-  // (local_features, line_art), and a segment needs two of them verified on one episode at
-  // one time offset. Default 6 (0: off); costs one still's channel query per frame, paid
-  // only on clips PDQ does not match.
+  // frames, spread over the clip's informative drawings from the first to the last, are
+  // matched as stills by the extra channels (local_features, line_art), and a segment needs
+  // two of them verified on one episode at one time offset. Default 6 (0: off); costs one
+  // still's channel query per frame, paid only on clips PDQ does not match or matches in
+  // part (clip_gap_seconds), per stretch left unexplained.
   int clip_channel_frames = 6;
   // Clips PDQ aligns in part (a compilation with one part cropped or screenshotted): each
   // stretch of at least this many seconds that no segment explains is tried with the

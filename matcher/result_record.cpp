@@ -142,6 +142,7 @@ std::string ToJsonLine(const ResultRecord& record) {
   for (const MatchRecord& m : record.matches) matches.push_back(MatchJson(m));
   out["matches"] = matches;
   if (!record.error.empty()) out["error"] = EscapeInvalidUtf8(record.error, nullptr);
+  if (!record.note.empty()) out["note"] = EscapeInvalidUtf8(record.note, nullptr);
   if (!record.duplicate_of.empty()) {
     out["duplicate_of"] = EscapeInvalidUtf8(record.duplicate_of, nullptr);
   }
@@ -176,6 +177,7 @@ ResultRecord FromJsonLine(std::string_view line) {
     record.status = in.at("status").get<std::string>();
     record.quality = in.value("quality", -1);
     record.error = in.value("error", "");
+    record.note = in.value("note", "");
     record.duplicate_of = in.value("duplicate_of", "");
     for (const json& m : in.at("matches")) {
       MatchRecord match;

@@ -46,7 +46,10 @@ struct MatchRecord {
   std::optional<double> ink_inside;
   bool segment = false;  // a clip segment: `frames` and `coverage` apply
   int frames = 0;        // query drawings matched in the segment
-  double coverage = 0;   // matched share of the clip's informative drawings
+  // pdq segments: matched share of the clip's informative frames; orb and lineart segments:
+  // the share of the frames tried (in the clip, or in the stretch PDQ left unexplained) that
+  // agree.
+  double coverage = 0;
 
   friend bool operator==(const MatchRecord&, const MatchRecord&) = default;
 };
@@ -61,6 +64,9 @@ struct ResultRecord {
   std::vector<MatchRecord> matches;
   std::string error;         // for "error" and "unsupported"
   std::string duplicate_of;  // an identical input (same SHA-256) analysed earlier
+  // A match whose analysis stopped before all of it was done (a clip's channel pass cut by
+  // the time limit or a decode error): what was left untried. Empty otherwise.
+  std::string note;
 
   friend bool operator==(const ResultRecord&, const ResultRecord&) = default;
 };

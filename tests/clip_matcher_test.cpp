@@ -206,12 +206,18 @@ TEST(GapSampleTimes, SpreadOverTheGapOnItsDrawings) {
     }
     EXPECT_TRUE(on_drawing) << times[k] << " s lies on no drawing of the gap";
   }
-  // 3.5 s falls between drawings 3 and 4: the next drawing's start is taken.
+  // 3.75 s falls between drawings 3 and 4: the next drawing's start is taken.
   EXPECT_EQ(GapSampleTimes(drawings, {3, 4, 3.0, 4.5}, 3), (std::vector<double>{3.0, 4.0, 4.5}));
-  // One held drawing: its start and its end; wanting more gives no repeats.
+  // One held drawing: times spread over its hold; one wanted: its start.
   EXPECT_EQ(GapSampleTimes(drawings, {5, 5, 5.0, 5.5}, 4),
             (std::vector<double>{5.0, 5.0 + 0.5 / 3, 5.0 + 1.0 / 3, 5.5}));
   EXPECT_EQ(GapSampleTimes(drawings, {5, 5, 5.0, 5.5}, 1), (std::vector<double>{5.0}));
+  // Two times in one hole between drawings both move to the next start: taken once.
+  const std::vector<QueryDrawing> sparse = {{0, 0.1, 2, Pdq{}}, {5, 5.1, 2, Pdq{}}};
+  EXPECT_EQ(GapSampleTimes(sparse, {0, 1, 0, 5.1}, 4), (std::vector<double>{0, 5.0, 5.1}));
+  // A gap outside the drawings gives nothing.
+  EXPECT_TRUE(GapSampleTimes(sparse, {1, 0, 5, 0.1}, 4).empty());
+  EXPECT_TRUE(GapSampleTimes(sparse, {1, 2, 5, 9}, 4).empty());
 }
 
 TEST(Confidence, FallsWithDistanceAndAmbiguity) {

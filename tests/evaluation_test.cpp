@@ -11,6 +11,7 @@
 
 #include "celtrace/error.h"
 #include "celtrace/pdq.h"
+#include "celtrace/video_reader.h"
 #include "synthetic_footage.h"
 #include "synthetic_leak.h"
 #include "test_util.h"
@@ -318,6 +319,36 @@ TEST(EvaluationSet, HoldsEveryTransformationWithItsGroundTruth) {
        {"reencode", "retimed_25fps", "compilation", "clip_crop", "clip_caption",
         "clip_crop_25_offcentre", "clip_screenshot", "compilation_crop_25_offcentre"}) {
     EXPECT_EQ(clips.count(c), 1u) << c;
+  }
+  // The compilation with a cropped part: two rows of one clip; its first part shows the
+  // episode's frames (PDQ near), its second a crop of them (PDQ far).
+  std::vector<synth::LeakItem> parts;
+  for (const synth::LeakItem& item : items) {
+    if (item.transform == "compilation_crop_25_offcentre") parts.push_back(item);
+  }
+  ASSERT_EQ(parts.size(), 2u);
+  EXPECT_EQ(parts[0].path, parts[1].path);
+  EXPECT_LT(parts[0].query_end, parts[1].query_start);
+  for (int p = 0; p < 2; ++p) {
+    VideoReader reader(dir / "leak" / parts[p].path);
+    ASSERT_TRUE(reader.SeekTo(parts[p].query_start + 1.0));
+    Frame shown;
+    ASSERT_TRUE(reader.Read(&shown));
+    int compared = 0;
+    for (const synth::CatalogEntry& e : synth::PlanCatalog(catalog)) {
+      if (e.title != parts[p].title || e.episode != parts[p].episode) continue;
+      const double ref = parts[p].ref_start + (shown.seconds - parts[p].query_start);
+      const cv::Mat frame =
+          synth::RenderFrame(e.spec, synth::PlanEpisode(e.spec), std::llround(ref * e.spec.fps));
+      const int distance = HammingDistance(ComputePdq(frame), ComputePdq(shown.image));
+      ++compared;
+      if (p == 0) {
+        EXPECT_LE(distance, 31) << "the first part is the broadcast frame";
+      } else {
+        EXPECT_GT(distance, 31) << "the second part is beyond PDQ";
+      }
+    }
+    EXPECT_EQ(compared, 1) << parts[p].title << " " << parts[p].episode;
   }
 
   const std::vector<synth::CatalogEntry> episodes = synth::PlanCatalog(catalog);

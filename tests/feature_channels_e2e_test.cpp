@@ -25,7 +25,11 @@
 #include "celtrace/index_store.h"
 #include "celtrace/line_art.h"
 #include "celtrace/pdq.h"
+#include "celtrace/video_reader.h"
 #include "celtrace/video_writer.h"
+#include "clip_matcher.h"
+#include "reference_index.h"
+#include "result_record.h"
 #include "synthetic_footage.h"
 #include "test_util.h"
 
@@ -695,8 +699,9 @@ void WriteClip(const fs::path& path, const std::vector<ClipPart>& parts) {
   std::int64_t k = 0;
   for (const ClipPart& part : parts) {
     const synth::Episode episode = synth::PlanEpisode(part.entry->spec);
-    const auto first = static_cast<std::int64_t>(std::llround(part.start * fps));
-    const auto count = static_cast<std::int64_t>(part.seconds * fps);
+    const double part_fps = part.entry->spec.fps;
+    const auto first = static_cast<std::int64_t>(std::llround(part.start * part_fps));
+    const auto count = static_cast<std::int64_t>(part.seconds * part_fps);
     for (std::int64_t i = 0; i < count; ++i, ++k) {
       const cv::Mat frame =
           part.transform(synth::RenderFrame(part.entry->spec, episode, first + i));
@@ -708,6 +713,7 @@ void WriteClip(const fs::path& path, const std::vector<ClipPart>& parts) {
       writer->Write(frame, k / fps);
     }
   }
+  if (!writer) throw Error("test clip: no frames in " + path.string());
   writer->Close();
 }
 
@@ -827,6 +833,36 @@ TEST_F(FeatureChannels, CompilationPartsPdqMissesAreAttributedByTheChannels) {
   const auto without = match({"--clip-gap-seconds", "0"});
   EXPECT_EQ(by_channel(without, "pdq").size(), 1u) << without.dump();
   EXPECT_TRUE(by_channel(without, "orb").empty()) << without.dump();
+
+  // The extra pass never costs PDQ's attribution: when it fails (here the clip cannot be
+  // opened again: the time limit, say), the record keeps the pdq segment and says what was
+  // left untried. A clip PDQ aligns nothing in reports the failure as before.
+  const ReferenceIndex index(IndexDir());
+  auto match_directly = [&](const fs::path& path, ResultRecord* out) {
+    VideoReaderOptions decode;
+    decode.luma_only = true;
+    decode.square_side = index.info().parameters.hash_side;
+    VideoReader reader(path, decode);
+    const ReopenClip failing = [](const VideoReaderOptions&) -> std::unique_ptr<VideoReader> {
+      throw TimeoutError("timeout: analysis ran past 120 s");
+    };
+    MatchClip(reader, index, MatchOptions{},
+              std::chrono::steady_clock::now() + std::chrono::hours(1), out, failing);
+  };
+  ResultRecord kept;
+  match_directly(clip, &kept);
+  ASSERT_EQ(kept.status, "match");
+  ASSERT_EQ(kept.matches.size(), 1u);
+  EXPECT_EQ(kept.matches[0].channel, "pdq");
+  EXPECT_EQ(kept.matches[0].episode, a.entry->episode);
+  EXPECT_EQ(
+      kept.note,
+      "channels stopped after 0 of 1 unexplained stretches: timeout: analysis ran past 120 s");
+  EXPECT_EQ(FromJsonLine(ToJsonLine(kept)).note, kept.note);
+  const fs::path cropped = clip.parent_path() / "cropped_only.mp4";
+  WriteClip(cropped, {{b->entry, b_start, 4, CornerCrop60}});
+  ResultRecord lost;
+  EXPECT_THROW(match_directly(cropped, &lost), TimeoutError);
 }
 
 TEST_F(FeatureChannels, PdqWinsOldIndexesLoadAndAddRemoveCarryKeyframes) {

@@ -28,8 +28,8 @@ struct LeakSpec {
   bool evaluation = false;
   // Clips of the evaluation set: this many of each kind (reencode, retimed_25fps,
   // compilation, clip_crop, clip_caption, unrelated art, and the hard clip_crop_25_offcentre
-  // and clip_screenshot, which PDQ misses) besides the demo's. Needs
-  // with_clips. Default 0.
+  // and clip_screenshot, which PDQ misses, and compilation_crop_25_offcentre, whose second
+  // part PDQ misses) besides the demo's. Needs with_clips. Default 0.
   int evaluation_clips = 0;
 };
 
