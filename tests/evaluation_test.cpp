@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <set>
@@ -241,30 +242,23 @@ TEST(EvaluationScore, ReplayedBarsFilterTheChannelsAttributions) {
   // d: both channels' matches straddle the frame (nesting under 0.9); records without
   // nesting (a) are not vetoed by it.
   EXPECT_EQ(replayed.at("d.png").status, "no_match");
-  MatchOptions unnested = defaults;
-  unnested.min_nesting = 0;
-  EXPECT_EQ(eval::ReplayBars(records, ChannelBars(false, unnested), ChannelBars(true, unnested))
-                .at("d.png")
-                .matches.size(),
-            2u);
-  MatchOptions off = defaults;
-  off.min_chroma_correlation = -1;
-  EXPECT_EQ(eval::ReplayBars(records, ChannelBars(false, off), ChannelBars(true, off))
-                .at("a.png")
-                .matches.size(),
-            3u);
+  // The matches of `path` kept at the defaults with one option changed by `change`.
+  auto kept_with = [&](const std::string& path, const std::function<void(MatchOptions&)>& change) {
+    MatchOptions options = defaults;
+    change(options);
+    return eval::ReplayBars(records, ChannelBars(false, options), ChannelBars(true, options))
+        .at(path)
+        .matches.size();
+  };
+  EXPECT_EQ(kept_with("d.png", [](MatchOptions& o) { o.min_nesting = 0; }), 2u);
+  EXPECT_EQ(kept_with("a.png", [](MatchOptions& o) { o.min_chroma_correlation = -1; }), 3u);
   // f: the line-art match with 60% of its ink inside the frame fails the ink check (0.8),
   // the one with 85% passes; with the check off both are kept. Records without the measure
   // (b, whose 50 inliers fail anyway) are not vetoed by it.
   const auto& f = replayed.at("f.png").matches;
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].episode, 15);
-  MatchOptions inkless = defaults;
-  inkless.min_line_art_ink_inside = 0;
-  EXPECT_EQ(eval::ReplayBars(records, ChannelBars(false, inkless), ChannelBars(true, inkless))
-                .at("f.png")
-                .matches.size(),
-            2u);
+  EXPECT_EQ(kept_with("f.png", [](MatchOptions& o) { o.min_line_art_ink_inside = 0; }), 2u);
 }
 
 // celtrace-evaluate's exit codes: --help 0, every usage error 2, a bar out of its range
