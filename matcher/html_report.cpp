@@ -84,7 +84,7 @@ constexpr std::string_view kScript = R"js(
   const thumbs = JSON.parse(document.getElementById('report-thumbs').textContent);
   // Row fields, then match fields (HtmlReport::Add writes them in this order).
   const PATH = 0, STATUS = 1, MEDIA = 2, SIZE = 3, QUALITY = 4, LEAK = 5, REF = 6, NOTE = 7,
-        MATCHES = 8, MORE = 9, ERROR = 10, DUPLICATE = 11, SHA256 = 12;
+        MATCHES = 8, MORE = 9, ERROR = 10, DUPLICATE = 11, SHA256 = 12, REMARK = 13;
   const EP = 0, RS = 1, RE = 2, QS = 3, QE = 4, DIST = 5, CONF = 6, ORIENT = 7, CHANNEL = 8,
         FRAMES = 9, COVERAGE = 10, TRIMMED = 11;
   const MATCH = data.statuses.indexOf('match');
@@ -246,6 +246,7 @@ constexpr std::string_view kScript = R"js(
     badge.dataset.status = data.statuses[r[STATUS]];
     status.append(badge);
     if (r[ERROR]) status.append(el('div', 'err', r[ERROR]));
+    if (r[REMARK]) status.append(el('div', 'sub', r[REMARK]));
     tr.append(el('td', 'n', i + 1), leak, ref, file, status, attribution(r), score(top));
     return tr;
   }
@@ -524,7 +525,7 @@ void HtmlReport::Add(const ResultRecord& record, std::span<const std::uint8_t> l
                        ? Intern(&notes_, &note_index_, Text(std::string(reference_note)))
                        : 0;
   // Arrays, not objects, to keep 10,000 rows compact; the script names the fields (PATH,
-  // STATUS, ... SHA256, and EP, RS, ... TRIMMED for matches) in this order.
+  // STATUS, ... SHA256, REMARK, and EP, RS, ... TRIMMED for matches) in this order.
   const json row = {Text(record.path),
                     status,
                     Intern(&media_, &media_index_, Text(record.media)),
@@ -537,7 +538,8 @@ void HtmlReport::Add(const ResultRecord& record, std::span<const std::uint8_t> l
                     static_cast<int>(record.matches.size()) - shown,
                     Text(record.error),
                     Text(record.duplicate_of),
-                    Text(record.sha256)};
+                    Text(record.sha256),
+                    Text(record.note)};
   rows_.push_back(row.dump());
 }
 

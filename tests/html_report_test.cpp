@@ -343,6 +343,7 @@ TEST(HtmlReport, LeakNamesAreTextNeverMarkup) {
     m.coverage = 0.5;
     clip.matches.push_back(m);
   }
+  clip.note = "channels stopped after 1 of 2 unexplained stretches: <i>timeout</i>";
   records.push_back(clip);
 
   ReportContext context;
@@ -405,6 +406,9 @@ TEST(HtmlReport, LeakNamesAreTextNeverMarkup) {
   EXPECT_EQ(rows[5][6], -1);
   EXPECT_EQ(page.data["notes"][rows[5][7].get<int>()], "reference footage not found");
   EXPECT_EQ(rows[6][8].size(), 2u) << "both clip segments";
+  EXPECT_EQ(rows[6][13], clip.note) << "the note of a clip whose channel pass stopped";
+  EXPECT_EQ(rows[0][13], "");
+  EXPECT_EQ(html.find("<i>timeout"), std::string::npos);
   EXPECT_EQ(page.thumbs.size(), records.size() + 1);
 }
 
