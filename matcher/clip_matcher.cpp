@@ -70,18 +70,22 @@ void CheckDeadline(std::chrono::steady_clock::time_point deadline, const MatchOp
 }
 
 // The clip's frames at `times` (ascending), decoded by `reader` at the channels' query side
-// and matched as stills by the extra channels; the verified frames that agree on one
-// episode and one time offset make a segment, if there are at least two. Returns nothing
-// when none agree. Throws TimeoutError past `deadline`.
-std::optional<MatchRecord> MatchFramesByChannels(std::span<const double> times, VideoReader& reader,
-                                                 const ReferenceIndex& index,
-                                                 const MatchOptions& options,
-                                                 std::chrono::steady_clock::time_point deadline) {
+// and matched as stills by the extra channels. The verified frames that agree on one episode
+// and one time offset make a segment if there are at least two; the frames outside its
+// stretch of the clip are tried again, so that two parts of one stretch (a compilation
+// cropped throughout) give two segments.
+// Returns the segments in clip order, none when no two agree. Throws TimeoutError past
+// `deadline`.
+std::vector<MatchRecord> MatchFramesByChannels(std::span<const double> times, VideoReader& reader,
+                                               const ReferenceIndex& index,
+                                               const MatchOptions& options,
+                                               std::chrono::steady_clock::time_point deadline) {
   struct Verified {
     MatchRecord top;
     double seconds = 0;  // in the clip
   };
-  if (times.size() < 2) return std::nullopt;
+  std::vector<MatchRecord> segments;
+  if (times.size() < 2) return segments;
   // Offsets agree within half a second, plus the drift of PAL's 4% speed change over the
   // sampled span (the frames' matches are entries, whose time ranges add their own slack).
   const double slack = 0.5 + 0.045 * (times.back() - times.front());
@@ -94,82 +98,96 @@ std::optional<MatchRecord> MatchFramesByChannels(std::span<const double> times, 
     if (!MatchStillByFeatures(frame.image, index, options, false, &still)) continue;
     by_episode[still.matches.front().source].push_back({still.matches.front(), frame.seconds});
   }
-  // Per episode, the largest set of frames whose offsets (ref - clip time) overlap.
-  const Verified* anchor = nullptr;
-  std::vector<const Verified*> best;
-  for (const auto& [source, frames] : by_episode) {
-    for (const Verified& a : frames) {
-      std::vector<const Verified*> agreeing;
-      double l = a.top.ref_start - a.seconds - slack, h = a.top.ref_end - a.seconds + slack;
-      for (const Verified& b : frames) {
-        const double bl = b.top.ref_start - b.seconds - slack;
-        const double bh = b.top.ref_end - b.seconds + slack;
-        if (bl > h || bh < l) continue;
-        agreeing.push_back(&b);
-        l = std::max(l, bl);
-        h = std::min(h, bh);
-      }
-      if (agreeing.size() > best.size()) {
-        anchor = &a;
-        best = std::move(agreeing);
+  for (;;) {
+    // Per episode, the largest set of frames whose offsets (ref - clip time) overlap.
+    const Verified* anchor = nullptr;
+    std::vector<const Verified*> best;
+    for (const auto& [source, frames] : by_episode) {
+      for (const Verified& a : frames) {
+        std::vector<const Verified*> agreeing;
+        double l = a.top.ref_start - a.seconds - slack, h = a.top.ref_end - a.seconds + slack;
+        for (const Verified& b : frames) {
+          const double bl = b.top.ref_start - b.seconds - slack;
+          const double bh = b.top.ref_end - b.seconds + slack;
+          if (bl > h || bh < l) continue;
+          agreeing.push_back(&b);
+          l = std::max(l, bl);
+          h = std::min(h, bh);
+        }
+        if (agreeing.size() > best.size()) {
+          anchor = &a;
+          best = std::move(agreeing);
+        }
       }
     }
+    if (anchor == nullptr || best.size() < 2) break;
+    MatchRecord m = anchor->top;
+    // The offset most of the frames' own entries allow without the slack (the middle of the
+    // first stretch where the most of them overlap): a frame matched to a neighbouring
+    // drawing of its shot is outvoted rather than averaged in.
+    std::vector<std::pair<double, int>> ends;  // offset, +1 where an entry's range opens
+    for (const Verified* v : best) {
+      ends.emplace_back(v->top.ref_start - v->seconds, +1);
+      ends.emplace_back(v->top.ref_end - v->seconds, -1);
+    }
+    std::sort(ends.begin(), ends.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first < b.first : a.second > b.second;  // opens first
+    });
+    // The smallest offset opens a range, so the first event already sets `offset`.
+    int depth = 0, deepest = 0;
+    double offset = 0;
+    for (size_t i = 0; i < ends.size(); ++i) {
+      depth += ends[i].second;
+      if (depth > deepest) {
+        deepest = depth;
+        offset = (ends[i].first + ends[i + 1].first) / 2;  // a close always follows an open
+      }
+    }
+    m.query_start = 1e18;
+    m.query_end = -1e18;
+    std::vector<int> inliers, distances;
+    std::vector<double> confidences, correlations, chroma, nesting, ink_inside;
+    for (const Verified* v : best) {
+      m.query_start = std::min(m.query_start, v->seconds);
+      m.query_end = std::max(m.query_end, v->seconds);
+      inliers.push_back(v->top.inliers);
+      distances.push_back(v->top.distance);
+      confidences.push_back(v->top.confidence);
+      correlations.push_back(v->top.correlation);
+      if (v->top.chroma) chroma.push_back(*v->top.chroma);
+      if (v->top.nesting) nesting.push_back(*v->top.nesting);
+      if (v->top.ink_inside) ink_inside.push_back(*v->top.ink_inside);
+    }
+    auto median = [](auto values) {
+      std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
+      return values[values.size() / 2];
+    };
+    m.ref_start = std::max(0.0, m.query_start + offset);
+    m.ref_end = std::max(m.ref_start, m.query_end + offset);
+    m.inliers = median(inliers);
+    m.distance = median(distances);
+    m.correlation = median(correlations);
+    if (!chroma.empty()) m.chroma = median(chroma);
+    if (!nesting.empty()) m.nesting = median(nesting);
+    if (!ink_inside.empty()) m.ink_inside = median(ink_inside);
+    m.confidence = median(confidences);
+    m.segment = true;
+    m.frames = static_cast<int>(best.size());
+    m.coverage = static_cast<double>(best.size()) / static_cast<double>(times.size());
+    // The segment's stretch of the clip is spent (its frames, and any that disagreed inside
+    // it: a frame matched elsewhere in its episode is not another part); frames outside it
+    // may agree on another part.
+    const double first = m.query_start, last = m.query_end;
+    segments.push_back(std::move(m));
+    for (auto& [source, frames] : by_episode) {
+      std::erase_if(frames,
+                    [&](const Verified& v) { return v.seconds >= first && v.seconds <= last; });
+    }
   }
-  if (anchor == nullptr || best.size() < 2) return std::nullopt;
-  MatchRecord m = anchor->top;
-  // The offset most of the frames' own entries allow without the slack (the middle of the
-  // first stretch where the most of them overlap): a frame matched to a neighbouring
-  // drawing of its shot is outvoted rather than averaged in.
-  std::vector<std::pair<double, int>> ends;  // offset, +1 where an entry's range opens
-  for (const Verified* v : best) {
-    ends.emplace_back(v->top.ref_start - v->seconds, +1);
-    ends.emplace_back(v->top.ref_end - v->seconds, -1);
-  }
-  std::sort(ends.begin(), ends.end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first < b.first : a.second > b.second;  // opens first
+  std::sort(segments.begin(), segments.end(), [](const MatchRecord& a, const MatchRecord& b) {
+    return a.query_start < b.query_start;
   });
-  // The smallest offset opens a range, so the first event already sets `offset`.
-  int depth = 0, deepest = 0;
-  double offset = 0;
-  for (size_t i = 0; i < ends.size(); ++i) {
-    depth += ends[i].second;
-    if (depth > deepest) {
-      deepest = depth;
-      offset = (ends[i].first + ends[i + 1].first) / 2;  // a close always follows an open
-    }
-  }
-  m.query_start = 1e18;
-  m.query_end = -1e18;
-  std::vector<int> inliers, distances;
-  std::vector<double> confidences, correlations, chroma, nesting, ink_inside;
-  for (const Verified* v : best) {
-    m.query_start = std::min(m.query_start, v->seconds);
-    m.query_end = std::max(m.query_end, v->seconds);
-    inliers.push_back(v->top.inliers);
-    distances.push_back(v->top.distance);
-    confidences.push_back(v->top.confidence);
-    correlations.push_back(v->top.correlation);
-    if (v->top.chroma) chroma.push_back(*v->top.chroma);
-    if (v->top.nesting) nesting.push_back(*v->top.nesting);
-    if (v->top.ink_inside) ink_inside.push_back(*v->top.ink_inside);
-  }
-  auto median = [](auto values) {
-    std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
-    return values[values.size() / 2];
-  };
-  m.ref_start = std::max(0.0, m.query_start + offset);
-  m.ref_end = std::max(m.ref_start, m.query_end + offset);
-  m.inliers = median(inliers);
-  m.distance = median(distances);
-  m.correlation = median(correlations);
-  if (!chroma.empty()) m.chroma = median(chroma);
-  if (!nesting.empty()) m.nesting = median(nesting);
-  if (!ink_inside.empty()) m.ink_inside = median(ink_inside);
-  m.confidence = median(confidences);
-  m.segment = true;
-  m.frames = static_cast<int>(best.size());
-  m.coverage = static_cast<double>(best.size()) / static_cast<double>(times.size());
-  return m;
+  return segments;
 }
 
 }  // namespace
@@ -350,8 +368,8 @@ std::vector<MatchRecord> MatchGapsByChannels(const DrawingTrack& track,
         decode.max_side = options.query_side;  // BGR: the line-art test looks at colour
         reader = reopen(decode);
       }
-      if (auto m = MatchFramesByChannels(times, *reader, index, options, deadline)) {
-        found.push_back(std::move(*m));
+      for (MatchRecord& m : MatchFramesByChannels(times, *reader, index, options, deadline)) {
+        found.push_back(std::move(m));
       }
     } catch (const std::exception& e) {  // celtrace's errors, OpenCV's, the allocator's
       if (segments.empty()) throw;

@@ -834,6 +834,40 @@ TEST_F(FeatureChannels, CompilationPartsPdqMissesAreAttributedByTheChannels) {
   EXPECT_EQ(by_channel(without, "pdq").size(), 1u) << without.dump();
   EXPECT_TRUE(by_channel(without, "orb").empty()) << without.dump();
 
+  // Both parts cropped: PDQ aligns nothing, and the channels give one segment per part.
+  const fs::path both = clip.parent_path() / "both_cropped.mp4";
+  WriteClip(both, {{a.entry, a_start, 4, CornerCrop60}, {b->entry, b_start, 4, CornerCrop60}});
+  {
+    std::vector<std::string> args = {CELTRACE_MATCH_BIN,
+                                     "--index",
+                                     IndexDir().string(),
+                                     both.string(),
+                                     "--no-progress",
+                                     "--min-inliers",
+                                     "20",
+                                     "--min-correlation",
+                                     "0.85",
+                                     "--clip-channel-frames",
+                                     "12"};
+    for (const std::string& arg : testing::InstrumentedClipDeadline()) args.push_back(arg);
+    ASSERT_EQ(RunTool(args, out), 0) << Slurp(out);
+    const auto parts = Records(out).at("both_cropped.mp4");
+    SCOPED_TRACE(parts.dump());
+    ASSERT_EQ(parts["status"], "match");
+    const auto segments = by_channel(parts, "orb");
+    ASSERT_EQ(segments.size(), 2u);
+    EXPECT_EQ(segments[0]["episode"], a.entry->episode);
+    EXPECT_EQ(segments[0]["title"], a.entry->title);
+    EXPECT_LE(segments[0]["query_end"].get<double>(), 4.0);
+    EXPECT_EQ(segments[1]["episode"], b->entry->episode);
+    EXPECT_EQ(segments[1]["title"], b->entry->title);
+    EXPECT_GE(segments[1]["query_start"].get<double>(), 3.9);
+    EXPECT_NEAR(segments[0]["ref_start"].get<double>(),
+                a_start + segments[0]["query_start"].get<double>(), 1.0);
+    EXPECT_NEAR(segments[1]["ref_start"].get<double>(),
+                b_start + segments[1]["query_start"].get<double>() - 4, 1.0);
+  }
+
   // The extra pass never costs PDQ's attribution: when it fails (here the clip cannot be
   // opened again: the time limit, say), the record keeps the pdq segment and says what was
   // left untried. A clip PDQ aligns nothing in reports the failure as before.
