@@ -791,14 +791,16 @@ TEST_F(FeatureChannels, CompilationPartsPdqMissesAreAttributedByTheChannels) {
   WriteClip(clip, {{a.entry, a_start, 4, [](const cv::Mat& f) { return f; }},
                    {b->entry, b_start, 4, CornerCrop60}});
   const fs::path out = *dir_ / "compilation.jsonl";
-  auto match = [&](std::vector<std::string> extra) {
+  // The record of `input` (default: the compilation) at the test's bars and `extra` flags.
+  auto match = [&](std::vector<std::string> extra, const fs::path& input = {}) {
+    const fs::path path = input.empty() ? clip : input;
     std::vector<std::string> args = {
-        CELTRACE_MATCH_BIN, "--index", IndexDir().string(), clip.string(), "--no-progress",
+        CELTRACE_MATCH_BIN, "--index", IndexDir().string(), path.string(), "--no-progress",
         "--min-inliers",    "20",      "--min-correlation", "0.85"};
     args.insert(args.end(), extra.begin(), extra.end());
     for (const std::string& arg : testing::InstrumentedClipDeadline()) args.push_back(arg);
     EXPECT_EQ(RunTool(args, out), 0) << Slurp(out);
-    return Records(out).at("best_of.mp4");
+    return Records(out).at(path.filename().string());
   };
   auto by_channel = [](const nlohmann::json& record, const std::string& channel) {
     std::vector<nlohmann::json> found;
@@ -815,19 +817,25 @@ TEST_F(FeatureChannels, CompilationPartsPdqMissesAreAttributedByTheChannels) {
   EXPECT_EQ(pdq[0]["title"], a.entry->title);
   EXPECT_EQ(pdq[0]["episode"], a.entry->episode);
   EXPECT_LE(pdq[0]["query_end"].get<double>(), 4.1);
+  // `segment` names `source`'s episode from at least two frames, lies in the part of the clip
+  // from `from` to `from` + 4 s, and places clip time t at episode time `start` + t - `from`
+  // (within the matching slack and the entries' lengths).
+  auto expect_part = [](const nlohmann::json& segment, const Source& source, double start,
+                        double from) {
+    EXPECT_EQ(segment["title"], source.entry->title);
+    EXPECT_EQ(segment["episode"], source.entry->episode);
+    EXPECT_GE(segment["frames"].get<int>(), 2);
+    const double q0 = segment["query_start"].get<double>();
+    const double q1 = segment["query_end"].get<double>();
+    EXPECT_GE(q0, from - 0.1);
+    EXPECT_LT(q0, q1);
+    EXPECT_LE(q1, from + 4.0);
+    EXPECT_NEAR(segment["ref_start"].get<double>(), start + q0 - from, 1.0);
+    EXPECT_NEAR(segment["ref_end"].get<double>(), start + q1 - from, 1.0);
+  };
   const auto orb = by_channel(record, "orb");
   ASSERT_EQ(orb.size(), 1u);
-  EXPECT_EQ(orb[0]["title"], b->entry->title);
-  EXPECT_EQ(orb[0]["episode"], b->entry->episode);
-  EXPECT_GE(orb[0]["frames"].get<int>(), 2);
-  // Clip time t of the second part is episode time b_start + t - 4, within the matching
-  // slack and the entries' lengths.
-  const double q0 = orb[0]["query_start"].get<double>(), q1 = orb[0]["query_end"].get<double>();
-  EXPECT_GE(q0, 3.9);
-  EXPECT_LT(q0, q1);
-  EXPECT_LE(q1, 8.0);
-  EXPECT_NEAR(orb[0]["ref_start"].get<double>(), b_start + q0 - 4, 1.0);
-  EXPECT_NEAR(orb[0]["ref_end"].get<double>(), b_start + q1 - 4, 1.0);
+  expect_part(orb[0], *b, b_start, 4);
 
   // With --clip-gap-seconds 0 only clips PDQ aligns nothing in get the channels.
   const auto without = match({"--clip-gap-seconds", "0"});
@@ -838,34 +846,13 @@ TEST_F(FeatureChannels, CompilationPartsPdqMissesAreAttributedByTheChannels) {
   const fs::path both = clip.parent_path() / "both_cropped.mp4";
   WriteClip(both, {{a.entry, a_start, 4, CornerCrop60}, {b->entry, b_start, 4, CornerCrop60}});
   {
-    std::vector<std::string> args = {CELTRACE_MATCH_BIN,
-                                     "--index",
-                                     IndexDir().string(),
-                                     both.string(),
-                                     "--no-progress",
-                                     "--min-inliers",
-                                     "20",
-                                     "--min-correlation",
-                                     "0.85",
-                                     "--clip-channel-frames",
-                                     "12"};
-    for (const std::string& arg : testing::InstrumentedClipDeadline()) args.push_back(arg);
-    ASSERT_EQ(RunTool(args, out), 0) << Slurp(out);
-    const auto parts = Records(out).at("both_cropped.mp4");
+    const auto parts = match({"--clip-channel-frames", "12"}, both);
     SCOPED_TRACE(parts.dump());
     ASSERT_EQ(parts["status"], "match");
     const auto segments = by_channel(parts, "orb");
     ASSERT_EQ(segments.size(), 2u);
-    EXPECT_EQ(segments[0]["episode"], a.entry->episode);
-    EXPECT_EQ(segments[0]["title"], a.entry->title);
-    EXPECT_LE(segments[0]["query_end"].get<double>(), 4.0);
-    EXPECT_EQ(segments[1]["episode"], b->entry->episode);
-    EXPECT_EQ(segments[1]["title"], b->entry->title);
-    EXPECT_GE(segments[1]["query_start"].get<double>(), 3.9);
-    EXPECT_NEAR(segments[0]["ref_start"].get<double>(),
-                a_start + segments[0]["query_start"].get<double>(), 1.0);
-    EXPECT_NEAR(segments[1]["ref_start"].get<double>(),
-                b_start + segments[1]["query_start"].get<double>() - 4, 1.0);
+    expect_part(segments[0], a, a_start, 0);
+    expect_part(segments[1], *b, b_start, 4);
   }
 
   // The extra pass never costs PDQ's attribution: when it fails (here the clip cannot be
