@@ -155,8 +155,14 @@ IndexReport WriteGeneration(std::vector<KeptEpisode> kept, std::span<const Episo
   for (double d : durations) total_duration += d;
 
   // Episodes run in parallel on TBB's workers; FFmpeg gets the cores the episodes leave.
-  const int in_flight = std::max(1, std::min<int>(threads, static_cast<int>(to_decode.size())));
-  const int decoder_threads = std::max(1, threads / in_flight);
+  const int episodes = static_cast<int>(to_decode.size());
+  const int decoding = std::max(1, std::min(threads, episodes));
+  const int decoder_threads = std::max(1, threads / decoding);
+  // The writer keeps catalogue order, so an episode that finishes early waits, holding its
+  // token, for those listed before it; with a token per worker, one long episode early in
+  // the catalogue left the other workers idle (README "Indexing"). Four tokens per worker
+  // keep them decoding, at the memory of the finished episodes waiting to be written.
+  const int in_flight = std::max(1, std::min(4 * decoding, episodes));
   struct Result {
     std::optional<HashedEpisode> hashed;
     std::string error;
