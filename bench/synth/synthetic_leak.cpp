@@ -995,20 +995,20 @@ cv::Mat CroppedClipFrame(const cv::Mat& frame) {
 // Returns the path of the re-encoded clip, which the corrupt section truncates.
 std::string WriteClips(const LeakSpec& spec, const std::vector<Source>& sources, Names& names,
                        const LeakFolder& folder, std::vector<LeakItem>& items) {
+  const auto unedited = [](const cv::Mat& frame) { return frame; };
   Draws draws(spec.seed, Purpose::kClips);
   ClipMaker clips(spec, sources, names, folder, items, draws);
-  const std::string reencoded =
-      clips.Reencoded("reencode", "clips", [](const cv::Mat& frame) { return frame; });
+  const std::string reencoded = clips.Reencoded("reencode", "clips", unedited);
   clips.Pal();
-  clips.Compilation("compilation", [](const cv::Mat& frame) { return frame; });
+  clips.Compilation("compilation", unedited);
   clips.Unrelated();
   if (spec.evaluation_clips > 0) {
     Draws more(spec.seed, Purpose::kEvaluationClips);
     ClipMaker extra(spec, sources, names, folder, items, more);
     for (int copy = 0; copy < spec.evaluation_clips; ++copy) {
-      extra.Reencoded("reencode", "eval/clips", [](const cv::Mat& frame) { return frame; });
+      extra.Reencoded("reencode", "eval/clips", unedited);
       extra.Pal();
-      extra.Compilation("compilation", [](const cv::Mat& frame) { return frame; });
+      extra.Compilation("compilation", unedited);
       extra.Reencoded("clip_crop", "eval/clips/crop", CroppedClipFrame);
       const std::string line = CaptionLine(more);
       extra.Reencoded("clip_caption", "eval/clips/subbed",
