@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 #include <random>
 
+#include "celtrace/feature_index.h"
 #include "celtrace/geometric_verification.h"
 #include "celtrace/image_hash.h"
 #include "celtrace/line_art.h"
@@ -171,5 +172,53 @@ void BM_InkInside(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_InkInside)->Unit(benchmark::kMicrosecond);
+
+// The stroke check of one verified line-art keyframe: the query's ink against the entry's
+// stroke map (the same frame at 640x360, halved), both ways, over the 25 shifts; and the
+// stroke map's decoding from the index (a 1-bit PNG), which precedes it.
+void BM_StrokesInCommon(benchmark::State& state) {
+  cv::Mat grey, frame;
+  cv::cvtColor(Frame(800, 450), grey, cv::COLOR_BGR2GRAY);
+  const cv::Mat ink = celtrace::InkMap(grey);
+  cv::resize(grey, frame, {640, 360}, 0, 0, cv::INTER_AREA);
+  const cv::Mat strokes = celtrace::StrokeMap(celtrace::InkMap(frame));
+  const cv::Matx23d transform(0.8, 0, 0, 0, 0.8, 0);  // query -> reference pixels
+  state.counters["common"] =
+      celtrace::StrokesInCommon(ink, transform, {640, 360}, strokes).common();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(celtrace::StrokesInCommon(ink, transform, {640, 360}, strokes));
+  }
+}
+BENCHMARK(BM_StrokesInCommon)->Unit(benchmark::kMicrosecond);
+
+void BM_StrokeMapDecode(benchmark::State& state) {
+  cv::Mat grey;
+  cv::cvtColor(Frame(640, 360), grey, cv::COLOR_BGR2GRAY);
+  celtrace::FeatureIndex index;
+  index.Add({0,
+             0,
+             celtrace::FeatureSet{{}, {}, {640, 360}},
+             {},
+             {},
+             {celtrace::StrokeMap(celtrace::InkMap(grey))}});
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(index.StrokeMap(0, 0));
+  }
+}
+BENCHMARK(BM_StrokeMapDecode)->Unit(benchmark::kMicrosecond);
+
+// What the index build adds per line-art entry: the stroke map of the entry's ink map, and its
+// encoding when the keyframe joins the index (FeatureIndex::Add, a 1-bit PNG).
+void BM_StrokeMapEncode(benchmark::State& state) {
+  cv::Mat grey;
+  cv::cvtColor(Frame(640, 360), grey, cv::COLOR_BGR2GRAY);
+  const cv::Mat ink = celtrace::InkMap(grey);
+  for (auto _ : state) {
+    celtrace::FeatureIndex index;
+    index.Add({0, 0, celtrace::FeatureSet{{}, {}, {640, 360}}, {}, {}, {celtrace::StrokeMap(ink)}});
+    benchmark::DoNotOptimize(index);
+  }
+}
+BENCHMARK(BM_StrokeMapEncode)->Unit(benchmark::kMicrosecond);
 
 }  // namespace

@@ -360,6 +360,14 @@ std::vector<std::string> CheckConsistency(const Index& index) {
         break;
       }
       previous_last = channel->LastEntry(k);
+      // Stroke maps are checksummed with their file; this catches a writer's bad encoding.
+      for (std::int64_t i = 0; i < channel->StrokeMapCount(k); ++i) {
+        if (channel->StrokeMap(k, i).empty()) {
+          problems.push_back(name + " keyframe " + std::to_string(k) + ": stroke map " +
+                             std::to_string(i) + " does not decode");
+          break;
+        }
+      }
     }
   }
   return problems;

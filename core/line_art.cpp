@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <opencv2/imgproc.hpp>
+#include <vector>
 
 #include "celtrace/error.h"
 
@@ -90,6 +92,115 @@ double InkInside(const cv::Mat& ink_map, const cv::Matx23d& transform, cv::Size 
     }
   }
   return ink == 0 ? 1.0 : static_cast<double>(inside) / static_cast<double>(ink);
+}
+
+cv::Mat StrokeMap(const cv::Mat& ink_map) {
+  if (ink_map.empty() || ink_map.type() != CV_8UC1) {
+    throw Error("line art: stroke map needs an 8-bit ink map");
+  }
+  cv::Mat map((ink_map.rows + 1) / 2, (ink_map.cols + 1) / 2, CV_8UC1, cv::Scalar(255));
+  for (int y = 0; y < ink_map.rows; ++y) {
+    const std::uint8_t* m = ink_map.ptr<std::uint8_t>(y);
+    std::uint8_t* out = map.ptr<std::uint8_t>(y / 2);
+    for (int x = 0; x < ink_map.cols; ++x) {
+      if (m[x] == 0) out[x / 2] = 0;
+    }
+  }
+  return map;
+}
+
+namespace {
+
+// The (x, y) of every ink pixel (value 0) of an 8-bit map.
+std::vector<cv::Point> InkPixels(const cv::Mat& map) {
+  std::vector<cv::Point> points;
+  for (int y = 0; y < map.rows; ++y) {
+    const std::uint8_t* m = map.ptr<std::uint8_t>(y);
+    for (int x = 0; x < map.cols; ++x) {
+      if (m[x] == 0) points.emplace_back(x, y);
+    }
+  }
+  return points;
+}
+
+// 255 where a pixel lies within one pixel (8-neighbourhood) of ink, 0 elsewhere.
+cv::Mat NearInk(const cv::Mat& map) {
+  cv::Mat ink = map == 0;
+  cv::Mat near;
+  cv::dilate(ink, near, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
+  return near;
+}
+
+}  // namespace
+
+StrokeAgreement StrokesInCommon(const cv::Mat& ink_map, const cv::Matx23d& transform,
+                                cv::Size reference_size, const cv::Mat& stroke_map) {
+  if (ink_map.empty() || ink_map.type() != CV_8UC1) {
+    throw Error("line art: stroke agreement needs an 8-bit ink map");
+  }
+  StrokeAgreement agreement;
+  if (stroke_map.empty() || stroke_map.type() != CV_8UC1 || reference_size.width <= 0) {
+    return agreement;
+  }
+  for (int i = 0; i < 6; ++i) {
+    if (!std::isfinite(transform.val[i])) return agreement;
+  }
+  const std::vector<cv::Point> still_ink = InkPixels(ink_map);
+  if (still_ink.empty()) return agreement;
+  // Still pixels -> stroke-map pixels.
+  const double to_map = static_cast<double>(stroke_map.cols) / reference_size.width;
+  const cv::Matx23d t = transform * to_map;
+  const cv::Mat near_frame = NearInk(stroke_map);
+  std::vector<cv::Point2f> placed(still_ink.size());
+  for (size_t i = 0; i < still_ink.size(); ++i) {
+    const cv::Point& p = still_ink[i];
+    placed[i] = {static_cast<float>(t(0, 0) * p.x + t(0, 1) * p.y + t(0, 2)),
+                 static_cast<float>(t(1, 0) * p.x + t(1, 1) * p.y + t(1, 2))};
+  }
+  // The shift that lands most of the still's ink near the frame's.
+  int best = -1;
+  cv::Point best_shift;
+  for (int dy = -kStrokeShift; dy <= kStrokeShift; ++dy) {
+    for (int dx = -kStrokeShift; dx <= kStrokeShift; ++dx) {
+      int hits = 0;
+      for (const cv::Point2f& p : placed) {
+        const int x = cvRound(p.x) + dx;
+        const int y = cvRound(p.y) + dy;
+        hits += x >= 0 && y >= 0 && x < near_frame.cols && y < near_frame.rows &&
+                near_frame.at<std::uint8_t>(y, x) != 0;
+      }
+      // Ties keep the shift nearer the fitted alignment.
+      const bool nearer =
+          std::abs(dx) + std::abs(dy) < std::abs(best_shift.x) + std::abs(best_shift.y);
+      if (hits > best || (hits == best && nearer)) {
+        best = hits;
+        best_shift = {dx, dy};
+      }
+    }
+  }
+  agreement.drawn = static_cast<double>(best) / static_cast<double>(still_ink.size());
+  // The other way: the frame's ink pixels mapped back into the still, reach scaled alike.
+  cv::Matx23d back;
+  cv::invertAffineTransform(t, back);
+  const double reach = std::hypot(back(0, 0), back(1, 0));  // still pixels per map pixel
+  cv::Mat still_distance;
+  cv::distanceTransform(ink_map != 0, still_distance, cv::DIST_L2, cv::DIST_MASK_PRECISE);
+  const double limit = std::max(1.0, reach * std::sqrt(2.0));
+  std::int64_t under = 0, near = 0;
+  for (int y = 0; y < stroke_map.rows; ++y) {
+    const std::uint8_t* m = stroke_map.ptr<std::uint8_t>(y);
+    for (int x = 0; x < stroke_map.cols; ++x) {
+      if (m[x] != 0) continue;
+      const double mx = x - best_shift.x, my = y - best_shift.y;
+      const int sx = cvRound(back(0, 0) * mx + back(0, 1) * my + back(0, 2));
+      const int sy = cvRound(back(1, 0) * mx + back(1, 1) * my + back(1, 2));
+      if (sx < 0 || sy < 0 || sx >= ink_map.cols || sy >= ink_map.rows) continue;
+      ++under;
+      near += still_distance.at<float>(sy, sx) <= limit;
+    }
+  }
+  agreement.framed = under == 0 ? 0 : static_cast<double>(near) / static_cast<double>(under);
+  return agreement;
 }
 
 }  // namespace celtrace

@@ -338,11 +338,11 @@ HashedEpisode HashEpisode(const EpisodeSource& source, const IndexParameters& pa
         keyframe_time = frame.seconds;
         if (parameters.local_features) {
           hashed.orb.push_back(
-              {position, position, ExtractFeatures(image, feature_options), {}, {}});
+              {position, position, ExtractFeatures(image, feature_options), {}, {}, {}});
         }
         if (parameters.line_art) {
           hashed.line_art.push_back(
-              {position, position, ExtractFeatures(ink, ink_options), {}, {}});
+              {position, position, ExtractFeatures(ink, ink_options), {}, {}, {}});
         }
       }
       // The entry joins the latest keyframe (a new one, or the one before it).
@@ -355,6 +355,7 @@ HashedEpisode HashEpisode(const EpisodeSource& source, const IndexParameters& pa
       if (parameters.line_art) {
         hashed.line_art.back().last_entry = position;
         hashed.line_art.back().thumbnails.push_back(VerificationThumbnail(ink));
+        hashed.line_art.back().strokes.push_back(StrokeMap(ink));
       }
       hashed.feature_seconds +=
           std::chrono::duration<double>(std::chrono::steady_clock::now() - extract_started).count();

@@ -56,6 +56,18 @@ inline void AddAcceptanceOptions(CLI::App& app, MatchOptions& options) {
                  "Share of a line-art still's ink that must land inside the frame once "
                  "aligned; 0: off (default 0.8)")
       ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--min-line-art-strokes", options.min_line_art_strokes,
+                 "Share of strokes a lineart match must have in common with the frame, both "
+                 "ways (the still's ink near the frame's, the frame's near the still's; "
+                 "stroke maps at half the index's feature side; opens the region of "
+                 "--line-art-stroke-min-inliers); 0: off (default 0.85)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--line-art-stroke-min-inliers", options.line_art_stroke_min_inliers,
+                 "RANSAC inliers a lineart match needs when its strokes were compared "
+                 "(an index with stroke maps; default 30)");
+  app.add_option("--line-art-stroke-correlation", options.line_art_stroke_correlation,
+                 "Thumbnail correlation a lineart match with --line-art-stroke-min-inliers "
+                 "needs (default 0.6)");
 }
 
 }  // namespace celtrace

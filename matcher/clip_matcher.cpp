@@ -146,7 +146,7 @@ std::vector<MatchRecord> MatchFramesByChannels(std::span<const double> times, Vi
     m.query_start = 1e18;
     m.query_end = -1e18;
     std::vector<int> inliers, distances;
-    std::vector<double> confidences, correlations, chroma, nesting, ink_inside;
+    std::vector<double> confidences, correlations, chroma, nesting, ink_inside, strokes;
     for (const Verified* v : best) {
       m.query_start = std::min(m.query_start, v->seconds);
       m.query_end = std::max(m.query_end, v->seconds);
@@ -157,6 +157,7 @@ std::vector<MatchRecord> MatchFramesByChannels(std::span<const double> times, Vi
       if (v->top.chroma) chroma.push_back(*v->top.chroma);
       if (v->top.nesting) nesting.push_back(*v->top.nesting);
       if (v->top.ink_inside) ink_inside.push_back(*v->top.ink_inside);
+      if (v->top.strokes) strokes.push_back(*v->top.strokes);
     }
     auto median = [](auto values) {
       std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
@@ -170,6 +171,7 @@ std::vector<MatchRecord> MatchFramesByChannels(std::span<const double> times, Vi
     if (!chroma.empty()) m.chroma = median(chroma);
     if (!nesting.empty()) m.nesting = median(nesting);
     if (!ink_inside.empty()) m.ink_inside = median(ink_inside);
+    if (!strokes.empty()) m.strokes = median(strokes);
     m.confidence = median(confidences);
     m.segment = true;
     m.frames = static_cast<int>(best.size());

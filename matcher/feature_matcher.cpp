@@ -127,13 +127,20 @@ std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
       if (chroma != kChromaNotMeasured) v.chroma = chroma;
       // After the refinement the transform places the query on the entry, not the keyframe:
       // the camera may have moved between the two.
-      const cv::Matx23d on_entry = RefinedTransform(v.verification.transform, best_refinement,
-                                                    channel.PictureSize(keyframe));
-      v.nesting = Nesting(query_picture.size(), on_entry, channel.PictureSize(keyframe));
-      if (ink_map) v.ink_inside = InkInside(query_picture, on_entry, channel.PictureSize(keyframe));
+      const cv::Size picture = channel.PictureSize(keyframe);
+      const cv::Matx23d on_entry =
+          RefinedTransform(v.verification.transform, best_refinement, picture);
+      v.nesting = Nesting(query_picture.size(), on_entry, picture);
+      if (ink_map) {
+        v.ink_inside = InkInside(query_picture, on_entry, picture);
+        const cv::Mat strokes = channel.StrokeMap(keyframe, v.entry_offset);
+        if (!strokes.empty()) {
+          v.strokes = StrokesInCommon(query_picture, on_entry, picture, strokes).common();
+        }
+      }
     }
-    if (!v.verification.accepted ||
-        !bars.Accepts({v.verification.inliers, v.correlation, v.chroma, v.nesting, v.ink_inside})) {
+    if (!v.verification.accepted || !bars.Accepts({v.verification.inliers, v.correlation, v.chroma,
+                                                   v.nesting, v.ink_inside, v.strokes})) {
       continue;
     }
     // The inliers' median descriptor distance, for the record's `distance`.
@@ -154,7 +161,11 @@ std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
     }
     out.push_back(v);
   }
+  // Line art from an index with stroke maps: most strokes in common first (a finer
+  // comparison than the 64-pixel thumbnails'); otherwise, and on ties, highest correlation.
   std::sort(out.begin(), out.end(), [](const VerifiedKeyframe& a, const VerifiedKeyframe& b) {
+    const double a_strokes = a.strokes.value_or(-1), b_strokes = b.strokes.value_or(-1);
+    if (a_strokes != b_strokes) return a_strokes > b_strokes;
     if (a.correlation != b.correlation) return a.correlation > b.correlation;
     if (a.verification.inliers != b.verification.inliers) {
       return a.verification.inliers > b.verification.inliers;
@@ -217,6 +228,7 @@ bool MatchStillByFeatures(const cv::Mat& image, const ReferenceIndex& index,
     m.chroma = v.chroma;
     m.nesting = v.nesting;
     m.ink_inside = v.ink_inside;
+    m.strokes = v.strokes;
     m.confidence = FeatureConfidence(v.verification.inliers, rival, main_inliers);
     m.orientation = std::string(OrientationName(match.orientation));
     m.channel = looks_like_line_art ? kLineArtChannel : kOrbChannel;

@@ -31,16 +31,21 @@ struct VerifiedKeyframe {
   double nesting = 0;  // Nesting of the query picture and the entry (after the refinement)
   // Line art: InkInside of the query's ink map on the entry (after the refinement).
   std::optional<double> ink_inside;
+  // Line art: StrokesInCommon(...).common() of the query's ink map and the entry's stroke
+  // map (after the refinement); unset if the index holds no stroke maps.
+  std::optional<double> strokes;
   Verification verification;
 };
 
 // Returns the keyframes of `channel` that `query` (the features of the 8-bit grey
-// `query_picture`) verifies against, highest correlation first, then most inliers (ties by
-// keyframe): RANSAC accepts them, the warped picture correlates with their thumbnails as
-// `bars` require and, where `query_colour` (empty, or the picture's BGR pixels) and the
-// channel's chroma thumbnails allow, its colours with the entry's as bars.min_chroma
-// requires. With `ink_map` (query_picture is InkMap's, the line-art channel) the share of
-// its ink inside the frame is measured and held to bars.min_ink_inside. Uses options'
+// `query_picture`) verifies against, most strokes in common first where measured (line art),
+// then highest correlation, then most inliers (ties by keyframe): RANSAC accepts them, the warped
+// picture correlates with their thumbnails as `bars` require and, where `query_colour` (empty, or
+// the picture's BGR pixels) and the channel's chroma thumbnails allow, its colours with the entry's
+// as bars.min_chroma requires. With `ink_map` (query_picture is InkMap's, the line-art channel) the
+// share of its ink inside the frame is measured and held to bars.min_ink_inside, and its strokes in
+// common with the entry's stroke map, where the index has one, to bars.min_strokes. Uses
+// options'
 // descriptor_distance, descriptor_neighbors and verify_candidates.
 std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
                                                     const FeatureSet& query,

@@ -141,6 +141,17 @@ struct MatchOptions {
   // overdraw and notes around a real drawing; on the evaluation set 0.8 and 0.9 reject the
   // same matches at the default bars (README "Accuracy"). Default 0.8; 0 turns it off.
   double min_line_art_ink_inside = 0.8;
+  // The line-art channel: the still and the best entry's stroke map must agree stroke by
+  // stroke, both ways, at least this much (StrokesInCommon(...).common(), line_art.h): the
+  // drawing a frame was inked from covers it all over, a same-style drawing only where a
+  // head or a limb coincides. Then a second region opens: line_art_stroke_min_inliers
+  // inliers at a correlation of line_art_stroke_correlation. Indexes built before stroke
+  // maps are not checked and keep the main region alone. Set on the calibration leaks,
+  // raised on the validation leaks (README "Accuracy", "The stroke check"). Defaults 0.85,
+  // 30 and 0.6; a bar of 0 turns the check off, and the main region alone decides.
+  double min_line_art_strokes = 0.85;
+  int line_art_stroke_min_inliers = 30;
+  double line_art_stroke_correlation = 0.6;
 
   // Bits: a clip frame within this distance of an entry votes for that entry's time offset.
   // A segment needs min_segment_drawings drawings at one consistent offset, so clips can
@@ -202,6 +213,7 @@ struct KeyframeEvidence {
   std::optional<double> chroma;      // unset: not measured (a grey query, line art, an old index)
   std::optional<double> nesting;     // unset: not measured (a record written before nesting)
   std::optional<double> ink_inside;  // unset: not measured (orb; records written before it)
+  std::optional<double> strokes;     // unset: not measured (orb; indexes, records before it)
 };
 
 // One acceptance region: at least `min_inliers` RANSAC inliers at a thumbnail correlation of
@@ -209,18 +221,24 @@ struct KeyframeEvidence {
 struct AcceptanceRegion {
   int min_inliers = 0;
   double min_correlation = 0;
+  // Only for a keyframe whose strokes were compared (KeyframeEvidence::strokes set).
+  bool needs_strokes = false;
 };
 
 // What a verified keyframe of one channel must reach to be a match: the inliers and
 // correlation of one of its regions and, in any region, where its colours were measured, a
-// chroma correlation of at least `min_chroma`, and a nesting of at least `min_nesting`.
+// chroma correlation of at least `min_chroma`, and a nesting of at least `min_nesting`; where
+// measured (line art), ink inside the frame and strokes in common of at least `min_ink_inside`
+// and `min_strokes`.
 struct AcceptanceBars {
   // The main region first (its inliers set a match's confidence, FeatureConfidence). orb:
-  // main, close, strong, closest, exact (MatchOptions); lineart: its one.
+  // main, close, strong, closest, exact (MatchOptions); lineart: main, and the stroke
+  // region unless the stroke check is off.
   std::vector<AcceptanceRegion> regions;
   double min_chroma = -1;
   double min_nesting = 0;
   double min_ink_inside = 0;
+  double min_strokes = 0;
 
   int fewest_inliers() const {
     int fewest = regions.empty() ? 0 : regions.front().min_inliers;
@@ -232,20 +250,29 @@ struct AcceptanceBars {
     if (e.chroma && !(*e.chroma >= min_chroma)) return false;
     if (e.nesting && !(*e.nesting >= min_nesting)) return false;
     if (e.ink_inside && !(*e.ink_inside >= min_ink_inside)) return false;
+    if (e.strokes && !(*e.strokes >= min_strokes)) return false;
     return std::any_of(regions.begin(), regions.end(), [&](const AcceptanceRegion& region) {
-      return e.inliers >= region.min_inliers && e.correlation >= region.min_correlation;
+      return (!region.needs_strokes || e.strokes) && e.inliers >= region.min_inliers &&
+             e.correlation >= region.min_correlation;
     });
   }
 };
 
-// The bars of the orb channel or, with `line_art`, of the line-art channel (one region: ink
-// maps correlate by chance; no colours).
+// The bars of the orb channel or, with `line_art`, of the line-art channel (its main region,
+// and one for keyframes whose strokes were compared, which then decide; no colours).
 inline AcceptanceBars ChannelBars(bool line_art, const MatchOptions& options) {
   if (line_art) {
-    return {.regions = {{options.min_line_art_inliers, options.min_line_art_correlation}},
-            .min_chroma = -1,
-            .min_nesting = options.min_nesting,
-            .min_ink_inside = options.min_line_art_ink_inside};
+    AcceptanceBars bars{
+        .regions = {{options.min_line_art_inliers, options.min_line_art_correlation}},
+        .min_chroma = -1,
+        .min_nesting = options.min_nesting,
+        .min_ink_inside = options.min_line_art_ink_inside,
+        .min_strokes = options.min_line_art_strokes};
+    if (options.min_line_art_strokes > 0) {
+      bars.regions.push_back(
+          {options.line_art_stroke_min_inliers, options.line_art_stroke_correlation, true});
+    }
+    return bars;
   }
   return {.regions = {{options.min_inliers, options.min_correlation},
                       {options.close_min_inliers, options.close_correlation},

@@ -68,6 +68,7 @@ json MatchJson(const MatchRecord& m) {
   if (m.chroma) out["chroma"] = Round3(*m.chroma);
   if (m.nesting) out["nesting"] = Round3(*m.nesting);
   if (m.ink_inside) out["ink_inside"] = Round3(*m.ink_inside);
+  if (m.strokes) out["strokes"] = Round3(*m.strokes);
   if (m.segment) {
     out["frames"] = m.frames;
     out["coverage"] = Round3(m.coverage);
@@ -200,6 +201,7 @@ ResultRecord FromJsonLine(std::string_view line) {
       match.rotation = m.value("rotation", 0.0);
       if (m.contains("nesting")) match.nesting = m.at("nesting").get<double>();
       if (m.contains("ink_inside")) match.ink_inside = m.at("ink_inside").get<double>();
+      if (m.contains("strokes")) match.strokes = m.at("strokes").get<double>();
       if (m.contains("chroma")) match.chroma = m.at("chroma").get<double>();
       match.segment = m.contains("frames");
       match.frames = m.value("frames", 0);

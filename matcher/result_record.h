@@ -44,6 +44,9 @@ struct MatchRecord {
   // lineart: the share of the still's ink that lands inside the frame once aligned
   // (InkInside, 0..1); unset for other channels and in records written before the check.
   std::optional<double> ink_inside;
+  // lineart: the strokes the still and the frame have in common, both ways (StrokesInCommon,
+  // 0..1); unset for other channels, indexes without stroke maps and older records.
+  std::optional<double> strokes;
   bool segment = false;  // a clip segment: `frames` and `coverage` apply
   int frames = 0;        // query drawings matched in the segment
   // pdq segments: matched share of the clip's informative frames; orb and lineart segments:

@@ -212,12 +212,19 @@ TEST(EvaluationScore, ReplayedBarsFilterTheChannelsAttributions) {
       R"({"path":"f.png","status":"match","matches":[)"
       R"({"title":"S","season":1,"episode":14,"channel":"lineart","inliers":90,"correlation":0.99,"nesting":1.0,"ink_inside":0.6},)"
       R"({"title":"S","season":1,"episode":15,"channel":"lineart","inliers":70,"correlation":0.9,"nesting":1.0,"ink_inside":0.85}]})"
+      "\n"
+      R"({"path":"g.png","status":"match","matches":[)"
+      R"({"title":"S","season":1,"episode":16,"channel":"lineart","inliers":90,"correlation":0.95,"nesting":1.0,"ink_inside":1.0,"strokes":0.5},)"
+      R"({"title":"S","season":1,"episode":17,"channel":"lineart","inliers":90,"correlation":0.9,"nesting":1.0,"ink_inside":1.0,"strokes":0.9},)"
+      R"({"title":"S","season":1,"episode":18,"channel":"lineart","inliers":90,"correlation":0.85,"nesting":1.0,"ink_inside":1.0}]})"
       "\n");
   ASSERT_EQ(records.at("a.png").matches.at(0).inliers, 60);
   ASSERT_EQ(records.at("d.png").matches.at(0).nesting, 0.7);
   ASSERT_FALSE(records.at("a.png").matches.at(0).nesting.has_value());
   ASSERT_EQ(records.at("f.png").matches.at(0).ink_inside, 0.6);
   ASSERT_FALSE(records.at("b.png").matches.at(0).ink_inside.has_value());
+  ASSERT_EQ(records.at("g.png").matches.at(0).strokes, 0.5);
+  ASSERT_FALSE(records.at("g.png").matches.at(2).strokes.has_value());
   ASSERT_EQ(records.at("a.png").matches.at(0).chroma, 0.2);
   ASSERT_FALSE(records.at("a.png").matches.at(2).chroma.has_value());
   // 55 / 0.92, 40 / 0.97, 70 / 0.85, 20 / 0.98, 12 / 0.99, chroma 0.35; lineart 60
@@ -259,6 +266,22 @@ TEST(EvaluationScore, ReplayedBarsFilterTheChannelsAttributions) {
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].episode, 15);
   EXPECT_EQ(kept_with("f.png", [](MatchOptions& o) { o.min_line_art_ink_inside = 0; }), 2u);
+  // g: at a stroke bar of 0.7 the match with half its strokes in common is dropped, the one
+  // with 0.9 kept, and the one without the measure (an index without stroke maps) kept.
+  const auto strokes_kept = [&](double bar) {
+    MatchOptions options = defaults;
+    options.min_line_art_strokes = bar;
+    std::vector<int> episodes;
+    for (const auto& m :
+         eval::ReplayBars(records, ChannelBars(false, options), ChannelBars(true, options))
+             .at("g.png")
+             .matches) {
+      episodes.push_back(m.episode);
+    }
+    return episodes;
+  };
+  EXPECT_EQ(strokes_kept(0.7), (std::vector<int>{17, 18}));
+  EXPECT_EQ(strokes_kept(0), (std::vector<int>{16, 17, 18}));
 }
 
 // celtrace-evaluate's exit codes: --help 0, every usage error 2, a bar out of its range

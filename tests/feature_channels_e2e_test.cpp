@@ -583,15 +583,17 @@ TEST_F(FeatureChannels, LineArtIsAttributedThroughInkMaps) {
     leak["negative_" + std::to_string(i) + ".png"] =
         synth::RenderUnrelatedLineArt(900 + i, {640, 360});
   }
-  // The defaults (50 inliers, correlation 0.80) were set on the evaluation set's 1280x720
-  // line art; line art of these 640x360 fixtures verifies with fewer inliers, so the test
-  // runs the channel at the bars it was measured at.
+  // The main region's defaults (60 inliers, correlation 0.80) were set on the evaluation
+  // set's 1280x720 line art; line art of these 640x360 fixtures verifies with fewer inliers,
+  // so the test runs that region at the bars it was measured at (the stroke check and its
+  // region at their defaults).
   const auto records =
       Match("lineart_leak", leak,
             {"--line-art", "--min-line-art-inliers", "20", "--min-line-art-correlation", "0.93"});
   const Attributed counts = CountAttributed(records, "lineart_", "lineart");
-  // Of 8; measured 5 and 3 (README "Channels"): without a background, a drawing of one
-  // shot can verify on a neighbouring drawing of the same shot.
+  // Of 8; measured 7 and 4 with the stroke check, 5 and 3 before it (README "Channels"):
+  // without a background, a drawing of one shot can verify on a neighbouring drawing of the
+  // same shot.
   EXPECT_GE(counts.episode, 5);
   EXPECT_GE(counts.timed, 3);
   ExpectNoMatch(records);
@@ -630,8 +632,11 @@ TEST_F(FeatureChannels, TheInkCheckRejectsStrokesOutsideTheFrame) {
     leak["spill_" + n] = OnSheet(art, around);
     ASSERT_TRUE(MeasureLineArt(leak["spill_" + n]).line_art) << n;
   }
-  const std::vector<std::string> bars = {"--line-art", "--min-line-art-inliers", "20",
-                                         "--min-line-art-correlation", "0.93"};
+  // The stroke check off, so that the ink check alone is tried (the stroke check rejects the
+  // strokes around too: below).
+  const std::vector<std::string> bars = {
+      "--line-art", "--min-line-art-inliers", "20", "--min-line-art-correlation",
+      "0.93",       "--min-line-art-strokes", "0"};
   auto ink_inside = [](const std::map<std::string, nlohmann::json>& records,
                        const std::string& prefix) {
     std::vector<double> shares;
@@ -680,6 +685,55 @@ TEST_F(FeatureChannels, TheInkCheckRejectsStrokesOutsideTheFrame) {
   for (const double share : ink_inside(unchecked, "spill_")) {
     std::cout << "[ measured ] spill ink inside: " << share << "\n";
     EXPECT_LT(share, 0.8);
+  }
+  // The stroke check alone (the defaults, the ink check off) rejects them as well: the strokes
+  // around have nothing under them in the frame.
+  const auto stroked = Match("ink_check_strokes", Named(leak, "spill_"),
+                             {"--line-art", "--min-line-art-ink-inside", "0"});
+  for (const auto& [name, record] : stroked) {
+    EXPECT_NE(record["status"], "match") << name << ": " << record.dump();
+  }
+}
+
+TEST_F(FeatureChannels, TheStrokeCheckRejectsSameStyleDrawings) {
+  // The frames' line art and 20 unrelated drawings in the same style (one head design, the
+  // same poses), at the defaults (the stroke check and its region of 30 inliers), and at the
+  // stroke region's bars with the check off.
+  std::map<std::string, cv::Mat> leak;
+  for (size_t i = 0; i < sources_->size(); ++i) {
+    leak["lineart_" + std::to_string(i) + ".png"] = (*sources_)[i].line_art;
+  }
+  for (int i = 0; i < 20; ++i) {
+    leak["unrelated_" + std::to_string(i) + ".png"] =
+        synth::RenderUnrelatedLineArt(1000 + i, {640, 360});
+  }
+  const auto checked = Match("strokes_on", leak, {"--line-art"});
+  const auto unchecked =
+      Match("strokes_off", leak,
+            {"--line-art", "--min-line-art-strokes", "0", "--min-line-art-inliers", "30",
+             "--min-line-art-correlation", "0.6"});
+  const auto matched = [](const std::map<std::string, nlohmann::json>& records,
+                          const std::string& prefix) {
+    int count = 0;
+    for (const auto& [name, record] : records)
+      count += name.starts_with(prefix) && record["status"] == "match";
+    return count;
+  };
+  const Attributed counts = CountAttributed(checked, "lineart_", "lineart");
+  std::cout << "[ measured ] stroke check on: " << counts.episode << " of 8 right episode, "
+            << matched(checked, "unrelated_")
+            << " of 20 unrelated drawings matched; off: " << matched(unchecked, "unrelated_")
+            << " of 20\n";
+  EXPECT_GE(counts.episode, 5);
+  EXPECT_EQ(matched(checked, "unrelated_"), 0);
+  EXPECT_GT(matched(unchecked, "unrelated_"), 0);
+  // Every line-art match carries its strokes in common, at least the bar.
+  for (const auto& [name, record] : checked) {
+    if (record["status"] != "match") continue;
+    for (const auto& m : record["matches"]) {
+      ASSERT_TRUE(m.contains("strokes")) << name;
+      EXPECT_GE(m["strokes"].get<double>(), 0.85) << name;
+    }
   }
 }
 
@@ -999,6 +1053,16 @@ TEST_F(FeatureChannels, PdqWinsOldIndexesLoadAndAddRemoveCarryKeyframes) {
     ASSERT_TRUE(a.channel(channel) && b.channel(channel));
     EXPECT_EQ(a.channel(channel)->keyframe_count(), b.channel(channel)->keyframe_count());
     EXPECT_EQ(a.channel(channel)->descriptor_count(), b.channel(channel)->descriptor_count());
+  }
+  // The line-art channel's stroke maps are carried with their keyframes: one per entry, as
+  // in the build of all four.
+  const FeatureIndex& grown_ink = *a.channel(kLineArtChannel);
+  const FeatureIndex& full_ink = *b.channel(kLineArtChannel);
+  for (std::int64_t k = 0; k < grown_ink.keyframe_count(); ++k) {
+    const FeatureKeyframe x = grown_ink.Keyframe(k), y = full_ink.Keyframe(k);
+    ASSERT_EQ(x.strokes.size(), static_cast<size_t>(x.last_entry - x.first_entry + 1)) << k;
+    ASSERT_EQ(x.strokes.size(), y.strokes.size()) << k;
+    EXPECT_EQ(cv::countNonZero(x.strokes.front() != y.strokes.front()), 0) << k;
   }
   EXPECT_TRUE(CheckConsistency(a).empty());
   // add keeps the generation's own parameters: grown from an index built with ORB's own

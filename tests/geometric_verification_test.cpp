@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <iostream>
 #include <limits>
 #include <opencv2/imgproc.hpp>
@@ -395,9 +396,10 @@ TEST(FeatureIndex, TableRoundTripsAndMapsDescriptorsToKeyframes) {
     thumbs.push_back(cv::Mat(36, 64, CV_8UC1, cv::Scalar(10 * i)));
     chroma.push_back(cv::Mat(18, 32, CV_8UC2, cv::Scalar(100 + i, 150 - i)));
   }
-  index.Add({0, 4, a, {}, {}});
-  index.Add({5, 5, FeatureSet{{}, {}, {640, 360}}, {}, {}});  // a keyframe may have no keypoints
-  index.Add({6, 9, b, thumbs, chroma});
+  index.Add({0, 4, a, {}, {}, {}});
+  index.Add(
+      {5, 5, FeatureSet{{}, {}, {640, 360}}, {}, {}, {}});  // a keyframe may have no keypoints
+  index.Add({6, 9, b, thumbs, chroma, {}});
   const FeatureIndex copy =
       FeatureIndex::Deserialize(index.SerializeDescriptors(), index.SerializeTable());
   ASSERT_EQ(copy.keyframe_count(), 3);
@@ -431,36 +433,93 @@ TEST(FeatureIndex, TableRoundTripsAndMapsDescriptorsToKeyframes) {
   auto table = index.SerializeTable();
   table.resize(table.size() - 2);
   EXPECT_THROW(FeatureIndex::Deserialize(index.SerializeDescriptors(), table), IndexError);
-  EXPECT_THROW(index.Add({0, 0, FeatureSet{{1, 2, 3}, {}, {640, 360}}, {}, {}}), Error);
-  EXPECT_THROW(index.Add({0, 1, a, {thumbs[0]}, {}}), Error);  // two entries, one thumbnail
-  EXPECT_THROW(index.Add({0, 1, a, {}, {chroma[0]}}), Error);  // two entries, one chroma
-  EXPECT_THROW(index.Add({0, 1, a, {}, {thumbs[0], thumbs[1]}}), Error);  // grey as chroma
+  EXPECT_THROW(index.Add({0, 0, FeatureSet{{1, 2, 3}, {}, {640, 360}}, {}, {}, {}}), Error);
+  EXPECT_THROW(index.Add({0, 1, a, {thumbs[0]}, {}, {}}), Error);  // two entries, one thumbnail
+  EXPECT_THROW(index.Add({0, 1, a, {}, {chroma[0]}, {}}), Error);  // two entries, one chroma
+  EXPECT_THROW(index.Add({0, 1, a, {}, {thumbs[0], thumbs[1]}, {}}), Error);  // grey as chroma
 }
 
-// Version 1 tables (before chroma thumbnails): the rows lack the chroma block's 8 bytes and
-// no chroma pixels follow. An index written then still loads, without colour checks.
-TEST(FeatureIndex, ReadsVersionOneTables) {
+// Older tables: version 1 (before chroma thumbnails) rows lack the chroma block's 8 bytes and
+// no chroma pixels follow; version 2 (before stroke maps) rows lack the stroke count and no
+// stroke maps follow. An index written then still loads, without those checks.
+TEST(FeatureIndex, ReadsVersionOneAndTwoTables) {
   FeatureIndex index;
   const FeatureSet a = ExtractFeatures(ContentFrame(3), FeatureOptions{});
   const cv::Mat thumbnail(36, 64, CV_8UC1, cv::Scalar(7));
-  index.Add({0, 1, a, {thumbnail, thumbnail}, {}});
-  index.Add({2, 2, FeatureSet{{}, {}, {640, 360}}, {}, {}});
+  index.Add({0, 1, a, {thumbnail, thumbnail}, {}, {}});
+  index.Add({2, 2, FeatureSet{{}, {}, {640, 360}}, {}, {}, {}});
   std::vector<std::uint8_t> table = index.SerializeTable();
-  constexpr size_t kHeader = 8 + 8 + 8, kRow = 44;
-  std::vector<std::uint8_t> old(table.begin(), table.begin() + kHeader);
-  std::copy_n("CTKEYS01", 8, old.begin());
-  for (size_t row = 0; row < 2; ++row) {
-    const auto start = table.begin() + kHeader + row * kRow;
-    ASSERT_TRUE(std::all_of(start + 36, start + kRow, [](std::uint8_t b) { return b == 0; }));
-    old.insert(old.end(), start, start + 36);  // the row without its (empty) chroma block
+  constexpr size_t kHeader = 8 + 8 + 8, kRow = 48;
+  for (const auto& [magic, row_bytes] : {std::pair{"CTKEYS01", 36}, std::pair{"CTKEYS02", 44}}) {
+    SCOPED_TRACE(magic);
+    std::vector<std::uint8_t> old(table.begin(), table.begin() + kHeader);
+    std::copy_n(magic, 8, old.begin());
+    for (size_t row = 0; row < 2; ++row) {
+      const auto start = table.begin() + kHeader + row * kRow;
+      ASSERT_TRUE(
+          std::all_of(start + row_bytes, start + kRow, [](std::uint8_t b) { return b == 0; }));
+      old.insert(old.end(), start, start + row_bytes);  // the row without its empty blocks
+    }
+    old.insert(old.end(), table.begin() + kHeader + 2 * kRow, table.end());
+    const FeatureIndex copy = FeatureIndex::Deserialize(index.SerializeDescriptors(), old);
+    ASSERT_EQ(copy.keyframe_count(), 2);
+    EXPECT_EQ(copy.Thumbnail(0, 0).at<std::uint8_t>(5, 5), 7);
+    EXPECT_TRUE(copy.Chroma(0, 0).empty());
+    EXPECT_TRUE(copy.StrokeMap(0, 0).empty());
+    EXPECT_EQ(copy.Keyframe(0).features.descriptors, a.descriptors);
+    EXPECT_EQ(copy.SerializeTable(), table);  // written again as version 3
   }
-  old.insert(old.end(), table.begin() + kHeader + 2 * kRow, table.end());
-  const FeatureIndex copy = FeatureIndex::Deserialize(index.SerializeDescriptors(), old);
-  ASSERT_EQ(copy.keyframe_count(), 2);
-  EXPECT_EQ(copy.Thumbnail(0, 0).at<std::uint8_t>(5, 5), 7);
-  EXPECT_TRUE(copy.Chroma(0, 0).empty());
-  EXPECT_EQ(copy.Keyframe(0).features.descriptors, a.descriptors);
-  EXPECT_EQ(copy.SerializeTable(), table);  // written again as version 2
+}
+
+// Stroke maps go through the table losslessly (a 1-bit PNG each), one per entry.
+TEST(FeatureIndex, StrokeMapsRoundTrip) {
+  FeatureIndex index;
+  const FeatureSet a = ExtractFeatures(ContentFrame(3), FeatureOptions{});
+  ASSERT_EQ(a.size, cv::Size(640, 360));
+  std::vector<cv::Mat> maps;
+  for (int i = 0; i < 3; ++i) maps.push_back(StrokeMap(InkMap(FeatureLuma(ContentFrame(i), 640))));
+  ASSERT_EQ(maps[0].size(), cv::Size(320, 180));
+  ASSERT_GT(cv::countNonZero(maps[0] == 0), 100);
+  const std::vector<cv::Mat> thumbnails(2, cv::Mat(36, 64, CV_8UC1, cv::Scalar(7)));
+  index.Add({0, 1, a, thumbnails, {}, {maps[0], maps[1]}});
+  index.Add({2, 2, a, {thumbnails[0]}, {}, {}});  // a keyframe without stroke maps
+  index.Add({3, 3, a, {thumbnails[0]}, {}, {maps[2]}});
+  const FeatureIndex copy =
+      FeatureIndex::Deserialize(index.SerializeDescriptors(), index.SerializeTable());
+  const auto same = [](const cv::Mat& x, const cv::Mat& y) {
+    return x.size() == y.size() && x.type() == y.type() && cv::countNonZero(x != y) == 0;
+  };
+  EXPECT_TRUE(same(copy.StrokeMap(0, 0), maps[0]));
+  EXPECT_TRUE(same(copy.StrokeMap(0, 1), maps[1]));
+  EXPECT_TRUE(copy.StrokeMap(0, 2).empty());
+  EXPECT_TRUE(copy.StrokeMap(1, 0).empty());
+  EXPECT_TRUE(same(copy.StrokeMap(2, 0), maps[2]));
+  const FeatureKeyframe back = copy.Keyframe(0);
+  ASSERT_EQ(back.strokes.size(), 2u);
+  EXPECT_TRUE(same(back.strokes[1], maps[1]));
+  EXPECT_EQ(copy.SerializeTable(), index.SerializeTable());
+
+  // A stroke map per entry, of half the picture's size.
+  EXPECT_THROW(index.Add({0, 1, a, {}, {}, {maps[0]}}), Error);
+  EXPECT_THROW(index.Add({0, 0, a, {}, {}, {cv::Mat(360, 640, CV_8UC1, cv::Scalar(255))}}), Error);
+  // A map whose PNG declares another size is not decoded (nor one that is not a PNG).
+  auto patched = index.SerializeTable();
+  const std::array<std::uint8_t, 4> signature = {0x89, 'P', 'N', 'G'};
+  const auto png = std::search(patched.begin(), patched.end(), signature.begin(), signature.end());
+  ASSERT_NE(png, patched.end());
+  *(png + 18) = 0xea;  // width 0x0000ea60: 60,000 pixels (it was 320, 0x00000140)
+  *(png + 19) = 0x60;
+  const FeatureIndex hostile = FeatureIndex::Deserialize(index.SerializeDescriptors(), patched);
+  EXPECT_TRUE(hostile.StrokeMap(0, 0).empty());
+  EXPECT_TRUE(same(hostile.StrokeMap(0, 1), maps[1]));
+  EXPECT_THROW(hostile.Keyframe(0), IndexError);
+  // A truncated or overlong stroke section is refused.
+  auto table = index.SerializeTable();
+  table.pop_back();
+  EXPECT_THROW(FeatureIndex::Deserialize(index.SerializeDescriptors(), table), IndexError);
+  table = index.SerializeTable();
+  table.push_back(0);
+  EXPECT_THROW(FeatureIndex::Deserialize(index.SerializeDescriptors(), table), IndexError);
 }
 
 TEST(LineArt, PaintedFramesAreNotLineArtInkOnPaperIs) {
@@ -528,6 +587,94 @@ TEST(LineArt, InkInsideCountsTheStrokesTheTransformPlacesOnTheFrame) {
     const double inside = cv::countNonZero(canvas(cv::Rect({frame.width, frame.height}, frame)));
     EXPECT_NEAR(InkInside(ink, t, frame), inside / all, 0.03) << "round " << round;
   }
+}
+
+// Random strokes (lines and circles, 3 px) on an 800x450 ink map (0 is ink), `figures` of
+// them around each of `centres`.
+cv::Mat StrokeDrawing(std::uint32_t seed, const std::vector<cv::Point>& centres, int figures) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> offset(-90, 90), radius(10, 40);
+  cv::Mat ink(450, 800, CV_8UC1, cv::Scalar(255));
+  for (const cv::Point& c : centres) {
+    for (int i = 0; i < figures; ++i) {
+      const cv::Point a = c + cv::Point(offset(rng), offset(rng));
+      if (i % 3 == 0) {
+        cv::circle(ink, a, radius(rng), cv::Scalar(0), 3);
+      } else {
+        cv::line(ink, a, c + cv::Point(offset(rng), offset(rng)), cv::Scalar(0), 3);
+      }
+    }
+  }
+  return ink;
+}
+
+// The frame a drawing was inked for: its strokes placed by `t` on a 640x360 frame.
+cv::Mat FrameStrokes(const cv::Mat& ink, const cv::Matx23d& t) {
+  cv::Mat frame;
+  cv::warpAffine(ink, frame, t, {640, 360}, cv::INTER_NEAREST, cv::BORDER_CONSTANT,
+                 cv::Scalar(255));
+  return StrokeMap(frame);
+}
+
+TEST(LineArt, StrokeMapKeepsEveryStrokeAtHalfSize) {
+  cv::Mat ink(361, 640, CV_8UC1, cv::Scalar(255));
+  ink.at<std::uint8_t>(360, 639) = 0;  // one ink pixel in the odd last row
+  cv::line(ink, {10, 11}, {300, 11}, cv::Scalar(0), 1);
+  const cv::Mat map = StrokeMap(ink);
+  ASSERT_EQ(map.size(), cv::Size(320, 181));
+  EXPECT_EQ(map.at<std::uint8_t>(180, 319), 0);
+  EXPECT_EQ(map.at<std::uint8_t>(5, 100), 0);  // a 1-pixel line survives halving
+  EXPECT_EQ(map.at<std::uint8_t>(6, 100), 255);
+  EXPECT_EQ(cv::countNonZero(map == 0), 146 + 1);
+}
+
+TEST(LineArt, StrokesInCommonTellTheFramesDrawingFromAnotherPose) {
+  const std::vector<cv::Point> figures = {{250, 200}, {560, 250}};
+  const cv::Mat drawing = StrokeDrawing(5, figures, 12);
+  const cv::Size frame(640, 360);
+  const cv::Matx23d fit(0.8, 0, 0, 0, 0.8, 0);  // the still at 800, the frame at 640
+  const cv::Mat strokes = FrameStrokes(drawing, fit);
+
+  // The frame's own drawing agrees all over, both ways, also when the fit is a few pixels
+  // out (the shift search) or the still is rotated a little before the fit.
+  StrokeAgreement same = StrokesInCommon(drawing, fit, frame, strokes);
+  EXPECT_GT(same.drawn, 0.97);
+  EXPECT_GT(same.framed, 0.97);
+  cv::Matx23d off = fit;
+  off(0, 2) += 3;
+  off(1, 2) -= 2;
+  EXPECT_GT(StrokesInCommon(drawing, off, frame, strokes).common(), 0.9);
+
+  // A drawing of the same figure at the left and another pose at the right shares about half
+  // of its strokes; one of two other figures shares few.
+  const cv::Mat left = StrokeDrawing(5, {figures[0]}, 12);
+  cv::Mat other_pose = StrokeDrawing(6, {figures[1]}, 12);
+  cv::bitwise_and(other_pose, left, other_pose);  // ink where either has ink
+  const StrokeAgreement half = StrokesInCommon(other_pose, fit, frame, strokes);
+  EXPECT_GT(half.common(), 0.3);
+  EXPECT_LT(half.common(), 0.75);
+  const StrokeAgreement other = StrokesInCommon(StrokeDrawing(7, figures, 12), fit, frame, strokes);
+  EXPECT_LT(other.common(), 0.5);  // random strokes about the same centres cross often
+  std::cout << "[ measured ] strokes in common: same " << same.common() << ", shifted by 3 px "
+            << StrokesInCommon(drawing, off, frame, strokes).common() << ", one figure of two "
+            << half.common() << ", other figures " << other.common() << "\n";
+
+  // A still cropped from the drawing (its right 60%, blown up to 800) agrees too.
+  const cv::Rect crop(320, 0, 480, 270);
+  cv::Mat cropped;
+  cv::resize(drawing(crop), cropped, {800, 450}, 0, 0, cv::INTER_NEAREST);
+  const double k = 0.8 * 480 / 800.0;  // cropped still -> frame
+  const cv::Matx23d crop_fit(k, 0, 0.8 * crop.x, 0, k, 0.8 * crop.y);
+  EXPECT_GT(StrokesInCommon(cropped, crop_fit, frame, strokes).common(), 0.85);
+
+  // Nothing to compare: no stroke map, no ink, a broken transform.
+  EXPECT_EQ(StrokesInCommon(drawing, fit, frame, cv::Mat()).common(), 0);
+  EXPECT_EQ(
+      StrokesInCommon(cv::Mat(450, 800, CV_8UC1, cv::Scalar(255)), fit, frame, strokes).common(),
+      0);
+  cv::Matx23d broken = fit;
+  broken(0, 0) = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_EQ(StrokesInCommon(drawing, broken, frame, strokes).common(), 0);
 }
 
 }  // namespace

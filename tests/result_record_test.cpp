@@ -88,7 +88,14 @@ TEST(ResultRecord, ChannelMatchesCarryTheirVerificationEvidence) {
   const std::string line_art = ToJsonLine(record);
   EXPECT_DOUBLE_EQ(nlohmann::json::parse(line_art)["matches"][0]["ink_inside"].get<double>(),
                    0.873);
+  EXPECT_FALSE(nlohmann::json::parse(line_art)["matches"][0].contains("strokes"));
   EXPECT_EQ(FromJsonLine(line_art), record);
+  // And, from an index with stroke maps, the strokes it has in common with the frame.
+  m.strokes = 0.9126;
+  const std::string stroked = ToJsonLine(record);
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(stroked)["matches"][0]["strokes"].get<double>(), 0.913);
+  m.strokes = 0.913;
+  EXPECT_EQ(FromJsonLine(stroked), record);
 }
 
 TEST(ResultRecord, InvalidUtf8IsEscapedNeverDropped) {

@@ -143,6 +143,7 @@ std::map<std::string, Record> ParseRecords(std::string_view jsonl) {
         if (m.contains("chroma")) a.chroma = m.at("chroma").get<double>();
         if (m.contains("nesting")) a.nesting = m.at("nesting").get<double>();
         if (m.contains("ink_inside")) a.ink_inside = m.at("ink_inside").get<double>();
+        if (m.contains("strokes")) a.strokes = m.at("strokes").get<double>();
         r.matches.push_back(std::move(a));
       }
       records[r.path] = std::move(r);
@@ -160,7 +161,8 @@ std::map<std::string, Record> ReplayBars(const std::map<std::string, Record>& re
   for (const auto& [path, record] : records) {
     Record replayed = record;
     std::erase_if(replayed.matches, [&](const Attribution& a) {
-      const KeyframeEvidence evidence{a.inliers, a.correlation, a.chroma, a.nesting, a.ink_inside};
+      const KeyframeEvidence evidence{a.inliers, a.correlation, a.chroma,
+                                      a.nesting, a.ink_inside,  a.strokes};
       if (a.channel == "orb") return !orb.Accepts(evidence);
       if (a.channel == "lineart") return !line_art.Accepts(evidence);
       return false;

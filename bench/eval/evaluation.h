@@ -30,6 +30,7 @@ struct Attribution {
   std::optional<double> chroma;      // orb, when measured
   std::optional<double> nesting;     // orb and lineart, in records since nesting
   std::optional<double> ink_inside;  // lineart, in records since the ink check
+  std::optional<double> strokes;     // lineart, in records since the stroke check
 };
 
 // The parts of a celtrace-match record the scorer reads.

@@ -27,6 +27,10 @@ struct FeatureKeyframe {
   // None, or one chroma thumbnail (ChromaThumbnail, CV_8UC2, all of one size) per entry, of
   // the same frames: the orb channel's colour check.
   std::vector<cv::Mat> chroma;
+  // None, or one stroke map (StrokeMap of the entry's ink map, CV_8UC1, half the keyframe's
+  // picture size rounded up) per entry: the line-art channel's stroke check. Stored
+  // losslessly compressed (a 1-bit PNG each).
+  std::vector<cv::Mat> strokes;
 };
 
 class FeatureIndex {
@@ -54,6 +58,13 @@ class FeatureIndex {
   // The same for the entry's chroma thumbnail (CV_8UC2); empty if none was stored (line art,
   // or an index written before chroma thumbnails).
   cv::Mat Chroma(std::int64_t keyframe, std::int64_t offset) const;
+  // The stroke map of entry first_entry + offset, decoded; empty if none was stored (orb, or
+  // an index written before stroke maps) or if the stored bytes do not decode to one.
+  cv::Mat StrokeMap(std::int64_t keyframe, std::int64_t offset) const;
+  // How many stroke maps the keyframe holds: 0, or one per entry.
+  std::int64_t StrokeMapCount(std::int64_t keyframe) const {
+    return keyframes_[keyframe].stroke_count;
+  }
 
   // Returns the keyframe a descriptor belongs to, and its keypoint.
   std::int64_t KeyframeOf(std::int64_t descriptor) const;
@@ -89,8 +100,10 @@ class FeatureIndex {
     std::uint16_t height = 0;
     std::uint32_t first_descriptor = 0;
     std::uint32_t descriptor_count = 0;
-    ThumbnailBlock grey;    // into thumbnails_
-    ThumbnailBlock chroma;  // into chroma_
+    ThumbnailBlock grey;             // into thumbnails_
+    ThumbnailBlock chroma;           // into chroma_
+    std::uint32_t stroke_count = 0;  // 0 or last_entry - first_entry + 1
+    std::uint64_t first_stroke = 0;  // into stroke_offsets_
   };
   // Checks one thumbnail per entry, all of `type` and one size, and appends their pixels.
   static void AppendThumbnails(const std::vector<cv::Mat>& thumbnails, int type,
@@ -102,6 +115,8 @@ class FeatureIndex {
   std::vector<std::uint16_t> points_;     // x, y per descriptor, 1/16 pixel
   std::vector<std::uint8_t> thumbnails_;  // every keyframe's thumbnail pixels, row-major
   std::vector<std::uint8_t> chroma_;      // every keyframe's chroma pixels, a* b* interleaved
+  std::vector<std::uint8_t> strokes_;     // every stroke map's PNG bytes, one after another
+  std::vector<std::uint64_t> stroke_offsets_{0};  // map i: [offsets[i], offsets[i + 1])
 };
 
 }  // namespace celtrace
