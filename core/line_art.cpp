@@ -139,7 +139,9 @@ StrokeAgreement StrokesInCommon(const cv::Mat& ink_map, const cv::Matx23d& trans
     throw Error("line art: stroke agreement needs an 8-bit ink map");
   }
   StrokeAgreement agreement;
-  if (stroke_map.empty() || stroke_map.type() != CV_8UC1 || reference_size.width <= 0) {
+  if (stroke_map.type() != CV_8UC1 ||
+      stroke_map.size() !=
+          cv::Size((reference_size.width + 1) / 2, (reference_size.height + 1) / 2)) {
     return agreement;
   }
   for (int i = 0; i < 6; ++i) {
@@ -147,9 +149,11 @@ StrokeAgreement StrokesInCommon(const cv::Mat& ink_map, const cv::Matx23d& trans
   }
   const std::vector<cv::Point> still_ink = InkPixels(ink_map);
   if (still_ink.empty()) return agreement;
-  // Still pixels -> stroke-map pixels.
-  const double to_map = static_cast<double>(stroke_map.cols) / reference_size.width;
-  const cv::Matx23d t = transform * to_map;
+  // Still pixels -> stroke-map pixels: map pixel j covers reference pixels 2j and 2j + 1, so
+  // reference x lands on 0.5 x - 0.25 (rounded, floor(x / 2)).
+  cv::Matx23d t = transform * 0.5;
+  t(0, 2) -= 0.25;
+  t(1, 2) -= 0.25;
   const cv::Mat near_frame = NearInk(stroke_map);
   std::vector<cv::Point2f> placed(still_ink.size());
   for (size_t i = 0; i < still_ink.size(); ++i) {

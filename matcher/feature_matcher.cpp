@@ -78,9 +78,10 @@ std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
       }
     }
   }
+  const int fewest = bars.fewest_inliers(channel.stroke_map_count() > 0);
   std::vector<std::pair<int, std::int64_t>> ranked;  // votes, keyframe
   for (const auto& [keyframe, pairs] : by_keyframe) {
-    if (static_cast<int>(pairs.size()) >= bars.fewest_inliers()) {
+    if (static_cast<int>(pairs.size()) >= fewest) {
       ranked.emplace_back(static_cast<int>(pairs.size()), keyframe);
     }
   }
@@ -91,7 +92,7 @@ std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
     ranked.resize(options.verify_candidates);
   }
   VerificationOptions verification;
-  verification.min_inliers = bars.fewest_inliers();
+  verification.min_inliers = fewest;
   verification.min_spread = options.min_spread;
   for (const auto& [votes, keyframe] : ranked) {
     std::vector<cv::Point2f> from, to;
@@ -161,11 +162,16 @@ std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
     }
     out.push_back(v);
   }
-  // Line art from an index with stroke maps: most strokes in common first (a finer
-  // comparison than the 64-pixel thumbnails'); otherwise, and on ties, highest correlation.
-  std::sort(out.begin(), out.end(), [](const VerifiedKeyframe& a, const VerifiedKeyframe& b) {
-    const double a_strokes = a.strokes.value_or(-1), b_strokes = b.strokes.value_or(-1);
-    if (a_strokes != b_strokes) return a_strokes > b_strokes;
+  // Line art from an index with stroke maps, the check on: most strokes in common first (a
+  // finer comparison than the 64-pixel thumbnails'; in an index grown with `add` from one
+  // without stroke maps, keyframes without them come after those with); otherwise, and on
+  // ties, highest correlation.
+  const bool by_strokes = bars.min_strokes > 0;
+  std::sort(out.begin(), out.end(), [&](const VerifiedKeyframe& a, const VerifiedKeyframe& b) {
+    if (by_strokes) {
+      const double a_strokes = a.strokes.value_or(-1), b_strokes = b.strokes.value_or(-1);
+      if (a_strokes != b_strokes) return a_strokes > b_strokes;
+    }
     if (a.correlation != b.correlation) return a.correlation > b.correlation;
     if (a.verification.inliers != b.verification.inliers) {
       return a.verification.inliers > b.verification.inliers;

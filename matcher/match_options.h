@@ -240,9 +240,13 @@ struct AcceptanceBars {
   double min_ink_inside = 0;
   double min_strokes = 0;
 
-  int fewest_inliers() const {
+  // The fewest inliers any region accepts; with `strokes` false, of the regions open to a
+  // keyframe whose strokes are not compared (a channel without stroke maps).
+  int fewest_inliers(bool strokes = true) const {
     int fewest = regions.empty() ? 0 : regions.front().min_inliers;
-    for (const AcceptanceRegion& region : regions) fewest = std::min(fewest, region.min_inliers);
+    for (const AcceptanceRegion& region : regions) {
+      if (strokes || !region.needs_strokes) fewest = std::min(fewest, region.min_inliers);
+    }
     return fewest;
   }
   bool Accepts(const KeyframeEvidence& e) const {

@@ -217,6 +217,10 @@ TEST(EvaluationScore, ReplayedBarsFilterTheChannelsAttributions) {
       R"({"title":"S","season":1,"episode":16,"channel":"lineart","inliers":90,"correlation":0.95,"nesting":1.0,"ink_inside":1.0,"strokes":0.5},)"
       R"({"title":"S","season":1,"episode":17,"channel":"lineart","inliers":90,"correlation":0.9,"nesting":1.0,"ink_inside":1.0,"strokes":0.9},)"
       R"({"title":"S","season":1,"episode":18,"channel":"lineart","inliers":90,"correlation":0.85,"nesting":1.0,"ink_inside":1.0}]})"
+      "\n"
+      R"({"path":"h.png","status":"match","matches":[)"
+      R"({"title":"S","season":1,"episode":19,"channel":"lineart","inliers":40,"correlation":0.7,"nesting":1.0,"ink_inside":1.0,"strokes":0.9},)"
+      R"({"title":"S","season":1,"episode":20,"channel":"lineart","inliers":40,"correlation":0.7,"nesting":1.0,"ink_inside":1.0}]})"
       "\n");
   ASSERT_EQ(records.at("a.png").matches.at(0).inliers, 60);
   ASSERT_EQ(records.at("d.png").matches.at(0).nesting, 0.7);
@@ -282,6 +286,13 @@ TEST(EvaluationScore, ReplayedBarsFilterTheChannelsAttributions) {
   };
   EXPECT_EQ(strokes_kept(0.7), (std::vector<int>{17, 18}));
   EXPECT_EQ(strokes_kept(0), (std::vector<int>{16, 17, 18}));
+  // h: 40 inliers at 0.7 are under the main region (60, 0.80) and pass the stroke region (30,
+  // 0.6) only with strokes measured and the check on.
+  const auto h = replayed.at("h.png").matches;
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_EQ(h[0].episode, 19);
+  EXPECT_EQ(kept_with("h.png", [](MatchOptions& o) { o.min_line_art_strokes = 0; }), 0u);
+  EXPECT_EQ(kept_with("h.png", [](MatchOptions& o) { o.line_art_stroke_min_inliers = 41; }), 0u);
 }
 
 // celtrace-evaluate's exit codes: --help 0, every usage error 2, a bar out of its range

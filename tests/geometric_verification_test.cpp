@@ -10,6 +10,7 @@
 #include <limits>
 #include <opencv2/imgproc.hpp>
 #include <random>
+#include <span>
 
 #include "celtrace/error.h"
 #include "celtrace/feature_index.h"
@@ -386,6 +387,16 @@ TEST(LocalFeatures, ASpreadReachesThePlainerPartsOfAPicture) {
   EXPECT_GT(share_right(spread), 3 * share_right(strongest));
 }
 
+// CRC-32 (ISO 3309, as PNG chunks use it), bit by bit: the test's oracle.
+std::uint32_t Crc32(std::span<const std::uint8_t> bytes) {
+  std::uint32_t crc = 0xffffffffu;
+  for (const std::uint8_t byte : bytes) {
+    crc ^= byte;
+    for (int bit = 0; bit < 8; ++bit) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+  }
+  return crc ^ 0xffffffffu;
+}
+
 TEST(FeatureIndex, TableRoundTripsAndMapsDescriptorsToKeyframes) {
   FeatureIndex index;
   FeatureOptions options;
@@ -502,17 +513,25 @@ TEST(FeatureIndex, StrokeMapsRoundTrip) {
   // A stroke map per entry, of half the picture's size.
   EXPECT_THROW(index.Add({0, 1, a, {}, {}, {maps[0]}}), Error);
   EXPECT_THROW(index.Add({0, 0, a, {}, {}, {cv::Mat(360, 640, CV_8UC1, cv::Scalar(255))}}), Error);
-  // A map whose PNG declares another size is not decoded (nor one that is not a PNG).
-  auto patched = index.SerializeTable();
+  // A map whose PNG declares another size is not decoded (its header's CRC made right, so a
+  // decoder would take it), nor one that is not a PNG.
   const std::array<std::uint8_t, 4> signature = {0x89, 'P', 'N', 'G'};
-  const auto png = std::search(patched.begin(), patched.end(), signature.begin(), signature.end());
+  auto patched = index.SerializeTable();
+  auto png = std::search(patched.begin(), patched.end(), signature.begin(), signature.end());
   ASSERT_NE(png, patched.end());
   *(png + 18) = 0xea;  // width 0x0000ea60: 60,000 pixels (it was 320, 0x00000140)
   *(png + 19) = 0x60;
-  const FeatureIndex hostile = FeatureIndex::Deserialize(index.SerializeDescriptors(), patched);
-  EXPECT_TRUE(hostile.StrokeMap(0, 0).empty());
-  EXPECT_TRUE(same(hostile.StrokeMap(0, 1), maps[1]));
-  EXPECT_THROW(hostile.Keyframe(0), IndexError);
+  const std::uint32_t crc = Crc32(std::span(&*(png + 12), 17));  // IHDR type and data
+  for (int i = 0; i < 4; ++i) *(png + 29 + i) = static_cast<std::uint8_t>(crc >> (24 - 8 * i));
+  const FeatureIndex wide = FeatureIndex::Deserialize(index.SerializeDescriptors(), patched);
+  EXPECT_TRUE(wide.StrokeMap(0, 0).empty());
+  EXPECT_TRUE(same(wide.StrokeMap(0, 1), maps[1]));
+  EXPECT_THROW(wide.Keyframe(0), IndexError);
+  patched = index.SerializeTable();
+  png = std::search(patched.begin(), patched.end(), signature.begin(), signature.end());
+  *(png + 1) = 'B';  // "\x89BNG": not a PNG any more
+  EXPECT_TRUE(
+      FeatureIndex::Deserialize(index.SerializeDescriptors(), patched).StrokeMap(0, 0).empty());
   // A truncated or overlong stroke section is refused.
   auto table = index.SerializeTable();
   table.pop_back();
@@ -640,10 +659,12 @@ TEST(LineArt, StrokesInCommonTellTheFramesDrawingFromAnotherPose) {
   StrokeAgreement same = StrokesInCommon(drawing, fit, frame, strokes);
   EXPECT_GT(same.drawn, 0.97);
   EXPECT_GT(same.framed, 0.97);
-  cv::Matx23d off = fit;
-  off(0, 2) += 3;
-  off(1, 2) -= 2;
-  EXPECT_GT(StrokesInCommon(drawing, off, frame, strokes).common(), 0.9);
+  cv::Matx23d off = fit;  // 2 stroke-map pixels each way, the most the search covers
+  off(0, 2) += 4;
+  off(1, 2) -= 4;
+  const StrokeAgreement shifted = StrokesInCommon(drawing, off, frame, strokes);
+  EXPECT_GT(shifted.drawn, 0.9);
+  EXPECT_GT(shifted.framed, 0.9);
 
   // A drawing of the same figure at the left and another pose at the right shares about half
   // of its strokes; one of two other figures shares few.
@@ -655,9 +676,9 @@ TEST(LineArt, StrokesInCommonTellTheFramesDrawingFromAnotherPose) {
   EXPECT_LT(half.common(), 0.75);
   const StrokeAgreement other = StrokesInCommon(StrokeDrawing(7, figures, 12), fit, frame, strokes);
   EXPECT_LT(other.common(), 0.5);  // random strokes about the same centres cross often
-  std::cout << "[ measured ] strokes in common: same " << same.common() << ", shifted by 3 px "
-            << StrokesInCommon(drawing, off, frame, strokes).common() << ", one figure of two "
-            << half.common() << ", other figures " << other.common() << "\n";
+  std::cout << "[ measured ] strokes in common: same " << same.common() << ", shifted by 4 px "
+            << shifted.common() << ", one figure of two " << half.common() << ", other figures "
+            << other.common() << "\n";
 
   // A still cropped from the drawing (its right 60%, blown up to 800) agrees too.
   const cv::Rect crop(320, 0, 480, 270);

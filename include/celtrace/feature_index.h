@@ -61,6 +61,10 @@ class FeatureIndex {
   // The stroke map of entry first_entry + offset, decoded; empty if none was stored (orb, or
   // an index written before stroke maps) or if the stored bytes do not decode to one.
   cv::Mat StrokeMap(std::int64_t keyframe, std::int64_t offset) const;
+  // Stroke maps in the whole channel (0: an index built before them, or orb).
+  std::int64_t stroke_map_count() const {
+    return static_cast<std::int64_t>(stroke_offsets_.size()) - 1;
+  }
   // How many stroke maps the keyframe holds: 0, or one per entry.
   std::int64_t StrokeMapCount(std::int64_t keyframe) const {
     return keyframes_[keyframe].stroke_count;

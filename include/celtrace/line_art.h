@@ -58,7 +58,7 @@ struct StrokeAgreement {
 // pixels each way and the shift that explains most of the still's ink counts. The drawing a
 // frame was inked from agrees both ways all over; a same-style drawing of another pose agrees
 // where the two share a head or a limb and nowhere else. {0, 0} for a map without ink, a
-// non-finite transform or an empty stroke map.
+// non-finite transform or a stroke map that is not half of `reference_size` (rounded up).
 StrokeAgreement StrokesInCommon(const cv::Mat& ink_map, const cv::Matx23d& transform,
                                 cv::Size reference_size, const cv::Mat& stroke_map);
 
