@@ -38,8 +38,16 @@ void WriteIndexInfo(const std::filesystem::path& index_dir, bool json, std::ostr
                       {"descriptors", it->second.descriptors},
                       {"bytes", channel_bytes},
                       {"bytes_per_entry", per_entry}};
-    channel_text += fmt::format(", {} ({} keyframes, {} descriptors, {:.1f} bytes per entry)", name,
-                                it->second.keyframes, it->second.descriptors, per_entry);
+    std::string strokes;  // whether the line-art channel can run the stroke check
+    if (name == kLineArtChannel) {
+      channels[name]["stroke_maps"] = it->second.stroke_maps;
+      strokes = it->second.stroke_maps > 0
+                    ? fmt::format(", {} stroke maps", it->second.stroke_maps)
+                    : std::string(", no stroke maps (rebuild for the stroke check)");
+    }
+    channel_text +=
+        fmt::format(", {} ({} keyframes, {} descriptors{}, {:.1f} bytes per entry)", name,
+                    it->second.keyframes, it->second.descriptors, strokes, per_entry);
   }
   const nlohmann::json description = {
       {"channels", channels},

@@ -976,6 +976,15 @@ TEST_F(FeatureChannels, PdqWinsOldIndexesLoadAndAddRemoveCarryKeyframes) {
     EXPECT_TRUE(full.files.contains(file)) << file;
   }
   EXPECT_GT(full.channels.at("orb").keyframes, 0);
+  // One stroke map per entry for lineart, counted in the manifest and shown by info.
+  EXPECT_EQ(full.channels.at("lineart").stroke_maps, full.entries);
+  EXPECT_EQ(full.channels.at("orb").stroke_maps, 0);
+  ASSERT_EQ(RunTool({CELTRACE_INDEX_BIN, "info", "--index", IndexDir().string()},
+                    *dir_ / "full_info.out"),
+            0);
+  EXPECT_NE(Slurp(*dir_ / "full_info.out")
+                .find(std::to_string(full.entries) + " stroke maps"),
+            std::string::npos);
   EXPECT_EQ(full.parameters.keyframe_features, 300);  // the defaults, one per channel
   EXPECT_EQ(full.parameters.line_art_keyframe_features, 300);
   // Each channel's keypoints per keyframe are its own.

@@ -100,6 +100,8 @@ struct GenerationInfo {
   struct Channel {
     std::int64_t keyframes = 0;
     std::int64_t descriptors = 0;
+    // lineart's stroke maps (the stroke check); 0 in manifests written before them.
+    std::int64_t stroke_maps = 0;
   };
   std::map<std::string, Channel> channels;
 };
