@@ -111,18 +111,6 @@ cv::Mat StrokeMap(const cv::Mat& ink_map) {
 
 namespace {
 
-// The (x, y) of every ink pixel (value 0) of an 8-bit map.
-std::vector<cv::Point> InkPixels(const cv::Mat& map) {
-  std::vector<cv::Point> points;
-  for (int y = 0; y < map.rows; ++y) {
-    const std::uint8_t* m = map.ptr<std::uint8_t>(y);
-    for (int x = 0; x < map.cols; ++x) {
-      if (m[x] == 0) points.emplace_back(x, y);
-    }
-  }
-  return points;
-}
-
 // 255 where a pixel lies within one pixel (8-neighbourhood) of ink, 0 elsewhere.
 cv::Mat NearInk(const cv::Mat& map) {
   cv::Mat ink = map == 0;
@@ -133,11 +121,23 @@ cv::Mat NearInk(const cv::Mat& map) {
 
 }  // namespace
 
-StrokeAgreement StrokesInCommon(const cv::Mat& ink_map, const cv::Matx23d& transform,
-                                cv::Size reference_size, const cv::Mat& stroke_map) {
+StillStrokes PrepareStillStrokes(const cv::Mat& ink_map) {
   if (ink_map.empty() || ink_map.type() != CV_8UC1) {
     throw Error("line art: stroke agreement needs an 8-bit ink map");
   }
+  StillStrokes still;
+  cv::findNonZero(ink_map == 0, still.ink);
+  cv::distanceTransform(ink_map != 0, still.distance, cv::DIST_L2, cv::DIST_MASK_PRECISE);
+  return still;
+}
+
+StrokeAgreement StrokesInCommon(const cv::Mat& ink_map, const cv::Matx23d& transform,
+                                cv::Size reference_size, const cv::Mat& stroke_map) {
+  return StrokesInCommon(PrepareStillStrokes(ink_map), transform, reference_size, stroke_map);
+}
+
+StrokeAgreement StrokesInCommon(const StillStrokes& still, const cv::Matx23d& transform,
+                                cv::Size reference_size, const cv::Mat& stroke_map) {
   StrokeAgreement agreement;
   if (stroke_map.type() != CV_8UC1 ||
       stroke_map.size() !=
@@ -147,7 +147,7 @@ StrokeAgreement StrokesInCommon(const cv::Mat& ink_map, const cv::Matx23d& trans
   for (int i = 0; i < 6; ++i) {
     if (!std::isfinite(transform.val[i])) return agreement;
   }
-  const std::vector<cv::Point> still_ink = InkPixels(ink_map);
+  const std::vector<cv::Point>& still_ink = still.ink;
   if (still_ink.empty()) return agreement;
   // Still pixels -> stroke-map pixels: map pixel j covers reference pixels 2j and 2j + 1, so
   // reference x lands on 0.5 x - 0.25 (rounded, floor(x / 2)).
@@ -155,11 +155,11 @@ StrokeAgreement StrokesInCommon(const cv::Mat& ink_map, const cv::Matx23d& trans
   t(0, 2) -= 0.25;
   t(1, 2) -= 0.25;
   const cv::Mat near_frame = NearInk(stroke_map);
-  std::vector<cv::Point2f> placed(still_ink.size());
+  std::vector<cv::Point> placed(still_ink.size());  // on the stroke map, before the shift
   for (size_t i = 0; i < still_ink.size(); ++i) {
     const cv::Point& p = still_ink[i];
-    placed[i] = {static_cast<float>(t(0, 0) * p.x + t(0, 1) * p.y + t(0, 2)),
-                 static_cast<float>(t(1, 0) * p.x + t(1, 1) * p.y + t(1, 2))};
+    placed[i] = {cvRound(static_cast<float>(t(0, 0) * p.x + t(0, 1) * p.y + t(0, 2))),
+                 cvRound(static_cast<float>(t(1, 0) * p.x + t(1, 1) * p.y + t(1, 2)))};
   }
   // The shift that lands most of the still's ink near the frame's.
   int best = -1;
@@ -167,9 +167,9 @@ StrokeAgreement StrokesInCommon(const cv::Mat& ink_map, const cv::Matx23d& trans
   for (int dy = -kStrokeShift; dy <= kStrokeShift; ++dy) {
     for (int dx = -kStrokeShift; dx <= kStrokeShift; ++dx) {
       int hits = 0;
-      for (const cv::Point2f& p : placed) {
-        const int x = cvRound(p.x) + dx;
-        const int y = cvRound(p.y) + dy;
+      for (const cv::Point& p : placed) {
+        const int x = p.x + dx;
+        const int y = p.y + dy;
         hits += x >= 0 && y >= 0 && x < near_frame.cols && y < near_frame.rows &&
                 near_frame.at<std::uint8_t>(y, x) != 0;
       }
@@ -187,8 +187,7 @@ StrokeAgreement StrokesInCommon(const cv::Mat& ink_map, const cv::Matx23d& trans
   cv::Matx23d back;
   cv::invertAffineTransform(t, back);
   const double reach = std::hypot(back(0, 0), back(1, 0));  // still pixels per map pixel
-  cv::Mat still_distance;
-  cv::distanceTransform(ink_map != 0, still_distance, cv::DIST_L2, cv::DIST_MASK_PRECISE);
+  const cv::Mat& still_distance = still.distance;
   const double limit = std::max(1.0, reach * std::sqrt(2.0));
   std::int64_t under = 0, near = 0;
   for (int y = 0; y < stroke_map.rows; ++y) {
@@ -198,7 +197,7 @@ StrokeAgreement StrokesInCommon(const cv::Mat& ink_map, const cv::Matx23d& trans
       const double mx = x - best_shift.x, my = y - best_shift.y;
       const int sx = cvRound(back(0, 0) * mx + back(0, 1) * my + back(0, 2));
       const int sy = cvRound(back(1, 0) * mx + back(1, 1) * my + back(1, 2));
-      if (sx < 0 || sy < 0 || sx >= ink_map.cols || sy >= ink_map.rows) continue;
+      if (sx < 0 || sy < 0 || sx >= still_distance.cols || sy >= still_distance.rows) continue;
       ++under;
       near += still_distance.at<float>(sy, sx) <= limit;
     }

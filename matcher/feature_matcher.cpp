@@ -91,6 +91,8 @@ std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
   if (static_cast<int>(ranked.size()) > options.verify_candidates) {
     ranked.resize(options.verify_candidates);
   }
+  // A line-art still's ink, prepared for the stroke check once for all its keyframes.
+  std::optional<StillStrokes> still_strokes;
   VerificationOptions verification;
   verification.min_inliers = fewest;
   verification.min_spread = options.min_spread;
@@ -136,7 +138,8 @@ std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
         v.ink_inside = InkInside(query_picture, on_entry, picture);
         const cv::Mat strokes = channel.StrokeMap(keyframe, v.entry_offset);
         if (!strokes.empty()) {
-          v.strokes = StrokesInCommon(query_picture, on_entry, picture, strokes).common();
+          if (!still_strokes) still_strokes = PrepareStillStrokes(query_picture);
+          v.strokes = StrokesInCommon(*still_strokes, on_entry, picture, strokes).common();
         }
       }
     }

@@ -657,6 +657,14 @@ TEST(LineArt, StrokesInCommonTellTheFramesDrawingFromAnotherPose) {
   // The frame's own drawing agrees all over, both ways, also when the fit is a few pixels
   // out (the shift search) or the still is rotated a little before the fit.
   StrokeAgreement same = StrokesInCommon(drawing, fit, frame, strokes);
+  // A still prepared once (the matcher's way) gives the same, frame after frame.
+  const StillStrokes prepared = PrepareStillStrokes(drawing);
+  for (int round = 0; round < 2; ++round) {
+    const StrokeAgreement again = StrokesInCommon(prepared, fit, frame, strokes);
+    EXPECT_EQ(again.drawn, same.drawn);
+    EXPECT_EQ(again.framed, same.framed);
+    EXPECT_EQ(StrokesInCommon(prepared, fit, frame, cv::Mat()).common(), 0);
+  }
   EXPECT_GT(same.drawn, 0.97);
   EXPECT_GT(same.framed, 0.97);
   cv::Matx23d off = fit;  // 2 stroke-map pixels each way, the most the search covers

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <opencv2/core/mat.hpp>
 #include <opencv2/core/matx.hpp>
+#include <opencv2/core/types.hpp>
+#include <vector>
 
 namespace celtrace {
 
@@ -48,6 +50,16 @@ struct StrokeAgreement {
   double common() const { return std::min(drawn, framed); }
 };
 
+// A line-art still's ink, prepared once for StrokesInCommon against every frame it is
+// verified on: its ink pixels and each pixel's distance to the nearest ink.
+struct StillStrokes {
+  std::vector<cv::Point> ink;  // (x, y) of every ink pixel, row by row
+  cv::Mat distance;            // CV_32F, the ink map's size
+};
+
+// Prepares `ink_map` (InkMap's: 0 is ink). Throws celtrace::Error if it is not 8-bit grey.
+StillStrokes PrepareStillStrokes(const cv::Mat& ink_map);
+
 // Compares `ink_map` (a still's ink map, InkMap's) with `stroke_map` (StrokeMap of a frame
 // whose picture is `reference_size`), `transform` mapping ink-map pixels to reference pixels.
 // `drawn`: the share of the still's ink pixels that land within one stroke-map pixel of the
@@ -60,6 +72,10 @@ struct StrokeAgreement {
 // where the two share a head or a limb and nowhere else. {0, 0} for a map without ink, a
 // non-finite transform or a stroke map that is not half of `reference_size` (rounded up).
 StrokeAgreement StrokesInCommon(const cv::Mat& ink_map, const cv::Matx23d& transform,
+                                cv::Size reference_size, const cv::Mat& stroke_map);
+// The same for a still prepared with PrepareStillStrokes (the matcher's hot path: one still,
+// up to --verify-candidates frames).
+StrokeAgreement StrokesInCommon(const StillStrokes& still, const cv::Matx23d& transform,
                                 cv::Size reference_size, const cv::Mat& stroke_map);
 
 inline constexpr int kStrokeShift = 2;  // stroke-map pixels
