@@ -22,12 +22,13 @@ struct Correspondence {
 struct ChannelMatch {
   std::vector<VerifiedKeyframe> verified;
   Orientation orientation = Orientation::kOriginal;
+  double picture_scale = 1;  // of the picture that verified, against `luma`
 };
 
 // Keyframes verified in one orientation of the query, tried in order until one verifies.
 // `colour` is empty or the BGR pixels of `luma` (for the orb channel's colour check).
-ChannelMatch QueryChannel(const FeatureIndex& channel, const cv::Mat& luma, const cv::Mat& colour,
-                          bool ink, const MatchOptions& options) {
+ChannelMatch QueryOrientations(const FeatureIndex& channel, const cv::Mat& luma,
+                               const cv::Mat& colour, bool ink, const MatchOptions& options) {
   FeatureOptions feature_options;
   feature_options.max_features = options.query_features;
   feature_options.max_side = 0;  // luma is scaled already
@@ -42,6 +43,31 @@ ChannelMatch QueryChannel(const FeatureIndex& channel, const cv::Mat& luma, cons
     match.orientation = orientation;
     if (!match.verified.empty()) break;
   }
+  return match;
+}
+
+// QueryOrientations, then, if nothing verified, the same on the picture scaled by
+// options.retry_scale. A crop of half the frame, taken at the query side, shows the frame's
+// content at twice the keyframes' scale: ORB's pyramid reaches that scale only in its upper
+// levels, which hold few of the query's keypoints, and the keyframe's own coarser levels
+// have no counterpart at all. Scaled by half, the query meets the keyframes at their scale
+// (README "Channels", "The retry at half size"). The orb channel only: the line-art
+// channel's bars were not measured with it.
+ChannelMatch QueryChannel(const FeatureIndex& channel, const cv::Mat& luma, const cv::Mat& colour,
+                          bool ink, const MatchOptions& options) {
+  ChannelMatch match = QueryOrientations(channel, luma, colour, ink, options);
+  const double scale = options.retry_scale;
+  const cv::Size retried(static_cast<int>(std::lround(luma.cols * scale)),
+                         static_cast<int>(std::lround(luma.rows * scale)));
+  if (!match.verified.empty() || ink || scale <= 0 ||
+      std::min(retried.width, retried.height) < kRetryMinSide) {
+    return match;
+  }
+  cv::Mat smaller_luma, smaller_colour;
+  cv::resize(luma, smaller_luma, retried, 0, 0, cv::INTER_AREA);
+  if (!colour.empty()) cv::resize(colour, smaller_colour, retried, 0, 0, cv::INTER_AREA);
+  match = QueryOrientations(channel, smaller_luma, smaller_colour, ink, options);
+  match.picture_scale = static_cast<double>(retried.width) / luma.cols;
   return match;
 }
 
@@ -232,7 +258,8 @@ bool MatchStillByFeatures(const cv::Mat& image, const ReferenceIndex& index,
     m.distance = v.median_distance;
     m.inliers = v.verification.inliers;
     m.correlation = v.correlation;
-    m.scale = v.verification.scale;
+    // Against the still at the query side, whichever picture verified.
+    m.scale = v.verification.scale * match.picture_scale;
     m.rotation = v.verification.rotation_degrees;
     m.chroma = v.chroma;
     m.nesting = v.nesting;

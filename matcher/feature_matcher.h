@@ -56,7 +56,8 @@ std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
 
 // Tries the extra channels on a decoded still that PDQ did not match: the line-art channel
 // if the still looks like line art, else the local-feature channel, each in the original
-// and the mirrored (flipy) orientation. On a verified match sets record->status to "match"
+// and the mirrored (flipy) orientation, and for orb, if neither verifies, both again on the
+// still scaled by options.retry_scale. On a verified match sets record->status to "match"
 // and fills matches (channel "orb" or "lineart", with inliers) and returns true; otherwise
 // leaves the record unchanged and returns false. With `line_art_only` (PDQ found the still
 // uninformative) only a still that looks like line art is tried.

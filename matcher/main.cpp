@@ -74,6 +74,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1e6));
   app.add_option("--query-side", options.query_side,
                  "Pixels: the longer side stills are scaled to for orb and lineart (800)");
+  app.add_option("--retry-scale", options.retry_scale,
+                 "Stills orb verifies nothing for are tried again scaled by this "
+                 "factor: a crop of half the frame then meets the index's keyframes at their "
+                 "scale (default 0.5, 0: off)")
+      ->check(CLI::Range(0.0, 0.9));
   app.add_option("--query-features", options.query_features,
                  "ORB keypoints taken from a still for orb and lineart (default 1000)")
       ->check(CLI::Range(16, 20000));

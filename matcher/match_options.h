@@ -10,6 +10,10 @@
 
 namespace celtrace {
 
+// Pixels: the shorter side a still scaled by MatchOptions::retry_scale must keep to be tried
+// again; about three of ORB's 31-pixel patches.
+inline constexpr int kRetryMinSide = 96;
+
 struct MatchOptions {
   std::filesystem::path index_dir;  // the index to match against (required)
 
@@ -46,6 +50,11 @@ struct MatchOptions {
   // Pixels: the longer side queries are scaled to (aspect kept) before taking keypoints.
   // Default 800: a frame shown at half size inside a screenshot keeps enough detail.
   int query_side = 800;
+  // A still the orb channel verifies no keyframe for at the query side is tried again scaled
+  // by this factor (0: not). Default 0.5: a crop of half the frame then meets the keyframes
+  // at their scale (README "Channels", "The retry at half size"). Not tried when the scaled
+  // picture's shorter side would be under kRetryMinSide.
+  double retry_scale = 0.5;
   // Bits: reference descriptors within this of a query descriptor are correspondences.
   // Default 64 of 256 (ORB descriptors of the same corner under rescaling and JPEG lie
   // mostly within 30-50).

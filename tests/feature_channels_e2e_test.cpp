@@ -438,6 +438,48 @@ TEST_F(FeatureChannels, HalfCropsPassTheClosestAndExactRegionsWithFewestInliers)
   EXPECT_GE(under_closest, 1);
 }
 
+TEST_F(FeatureChannels, HalfCropsAtTwiceTheScaleAreTriedAgainAtHalfSize) {
+  // Half of each side at alternate corners, blown up to the frame's size, as a crop of a
+  // 1280x720 frame saved at its own pixels would be next to 640-pixel keyframes: the frame's
+  // content at twice the keyframes' scale.
+  std::map<std::string, cv::Mat> leak;
+  for (size_t i = 0; i < sources_->size(); ++i) {
+    const cv::Mat& f = (*sources_)[i].image;
+    cv::Mat crop = Crop(f, 0.5, i % 2 ? 1.0 : 0.0, i % 4 < 2 ? 1.0 : 0.0);
+    cv::resize(crop, crop, f.size(), 0, 0, cv::INTER_CUBIC);
+    leak["twice_" + std::to_string(i) + ".png"] = crop;
+  }
+  for (auto& [name, image] : Negatives([](const cv::Mat&art, int n) {
+         cv::Mat crop = Crop(art, 0.5, n % 2, 1.0);
+         cv::resize(crop, crop, art.size(), 0, 0, cv::INTER_CUBIC);
+         return crop;
+       })) {
+    leak[name] = image;
+  }
+  const auto once = Match("twice_once", leak, {"--retry-scale", "0"});
+  const auto retried = Match("twice_retried", leak);  // the default, 0.5
+  const int found_once = CountAttributed(once, "twice_", "orb").episode;
+  const int found_retried = CountAttributed(retried, "twice_", "orb").episode;
+  EXPECT_GE(found_retried, 6);
+  EXPECT_GT(found_retried, found_once);
+  ExpectNoMatch(once);
+  ExpectNoMatch(retried);
+  for (const auto& [name, record] : retried) {
+    if (record["status"] != "match") continue;
+    // A still matched at the query side keeps its record; one matched only when retried has
+    // its scale given against the still at the query side: half the frame shown at full
+    // size maps onto the keyframe at 0.5.
+    if (once.at(name)["status"] == "match") {
+      EXPECT_EQ(record["matches"], once.at(name)["matches"]) << name;
+    }
+    EXPECT_NEAR(record["matches"][0]["scale"].get<double>(), 0.5, 0.05) << name;
+  }
+  EXPECT_EQ(RunTool({CELTRACE_MATCH_BIN, "--index", IndexDir().string(),
+                     (*dir_ / "twice_once").string(), "--retry-scale", "1"},
+                    *dir_ / "twice_bad.jsonl"),
+            2);
+}
+
 // A translucent caption across the frame, as a studio's watermark: it lowers the correlation
 // of the aligned copy but leaves most keypoints.
 cv::Mat Watermarked(const cv::Mat& frame) {
@@ -982,8 +1024,7 @@ TEST_F(FeatureChannels, PdqWinsOldIndexesLoadAndAddRemoveCarryKeyframes) {
   ASSERT_EQ(RunTool({CELTRACE_INDEX_BIN, "info", "--index", IndexDir().string()},
                     *dir_ / "full_info.out"),
             0);
-  EXPECT_NE(Slurp(*dir_ / "full_info.out")
-                .find(std::to_string(full.entries) + " stroke maps"),
+  EXPECT_NE(Slurp(*dir_ / "full_info.out").find(std::to_string(full.entries) + " stroke maps"),
             std::string::npos);
   EXPECT_EQ(full.parameters.keyframe_features, 300);  // the defaults, one per channel
   EXPECT_EQ(full.parameters.line_art_keyframe_features, 300);
