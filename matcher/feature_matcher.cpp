@@ -52,7 +52,8 @@ ChannelMatch QueryOrientations(const FeatureIndex& channel, const cv::Mat& luma,
 // levels, which hold few of the query's keypoints, and the keyframe's own coarser levels
 // have no counterpart at all. Scaled by half, the query meets the keyframes at their scale
 // (README "Channels", "The retry at half size"). The orb channel only: the line-art
-// channel's bars were not measured with it.
+// channel's bars were not measured with it. RANSAC's scale range applies to the picture
+// that verifies, so a retried match may lie at half its bounds against the still.
 ChannelMatch QueryChannel(const FeatureIndex& channel, const cv::Mat& luma, const cv::Mat& colour,
                           bool ink, const MatchOptions& options) {
   ChannelMatch match = QueryOrientations(channel, luma, colour, ink, options);
