@@ -475,7 +475,9 @@ TEST_F(FeatureChannels, HalfCropsAtTwiceTheScaleAreTriedAgainAtHalfSize) {
     EXPECT_NEAR(record["matches"][0]["scale"].get<double>(), 0.5, 0.05) << name;
   }
   for (const auto& [name, record] : once) {  // and none of the first run's matches is lost
-    if (record["status"] == "match") EXPECT_EQ(retried.at(name)["status"], "match") << name;
+    if (record["status"] == "match") {
+      EXPECT_EQ(retried.at(name)["status"], "match") << name;
+    }
   }
   EXPECT_EQ(RunTool({CELTRACE_MATCH_BIN, "--index", IndexDir().string(),
                      (*dir_ / "twice_once").string(), "--retry-scale", "1"},
