@@ -29,6 +29,13 @@ cv::Mat Frame(int width, int height) {
   return image;
 }
 
+// The luma (8-bit grey) of Frame(width, height).
+cv::Mat GreyFrame(int width, int height) {
+  cv::Mat grey;
+  cv::cvtColor(Frame(width, height), grey, cv::COLOR_BGR2GRAY);
+  return grey;
+}
+
 void BM_PdqAt720p(benchmark::State& state) {
   const cv::Mat frame = Frame(1280, 720);
   for (auto _ : state) benchmark::DoNotOptimize(celtrace::ComputePdq(frame));
@@ -45,8 +52,7 @@ BENCHMARK(BM_PdqAt512)->Unit(benchmark::kMicrosecond);
 
 // What the indexer hashes: a frame's luma scaled to 384x384 while decoding.
 void BM_PdqLuma384(benchmark::State& state) {
-  cv::Mat luma;
-  cv::cvtColor(Frame(1280, 720), luma, cv::COLOR_BGR2GRAY);
+  cv::Mat luma = GreyFrame(1280, 720);
   cv::resize(luma, luma, cv::Size(384, 384), 0, 0, cv::INTER_AREA);
   for (auto _ : state) benchmark::DoNotOptimize(celtrace::ComputePdq(luma));
   state.SetItemsProcessed(state.iterations());
@@ -84,8 +90,7 @@ BENCHMARK(BM_PdqDihedralAt720p)->Unit(benchmark::kMicrosecond);
 // OpenCV's pHash alone on the grey frame (the channel adds the RGB-to-luma step and PDQ's
 // quality score, timed below).
 void BM_OpenCvPhashRawAt720p(benchmark::State& state) {
-  cv::Mat grey;
-  cv::cvtColor(Frame(1280, 720), grey, cv::COLOR_BGR2GRAY);
+  const cv::Mat grey = GreyFrame(1280, 720);
   for (auto _ : state) {
     cv::Mat bits;
     cv::img_hash::pHash(grey, bits);
@@ -162,9 +167,7 @@ BENCHMARK(BM_Nesting)->Unit(benchmark::kNanosecond);
 // The ink check of one verified line-art keyframe: every ink pixel of an 800x450 query's
 // ink map mapped onto the frame (the line art of a synthetic frame, about 3% ink).
 void BM_InkInside(benchmark::State& state) {
-  cv::Mat grey;
-  cv::cvtColor(Frame(800, 450), grey, cv::COLOR_BGR2GRAY);
-  const cv::Mat ink = celtrace::InkMap(grey);
+  const cv::Mat ink = celtrace::InkMap(GreyFrame(800, 450));
   state.counters["ink_share"] = 1.0 - cv::countNonZero(ink) / static_cast<double>(ink.total());
   const cv::Matx23d transform(0.8, 0, 0, 0, 0.8, 0);  // query -> reference pixels
   for (auto _ : state) {
@@ -178,9 +181,7 @@ BENCHMARK(BM_InkInside)->Unit(benchmark::kMicrosecond);
 // map (the same frame at 640x360, halved), both ways, over the 25 shifts; and the stroke
 // map's decoding from the index (a 1-bit PNG), which precedes it.
 void BM_PrepareStillStrokes(benchmark::State& state) {
-  cv::Mat grey;
-  cv::cvtColor(Frame(800, 450), grey, cv::COLOR_BGR2GRAY);
-  const cv::Mat ink = celtrace::InkMap(grey);
+  const cv::Mat ink = celtrace::InkMap(GreyFrame(800, 450));
   for (auto _ : state) {
     benchmark::DoNotOptimize(celtrace::PrepareStillStrokes(ink));
   }
@@ -188,8 +189,8 @@ void BM_PrepareStillStrokes(benchmark::State& state) {
 BENCHMARK(BM_PrepareStillStrokes)->Unit(benchmark::kMicrosecond);
 
 void BM_StrokesInCommon(benchmark::State& state) {
-  cv::Mat grey, frame;
-  cv::cvtColor(Frame(800, 450), grey, cv::COLOR_BGR2GRAY);
+  const cv::Mat grey = GreyFrame(800, 450);
+  cv::Mat frame;
   const celtrace::StillStrokes still = celtrace::PrepareStillStrokes(celtrace::InkMap(grey));
   cv::resize(grey, frame, {640, 360}, 0, 0, cv::INTER_AREA);
   const cv::Mat strokes = celtrace::StrokeMap(celtrace::InkMap(frame));
@@ -203,8 +204,7 @@ void BM_StrokesInCommon(benchmark::State& state) {
 BENCHMARK(BM_StrokesInCommon)->Unit(benchmark::kMicrosecond);
 
 void BM_StrokeMapDecode(benchmark::State& state) {
-  cv::Mat grey;
-  cv::cvtColor(Frame(640, 360), grey, cv::COLOR_BGR2GRAY);
+  const cv::Mat grey = GreyFrame(640, 360);
   celtrace::FeatureIndex index;
   index.Add({0,
              0,
@@ -221,9 +221,7 @@ BENCHMARK(BM_StrokeMapDecode)->Unit(benchmark::kMicrosecond);
 // What the index build adds per line-art entry: the stroke map of the entry's ink map, and its
 // encoding when the keyframe joins the index (FeatureIndex::Add, a 1-bit PNG).
 void BM_StrokeMapEncode(benchmark::State& state) {
-  cv::Mat grey;
-  cv::cvtColor(Frame(640, 360), grey, cv::COLOR_BGR2GRAY);
-  const cv::Mat ink = celtrace::InkMap(grey);
+  const cv::Mat ink = celtrace::InkMap(GreyFrame(640, 360));
   for (auto _ : state) {
     celtrace::FeatureIndex index;
     index.Add({0, 0, celtrace::FeatureSet{{}, {}, {640, 360}}, {}, {}, {celtrace::StrokeMap(ink)}});

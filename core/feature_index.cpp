@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "celtrace/error.h"
+#include "celtrace/line_art.h"
 
 namespace celtrace {
 namespace {
@@ -126,7 +127,7 @@ void FeatureIndex::Add(const FeatureKeyframe& keyframe) {
     if (static_cast<std::int64_t>(keyframe.strokes.size()) != entries) {
       throw Error("feature keyframe: one stroke map per entry needed");
     }
-    const cv::Size stroke_size((f.size.width + 1) / 2, (f.size.height + 1) / 2);
+    const cv::Size stroke_size = StrokeMapSize(f.size);
     for (const cv::Mat& map : keyframe.strokes) {
       if (map.type() != CV_8UC1 || map.size() != stroke_size) {
         throw Error("feature keyframe: stroke maps must be 8-bit, half the picture's size");
@@ -230,7 +231,7 @@ cv::Mat FeatureIndex::StrokeMap(std::int64_t keyframe, std::int64_t offset) cons
   const std::uint64_t map = row.first_stroke + static_cast<std::uint64_t>(offset);
   const std::uint64_t begin = stroke_offsets_[map];
   const std::uint64_t end = stroke_offsets_[map + 1];
-  const cv::Size size((row.width + 1) / 2, (row.height + 1) / 2);
+  const cv::Size size = StrokeMapSize({row.width, row.height});
   // The bytes must be a PNG whose header declares that size before anything is decoded: a
   // table is checked against its checksum, not trusted to be sane (a map declaring
   // 60000x60000 pixels would ask the decoder for gigabytes, and imdecode picks its decoder by
@@ -372,10 +373,8 @@ FeatureIndex FeatureIndex::Deserialize(std::span<const std::uint8_t> descriptors
   }
   index.points_.resize(count * 2);
   for (auto& v : index.points_) v = in.Get<std::uint16_t>();
-  index.thumbnails_.resize(thumbnail_bytes);
-  for (auto& v : index.thumbnails_) v = in.Get<std::uint8_t>();
-  index.chroma_.resize(chroma_bytes);
-  for (auto& v : index.chroma_) v = in.Get<std::uint8_t>();
+  in.Append(thumbnail_bytes, &index.thumbnails_);
+  in.Append(chroma_bytes, &index.chroma_);
   index.stroke_offsets_.reserve(stroke_maps + 1);
   for (std::uint64_t i = 0; i < stroke_maps; ++i) {
     const auto bytes = in.Get<std::uint32_t>();

@@ -98,7 +98,7 @@ cv::Mat StrokeMap(const cv::Mat& ink_map) {
   if (ink_map.empty() || ink_map.type() != CV_8UC1) {
     throw Error("line art: stroke map needs an 8-bit ink map");
   }
-  cv::Mat map((ink_map.rows + 1) / 2, (ink_map.cols + 1) / 2, CV_8UC1, cv::Scalar(255));
+  cv::Mat map(StrokeMapSize(ink_map.size()), CV_8UC1, cv::Scalar(255));
   for (int y = 0; y < ink_map.rows; ++y) {
     const std::uint8_t* m = ink_map.ptr<std::uint8_t>(y);
     std::uint8_t* out = map.ptr<std::uint8_t>(y / 2);
@@ -139,9 +139,7 @@ StrokeAgreement StrokesInCommon(const cv::Mat& ink_map, const cv::Matx23d& trans
 StrokeAgreement StrokesInCommon(const StillStrokes& still, const cv::Matx23d& transform,
                                 cv::Size reference_size, const cv::Mat& stroke_map) {
   StrokeAgreement agreement;
-  if (stroke_map.type() != CV_8UC1 ||
-      stroke_map.size() !=
-          cv::Size((reference_size.width + 1) / 2, (reference_size.height + 1) / 2)) {
+  if (stroke_map.type() != CV_8UC1 || stroke_map.size() != StrokeMapSize(reference_size)) {
     return agreement;
   }
   for (int i = 0; i < 6; ++i) {

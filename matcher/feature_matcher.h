@@ -39,13 +39,13 @@ struct VerifiedKeyframe {
 
 // Returns the keyframes of `channel` that `query` (the features of the 8-bit grey
 // `query_picture`) verifies against, most strokes in common first where measured (line art),
-// then highest correlation, then most inliers (ties by keyframe): RANSAC accepts them, the warped
-// picture correlates with their thumbnails as `bars` require and, where `query_colour` (empty, or
-// the picture's BGR pixels) and the channel's chroma thumbnails allow, its colours with the entry's
-// as bars.min_chroma requires. With `ink_map` (query_picture is InkMap's, the line-art channel) the
-// share of its ink inside the frame is measured and held to bars.min_ink_inside, and its strokes in
-// common with the entry's stroke map, where the index has one, to bars.min_strokes. Uses
-// options'
+// then highest correlation, then most inliers (ties by keyframe): RANSAC accepts them, the
+// warped picture correlates with their thumbnails as `bars` require and, where
+// `query_colour` (empty, or the picture's BGR pixels) and the channel's chroma thumbnails
+// allow, its colours with the entry's as bars.min_chroma requires. With `ink_map`
+// (query_picture is InkMap's, the line-art channel) the share of its ink inside the frame is
+// measured and held to bars.min_ink_inside, and its strokes in common with the entry's
+// stroke map, where the index has one, to bars.min_strokes. Uses options'
 // descriptor_distance, descriptor_neighbors and verify_candidates.
 std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
                                                     const FeatureSet& query,

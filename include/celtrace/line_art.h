@@ -43,6 +43,11 @@ double InkInside(const cv::Mat& ink_map, const cv::Matx23d& transform, cv::Size 
 // catalogue entry, so that a verified drawing can be compared with the frame stroke by stroke.
 cv::Mat StrokeMap(const cv::Mat& ink_map);
 
+// The size of the stroke map of a picture of `picture` size: half of it, rounded up.
+inline cv::Size StrokeMapSize(cv::Size picture) {
+  return {(picture.width + 1) / 2, (picture.height + 1) / 2};
+}
+
 // How far a line-art still and a frame agree stroke by stroke once aligned, 0..1.
 struct StrokeAgreement {
   double drawn = 0;   // share of the still's ink within a stroke-map pixel of the frame's ink
