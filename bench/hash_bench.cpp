@@ -218,8 +218,19 @@ void BM_StrokeMapDecode(benchmark::State& state) {
 }
 BENCHMARK(BM_StrokeMapDecode)->Unit(benchmark::kMicrosecond);
 
+// The stroke hash of one stroke map: per line-art entry in the build (inside FeatureIndex::Add,
+// below), and per still in the stroke lookup (of its 400x225 map).
+void BM_StrokeHash(benchmark::State& state) {
+  const int width = static_cast<int>(state.range(0));
+  const cv::Mat map = celtrace::StrokeMap(celtrace::InkMap(GreyFrame(width, width * 9 / 16)));
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(celtrace::StrokeHash(map));
+  }
+}
+BENCHMARK(BM_StrokeHash)->Arg(640)->Arg(800)->Unit(benchmark::kMicrosecond);
+
 // What the index build adds per line-art entry: the stroke map of the entry's ink map, and its
-// encoding when the keyframe joins the index (FeatureIndex::Add, a 1-bit PNG).
+// encoding and stroke hash when the keyframe joins the index (FeatureIndex::Add, a 1-bit PNG).
 void BM_StrokeMapEncode(benchmark::State& state) {
   const cv::Mat ink = celtrace::InkMap(GreyFrame(640, 360));
   for (auto _ : state) {

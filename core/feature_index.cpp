@@ -22,10 +22,13 @@ namespace {
 // after entry, row-major, then the chroma thumbnails' pixels the same way (a*, b*
 // interleaved), then the stroke maps: per map its byte count (u32) and its bytes (a 1-bit
 // PNG), keyframe after keyframe, entry after entry; each row ends with its stroke count
-// (u32, 0 or one per entry). Little-endian. Version 2 (CTKEYS02) rows end at the chroma
+// (u32, 0 or one per entry); then the stroke hashes: their count (u64, 0 or one per stroke
+// map) and 32 bytes each (StrokeHash, PDQ's byte order), map after map. Little-endian.
+// Version 3 (CTKEYS03) ends at the stroke maps; version 2 (CTKEYS02) rows end at the chroma
 // count and have no stroke section; version 1 (CTKEYS01) rows end at the thumbnail count and
-// have no chroma section either; both are still read.
-constexpr std::string_view kMagic = "CTKEYS03";
+// have no chroma section either; all are still read.
+constexpr std::string_view kMagic = "CTKEYS04";
+constexpr std::string_view kMagicVersion3 = "CTKEYS03";
 constexpr std::string_view kMagicVersion2 = "CTKEYS02";
 constexpr std::string_view kMagicVersion1 = "CTKEYS01";
 constexpr int kRowBytesVersion1 = 8 + 8 + 2 + 2 + 4 + 4 + 2 + 2 + 4;
@@ -34,6 +37,7 @@ constexpr int kRowBytes = kRowBytesVersion2 + 4;
 // A stroke map's bytes: PNG at most this many (a 1-bit 2048x2048 map is 512 KiB raw).
 constexpr std::uint32_t kMaxStrokeBytes = 1u << 20;
 constexpr float kPointScale = 16;
+constexpr std::uint64_t kStrokeHashBytes = std::tuple_size_v<decltype(Pdq::bytes)>;
 
 template <typename T>
 void Put(std::vector<std::uint8_t>* out, T value) {
@@ -71,7 +75,8 @@ static_assert(std::endian::native == std::endian::little, "the keyframe table is
 
 }  // namespace
 
-FeatureIndex::FeatureIndex() : descriptors_(kFeatureDescriptorBytes * 8) {}
+FeatureIndex::FeatureIndex()
+    : descriptors_(kFeatureDescriptorBytes * 8), stroke_hashes_(kStrokeHashBytes * 8) {}
 FeatureIndex::~FeatureIndex() = default;
 FeatureIndex::FeatureIndex(FeatureIndex&&) noexcept = default;
 FeatureIndex& FeatureIndex::operator=(FeatureIndex&&) noexcept = default;
@@ -156,6 +161,21 @@ void FeatureIndex::Add(const FeatureKeyframe& keyframe) {
     chroma_.resize(chroma_bytes);
     throw;
   }
+  // Maps of a table read without hashes (version 3) are hashed before the new ones, so that
+  // hash i stays map i's.
+  std::vector<std::uint8_t> hashes;
+  for (std::uint64_t map = stroke_hashes_.size(); map + 1 < stroke_offsets_.size(); ++map) {
+    const KeyframeRow& owner = keyframes_[KeyframeOfStrokeMap(map)];
+    const cv::Mat decoded = DecodeStrokeMap(map, StrokeMapSize({owner.width, owner.height}));
+    if (decoded.empty()) throw IndexError("keyframe table: a stroke map does not decode");
+    const Pdq hash = StrokeHash(decoded);
+    hashes.insert(hashes.end(), hash.bytes.begin(), hash.bytes.end());
+  }
+  for (const cv::Mat& map : keyframe.strokes) {
+    const Pdq hash = StrokeHash(map);
+    hashes.insert(hashes.end(), hash.bytes.begin(), hash.bytes.end());
+  }
+  stroke_hashes_.Add(hashes);
   row.stroke_count = static_cast<std::uint32_t>(encoded.size());
   row.first_stroke = stroke_offsets_.size() - 1;
   for (const auto& png : encoded) {
@@ -228,10 +248,13 @@ cv::Mat FeatureIndex::Chroma(std::int64_t keyframe, std::int64_t offset) const {
 cv::Mat FeatureIndex::StrokeMap(std::int64_t keyframe, std::int64_t offset) const {
   const KeyframeRow& row = keyframes_[keyframe];
   if (offset < 0 || offset >= row.stroke_count) return {};
-  const std::uint64_t map = row.first_stroke + static_cast<std::uint64_t>(offset);
+  return DecodeStrokeMap(row.first_stroke + static_cast<std::uint64_t>(offset),
+                         StrokeMapSize({row.width, row.height}));
+}
+
+cv::Mat FeatureIndex::DecodeStrokeMap(std::uint64_t map, cv::Size size) const {
   const std::uint64_t begin = stroke_offsets_[map];
   const std::uint64_t end = stroke_offsets_[map + 1];
-  const cv::Size size = StrokeMapSize({row.width, row.height});
   // The bytes must be a PNG whose header declares that size before anything is decoded: a
   // table is checked against its checksum, not trusted to be sane (a map declaring
   // 60000x60000 pixels would ask the decoder for gigabytes, and imdecode picks its decoder by
@@ -253,6 +276,30 @@ cv::Mat FeatureIndex::StrokeMap(std::int64_t keyframe, std::int64_t offset) cons
   cv::Mat decoded = cv::imdecode(bytes, cv::IMREAD_GRAYSCALE);
   if (decoded.type() != CV_8UC1 || decoded.size() != size) return {};
   return decoded;
+}
+
+std::int64_t FeatureIndex::KeyframeOfStrokeMap(std::uint64_t map) const {
+  // The last keyframe whose maps start at or before `map`: keyframes without maps that share
+  // its start come before it.
+  const auto it = std::upper_bound(
+      keyframes_.begin(), keyframes_.end(), map,
+      [](std::uint64_t m, const KeyframeRow& row) { return m < row.first_stroke; });
+  return (it - keyframes_.begin()) - 1;
+}
+
+std::vector<FeatureIndex::StrokeCandidate> FeatureIndex::NearestStrokeMaps(const Pdq& hash,
+                                                                           int max_distance,
+                                                                           int limit) const {
+  std::vector<StrokeCandidate> out;
+  if (stroke_hashes_.size() == 0 || limit <= 0) return out;
+  const auto found = stroke_hashes_.Search(hash.bytes, max_distance, limit);
+  for (const Neighbor& n : found.front()) {
+    const auto map = static_cast<std::uint64_t>(n.id);
+    const std::int64_t keyframe = KeyframeOfStrokeMap(map);
+    out.push_back(
+        {keyframe, static_cast<std::int64_t>(map - keyframes_[keyframe].first_stroke), n.distance});
+  }
+  return out;
 }
 
 std::int64_t FeatureIndex::KeyframeOf(std::int64_t descriptor) const {
@@ -293,6 +340,11 @@ std::vector<std::uint8_t> FeatureIndex::SerializeTable() const {
     out.insert(out.end(), strokes_.begin() + static_cast<std::ptrdiff_t>(stroke_offsets_[i]),
                strokes_.begin() + static_cast<std::ptrdiff_t>(stroke_offsets_[i + 1]));
   }
+  Put<std::uint64_t>(&out, static_cast<std::uint64_t>(stroke_hashes_.size()));
+  for (std::int64_t i = 0; i < stroke_hashes_.size(); ++i) {
+    const auto code = stroke_hashes_.Code(i);
+    out.insert(out.end(), code.begin(), code.end());
+  }
   return out;
 }
 
@@ -306,7 +358,8 @@ FeatureIndex FeatureIndex::Deserialize(std::span<const std::uint8_t> descriptors
   const auto starts_with = [&](std::string_view magic) {
     return table.size() >= magic.size() && std::equal(magic.begin(), magic.end(), table.begin());
   };
-  const int version = starts_with(kMagic)           ? 3
+  const int version = starts_with(kMagic)           ? 4
+                      : starts_with(kMagicVersion3) ? 3
                       : starts_with(kMagicVersion2) ? 2
                       : starts_with(kMagicVersion1) ? 1
                                                     : 0;
@@ -383,6 +436,15 @@ FeatureIndex FeatureIndex::Deserialize(std::span<const std::uint8_t> descriptors
     }
     in.Append(bytes, &index.strokes_);
     index.stroke_offsets_.push_back(index.strokes_.size());
+  }
+  if (version >= 4) {
+    const auto hashes = in.Get<std::uint64_t>();
+    if ((hashes != 0 && hashes != stroke_maps) || in.remaining() != hashes * kStrokeHashBytes) {
+      throw IndexError("keyframe table: stroke hashes do not match the stroke maps");
+    }
+    std::vector<std::uint8_t> codes;
+    in.Append(hashes * kStrokeHashBytes, &codes);
+    index.stroke_hashes_.Add(codes);
   }
   if (in.remaining() != 0) throw IndexError("keyframe table has bytes after its stroke maps");
   return index;

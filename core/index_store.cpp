@@ -193,11 +193,15 @@ GenerationInfo ReadGenerationInfo(const fs::path& index_dir) {
     if (manifest.contains("channels")) {
       for (const auto& [channel, description] : manifest.at("channels").items()) {
         if (channel != kOrbChannel && channel != kLineArtChannel) continue;  // a newer tool's
-        info.channels[channel] = {ManifestInteger<std::int64_t>(description.at("keyframes")),
-                                  ManifestInteger<std::int64_t>(description.at("descriptors")),
-                                  description.contains("stroke_maps")
-                                      ? ManifestInteger<std::int64_t>(description.at("stroke_maps"))
-                                      : 0};
+        info.channels[channel] = {
+            ManifestInteger<std::int64_t>(description.at("keyframes")),
+            ManifestInteger<std::int64_t>(description.at("descriptors")),
+            description.contains("stroke_maps")
+                ? ManifestInteger<std::int64_t>(description.at("stroke_maps"))
+                : 0,
+            description.contains("stroke_hashes")
+                ? ManifestInteger<std::int64_t>(description.at("stroke_hashes"))
+                : 0};
       }
       info.parameters.local_features = info.channels.contains(kOrbChannel);
       info.parameters.line_art = info.channels.contains(kLineArtChannel);
@@ -299,7 +303,8 @@ Index Index::Open(const fs::path& index_dir) {
     }
     if (features.keyframe_count() != counts.keyframes ||
         features.descriptor_count() != counts.descriptors ||
-        features.stroke_map_count() != counts.stroke_maps) {
+        features.stroke_map_count() != counts.stroke_maps ||
+        features.stroke_hash_count() != counts.stroke_hashes) {
       throw IndexError("index file " + (info.path / table_file).string() +
                        " does not match its manifest");
     }
@@ -432,7 +437,10 @@ std::string GenerationWriter::Publish(const HashIndex& pdq, const IndexParameter
     channel_list[name] = {{"keyframes", features->keyframe_count()},
                           {"descriptors", features->descriptor_count()},
                           {"descriptor", "orb-256"}};
-    if (name == kLineArtChannel) channel_list[name]["stroke_maps"] = features->stroke_map_count();
+    if (name == kLineArtChannel) {
+      channel_list[name]["stroke_maps"] = features->stroke_map_count();
+      channel_list[name]["stroke_hashes"] = features->stroke_hash_count();
+    }
   }
 
   json episodes = json::array();

@@ -109,6 +109,17 @@ cv::Mat StrokeMap(const cv::Mat& ink_map) {
   return map;
 }
 
+Pdq StrokeHash(const cv::Mat& stroke_map) {
+  if (stroke_map.empty() || stroke_map.type() != CV_8UC1) {
+    throw Error("line art: stroke hash needs an 8-bit stroke map");
+  }
+  // Eroding the paper thickens the ink: PDQ's 64x64 box filter then sees strokes of a 400-
+  // and a 320-pixel-wide map at similar weight.
+  cv::Mat thick;
+  cv::erode(stroke_map, thick, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
+  return ComputePdq(thick);
+}
+
 namespace {
 
 // 255 where a pixel lies within one pixel (8-neighbourhood) of ink, 0 elsewhere.

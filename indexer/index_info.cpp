@@ -41,9 +41,15 @@ void WriteIndexInfo(const std::filesystem::path& index_dir, bool json, std::ostr
     std::string strokes;  // whether the line-art channel can run the stroke check
     if (name == kLineArtChannel) {
       channels[name]["stroke_maps"] = it->second.stroke_maps;
+      channels[name]["stroke_hashes"] = it->second.stroke_hashes;
       strokes = it->second.stroke_maps > 0
                     ? fmt::format(", {} stroke maps", it->second.stroke_maps)
                     : std::string(", no stroke maps (rebuild for the stroke check)");
+      if (it->second.stroke_maps > 0) {
+        strokes += it->second.stroke_hashes > 0
+                       ? fmt::format(", {} stroke hashes", it->second.stroke_hashes)
+                       : std::string(", no stroke hashes (rebuild for the stroke lookup)");
+      }
     }
     channel_text +=
         fmt::format(", {} ({} keyframes, {} descriptors{}, {:.1f} bytes per entry)", name,

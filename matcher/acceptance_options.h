@@ -68,6 +68,14 @@ inline void AddAcceptanceOptions(CLI::App& app, MatchOptions& options) {
   app.add_option("--line-art-stroke-correlation", options.line_art_stroke_correlation,
                  "Thumbnail correlation a lineart match with --line-art-stroke-min-inliers "
                  "needs (default 0.6)");
+  app.add_option("--min-lookup-drawn", options.min_lookup_drawn,
+                 "Stroke lookup: share of the still's ink that must lie near the frame's "
+                 "strokes, the still scaled over the frame (default 0.6)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--min-lookup-framed", options.min_lookup_framed,
+                 "Stroke lookup: share of the frame's strokes that must lie near the still's "
+                 "ink (default 0.85)")
+      ->check(CLI::Range(0.0, 1.0));
 }
 
 }  // namespace celtrace

@@ -147,6 +147,8 @@ std::vector<MatchRecord> MatchFramesByChannels(std::span<const double> times, Vi
     m.query_end = -1e18;
     std::vector<int> inliers, distances;
     std::vector<double> confidences, correlations, chroma, nesting, ink_inside, strokes;
+    std::vector<double> drawn, framed;  // stroke lookups
+    bool one_method = true;             // every frame found the same way
     for (const Verified* v : best) {
       m.query_start = std::min(m.query_start, v->seconds);
       m.query_end = std::max(m.query_end, v->seconds);
@@ -158,6 +160,9 @@ std::vector<MatchRecord> MatchFramesByChannels(std::span<const double> times, Vi
       if (v->top.nesting) nesting.push_back(*v->top.nesting);
       if (v->top.ink_inside) ink_inside.push_back(*v->top.ink_inside);
       if (v->top.strokes) strokes.push_back(*v->top.strokes);
+      if (v->top.drawn) drawn.push_back(*v->top.drawn);
+      if (v->top.framed) framed.push_back(*v->top.framed);
+      one_method = one_method && v->top.method == m.method;
     }
     auto median = [](auto values) {
       std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
@@ -172,6 +177,9 @@ std::vector<MatchRecord> MatchFramesByChannels(std::span<const double> times, Vi
     if (!nesting.empty()) m.nesting = median(nesting);
     if (!ink_inside.empty()) m.ink_inside = median(ink_inside);
     if (!strokes.empty()) m.strokes = median(strokes);
+    if (!drawn.empty()) m.drawn = median(drawn);
+    if (!framed.empty()) m.framed = median(framed);
+    if (!one_method) m.method.clear();  // some frames by the lookup, some by keypoints
     m.confidence = median(confidences);
     m.segment = true;
     m.frames = static_cast<int>(best.size());
@@ -347,7 +355,8 @@ std::vector<MatchRecord> MatchGapsByChannels(const DrawingTrack& track,
                                              std::string* note) {
   const bool channels =
       options.clip_channel_frames > 0 && ((options.local_features && index.channel(kOrbChannel)) ||
-                                          (options.line_art && index.channel(kLineArtChannel)));
+                                          (options.line_art && index.channel(kLineArtChannel)) ||
+                                          StrokeLookupAvailable(index, options));
   if (!channels || !reopen || (!segments.empty() && options.clip_gap_seconds <= 0)) return {};
   std::vector<ClipGap> gaps = UnexplainedGaps(track.drawings, segments, options.clip_gap_seconds);
   if (gaps.size() > kMaxChannelGaps) {

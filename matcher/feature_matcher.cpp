@@ -72,6 +72,109 @@ ChannelMatch QueryChannel(const FeatureIndex& channel, const cv::Mat& luma, cons
   return match;
 }
 
+// A still's aspect may differ this much from the frame's for the stroke lookup to place it
+// over the frame (a scan trimmed unevenly); beyond, it is not a drawing of the whole frame.
+constexpr double kLookupAspectTolerance = 0.05;
+
+// An entry the stroke lookup compared with the still.
+struct LookedUpEntry {
+  std::int64_t keyframe = 0;
+  std::int64_t offset = 0;
+  int distance = 0;  // stroke hashes', bits
+  StrokeAgreement agreement;
+  bool accepted = false;
+};
+
+struct StrokeLookup {
+  std::vector<LookedUpEntry> compared;  // empty unless one was accepted
+  Orientation orientation = Orientation::kOriginal;
+};
+
+// The stroke lookup (README "Channels", "The stroke lookup"): the still's stroke hash is
+// looked up among the entries', and each entry found is compared stroke by stroke with the
+// still scaled over its frame; the original, then the mirrored still.
+StrokeLookup LookUpStrokes(const FeatureIndex& channel, const cv::Mat& luma,
+                           const MatchOptions& options) {
+  const AcceptanceBars bars = ChannelBars(true, options);
+  StrokeLookup lookup;
+  for (Orientation orientation : {Orientation::kOriginal, Orientation::kFlipY}) {
+    const cv::Mat ink = InkMap(OrientImage(luma, orientation));
+    const auto candidates = channel.NearestStrokeMaps(
+        StrokeHash(StrokeMap(ink)), options.stroke_lookup_distance, options.stroke_lookup);
+    lookup.orientation = orientation;
+    lookup.compared.clear();
+    std::optional<StillStrokes> still;
+    bool accepted = false;
+    for (const FeatureIndex::StrokeCandidate& c : candidates) {
+      const cv::Size picture = channel.PictureSize(c.keyframe);
+      const double sx = static_cast<double>(picture.width) / ink.cols;
+      const double sy = static_cast<double>(picture.height) / ink.rows;
+      if (std::abs(sx / sy - 1) > kLookupAspectTolerance) continue;
+      const cv::Mat map = channel.StrokeMap(c.keyframe, c.offset);
+      if (map.empty()) continue;
+      if (!still) still = PrepareStillStrokes(ink);
+      LookedUpEntry entry;
+      entry.keyframe = c.keyframe;
+      entry.offset = c.offset;
+      entry.distance = c.distance;
+      entry.agreement = StrokesInCommon(*still, cv::Matx23d(sx, 0, 0, 0, sy, 0), picture, map);
+      entry.accepted = bars.AcceptsLookup(entry.agreement.drawn, entry.agreement.framed);
+      accepted = accepted || entry.accepted;
+      lookup.compared.push_back(entry);
+    }
+    if (accepted) return lookup;
+  }
+  lookup.compared.clear();
+  return lookup;
+}
+
+// Fills `record` with the stroke lookup's accepted entries, most strokes in common first.
+// Confidence = strokes x (0.5 + 0.5 x margin), margin = 1 - rival / strokes with rival the
+// most strokes in common of an entry of another episode compared.
+void RecordLookup(const StrokeLookup& lookup, const FeatureIndex& channel,
+                  const ReferenceIndex& index, const MatchOptions& options, ResultRecord* record) {
+  auto episode_of = [&](const LookedUpEntry& e) {
+    return index.entries()[channel.FirstEntry(e.keyframe) + e.offset].episode;
+  };
+  std::map<std::int32_t, double> best_by_episode;
+  for (const LookedUpEntry& e : lookup.compared) {
+    double& best = best_by_episode[episode_of(e)];
+    best = std::max(best, e.agreement.common());
+  }
+  std::vector<const LookedUpEntry*> accepted;
+  for (const LookedUpEntry& e : lookup.compared) {
+    if (e.accepted) accepted.push_back(&e);
+  }
+  std::stable_sort(accepted.begin(), accepted.end(), [](const auto* a, const auto* b) {
+    const double a_common = a->agreement.common(), b_common = b->agreement.common();
+    return a_common != b_common ? a_common > b_common : a->distance < b->distance;
+  });
+  record->status = "match";
+  record->matches.clear();
+  for (const LookedUpEntry* e : accepted) {
+    if (static_cast<int>(record->matches.size()) >= options.max_matches) break;
+    const std::int32_t episode = episode_of(*e);
+    double rival = 0;
+    for (const auto& [other, common] : best_by_episode) {
+      if (other != episode) rival = std::max(rival, common);
+    }
+    const double common = e->agreement.common();
+    MatchRecord m = MatchOfEpisode(index, episode);
+    const EntryInfo& entry = index.entries()[channel.FirstEntry(e->keyframe) + e->offset];
+    m.ref_start = entry.start;
+    m.ref_end = entry.end;
+    m.distance = e->distance;
+    m.confidence = common * (0.5 + 0.5 * std::clamp(1.0 - rival / common, 0.0, 1.0));
+    m.orientation = std::string(OrientationName(lookup.orientation));
+    m.channel = kLineArtChannel;
+    m.method = kStrokeLookupMethod;
+    m.strokes = common;
+    m.drawn = e->agreement.drawn;
+    m.framed = e->agreement.framed;
+    record->matches.push_back(std::move(m));
+  }
+}
+
 double FeatureConfidence(int inliers, int rival_inliers, int min_inliers) {
   const double strength = 1.0 - min_inliers / (2.0 * std::max(inliers, min_inliers));
   const double margin = inliers > 0 ? 1.0 - static_cast<double>(rival_inliers) / inliers : 0;
@@ -211,16 +314,31 @@ std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
   return out;
 }
 
+bool StrokeLookupAvailable(const ReferenceIndex& index, const MatchOptions& options) {
+  const FeatureIndex* line_art = index.channel(kLineArtChannel);
+  return options.stroke_lookup > 0 && line_art && line_art->stroke_hash_count() > 0;
+}
+
 bool MatchStillByFeatures(const cv::Mat& image, const ReferenceIndex& index,
                           const MatchOptions& options, bool line_art_only, ResultRecord* record) {
   const FeatureIndex* line_art = options.line_art ? index.channel(kLineArtChannel) : nullptr;
   const FeatureIndex* orb = options.local_features ? index.channel(kOrbChannel) : nullptr;
-  if (!line_art && !orb) return false;
+  const bool lookup = StrokeLookupAvailable(index, options);
+  if (!line_art && !orb && !lookup) return false;
   const bool looks_like_line_art = MeasureLineArt(image).line_art;
   if (line_art_only && !looks_like_line_art) return false;
   const FeatureIndex* channel = looks_like_line_art ? line_art : orb;
-  if (!channel) return false;
+  if (!channel && !(lookup && looks_like_line_art)) return false;
   const cv::Mat luma = FeatureLuma(image, options.query_side);
+  if (lookup && looks_like_line_art) {
+    const FeatureIndex& strokes = *index.channel(kLineArtChannel);
+    const StrokeLookup found = LookUpStrokes(strokes, luma, options);
+    if (!found.compared.empty()) {
+      RecordLookup(found, strokes, index, options, record);
+      return true;
+    }
+  }
+  if (!channel) return false;
   cv::Mat colour;  // the colour check's pixels, on luma's grid
   if (!looks_like_line_art && image.type() == CV_8UC3) {
     if (image.size() == luma.size()) {

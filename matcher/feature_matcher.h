@@ -54,13 +54,21 @@ std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
                                                     const MatchOptions& options,
                                                     const AcceptanceBars& bars);
 
-// Tries the extra channels on a decoded still that PDQ did not match: the line-art channel
-// if the still looks like line art, else the local-feature channel, each in the original
-// and the mirrored (flipy) orientation, and for orb, if neither verifies, both again on the
-// still scaled by options.retry_scale. On a verified match sets record->status to "match"
-// and fills matches (channel "orb" or "lineart", with inliers) and returns true; otherwise
-// leaves the record unchanged and returns false. With `line_art_only` (PDQ found the still
-// uninformative) only a still that looks like line art is tried.
+// The lineart `method` of a record found by the stroke lookup.
+inline constexpr const char* kStrokeLookupMethod = "stroke_lookup";
+
+// Whether the stroke lookup runs: options.stroke_lookup > 0 and the index's line-art
+// channel holds stroke hashes.
+bool StrokeLookupAvailable(const ReferenceIndex& index, const MatchOptions& options);
+
+// Tries the extra channels on a decoded still that PDQ did not match: for a still that looks
+// like line art, the stroke lookup (if available), then the line-art channel's keypoints (with
+// options.line_art); else the local-feature channel. Keypoints are tried in the original and
+// the mirrored (flipy) orientation, and for orb, if neither verifies, both again on the still
+// scaled by options.retry_scale. On a match sets record->status to "match" and fills matches
+// (channel "orb" or "lineart"; with inliers, or method "stroke_lookup") and returns true;
+// otherwise leaves the record unchanged and returns false. With `line_art_only` (PDQ found
+// the still uninformative) only a still that looks like line art is tried.
 bool MatchStillByFeatures(const cv::Mat& image, const ReferenceIndex& index,
                           const MatchOptions& options, bool line_art_only, ResultRecord* record);
 

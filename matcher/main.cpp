@@ -59,8 +59,18 @@ int main(int argc, char** argv) {
   app.add_flag("--no-local-features{false}", options.local_features,
                "Do not query the local-feature channel (orb) when PDQ finds no match");
   app.add_flag("--line-art", options.line_art,
-               "Also query the line-art channel for stills that look like line art (off by "
-               "default: not yet free of false attributions, README \"Channels\")");
+               "Also query the line-art channel's keypoints for stills that look like line art "
+               "and the stroke lookup does not attribute: crops, drawings on larger sheets (off "
+               "by default: not yet free of false attributions, README \"Channels\")");
+  app.add_option("--stroke-lookup", options.stroke_lookup,
+                 "Stills that look like line art, as whole drawings: entries with the nearest "
+                 "stroke hashes compared stroke by stroke (needs an index with stroke hashes; "
+                 "default 16 entries, 0: off)")
+      ->check(CLI::Range(0, 1024));
+  app.add_option("--stroke-lookup-distance", options.stroke_lookup_distance,
+                 "Stroke lookup: entries within this many bits of 256 of the still's stroke "
+                 "hash (default 96)")
+      ->check(CLI::Range(0, 256));
   AddAcceptanceOptions(app, options);
   app.add_option("--clip-channel-frames", options.clip_channel_frames,
                  "Clips PDQ does not match, or parts of clips it leaves unexplained: frames "

@@ -69,6 +69,9 @@ json MatchJson(const MatchRecord& m) {
   if (m.nesting) out["nesting"] = Round3(*m.nesting);
   if (m.ink_inside) out["ink_inside"] = Round3(*m.ink_inside);
   if (m.strokes) out["strokes"] = Round3(*m.strokes);
+  if (!m.method.empty()) out["method"] = m.method;
+  if (m.drawn) out["drawn"] = Round3(*m.drawn);
+  if (m.framed) out["framed"] = Round3(*m.framed);
   if (m.segment) {
     out["frames"] = m.frames;
     out["coverage"] = Round3(m.coverage);
@@ -202,6 +205,9 @@ ResultRecord FromJsonLine(std::string_view line) {
       if (m.contains("nesting")) match.nesting = m.at("nesting").get<double>();
       if (m.contains("ink_inside")) match.ink_inside = m.at("ink_inside").get<double>();
       if (m.contains("strokes")) match.strokes = m.at("strokes").get<double>();
+      match.method = m.value("method", std::string());
+      if (m.contains("drawn")) match.drawn = m.at("drawn").get<double>();
+      if (m.contains("framed")) match.framed = m.at("framed").get<double>();
       if (m.contains("chroma")) match.chroma = m.at("chroma").get<double>();
       match.segment = m.contains("frames");
       match.frames = m.value("frames", 0);

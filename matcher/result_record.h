@@ -47,6 +47,15 @@ struct MatchRecord {
   // lineart: the strokes the still and the frame have in common, both ways (StrokesInCommon,
   // 0..1); unset for other channels, indexes without stroke maps and older records.
   std::optional<double> strokes;
+  // How a channel match was found: "stroke_lookup" for a lineart match found by the stroke
+  // lookup (the still as a whole drawing against the entries with the nearest stroke hashes,
+  // no keypoints: no inliers, correlation, scale or rotation; `distance` is the stroke
+  // hashes' in bits of 256); empty otherwise (pdq, and keypoints verified by RANSAC).
+  std::string method;
+  // Stroke lookup: StrokesInCommon's two shares, the still's ink near the frame's (drawn)
+  // and the frame's near the still's (framed); `strokes` is the lower. Unset otherwise.
+  std::optional<double> drawn;
+  std::optional<double> framed;
   bool segment = false;  // a clip segment: `frames` and `coverage` apply
   int frames = 0;        // query drawings matched in the segment
   // pdq segments: matched share of the clip's informative frames; orb and lineart segments:

@@ -221,6 +221,11 @@ TEST(EvaluationScore, ReplayedBarsFilterTheChannelsAttributions) {
       R"({"path":"h.png","status":"match","matches":[)"
       R"({"title":"S","season":1,"episode":19,"channel":"lineart","inliers":40,"correlation":0.7,"nesting":1.0,"ink_inside":1.0,"strokes":0.9},)"
       R"({"title":"S","season":1,"episode":20,"channel":"lineart","inliers":40,"correlation":0.7,"nesting":1.0,"ink_inside":1.0}]})"
+      "\n"
+      R"({"path":"i.png","status":"match","matches":[)"
+      R"({"title":"S","season":1,"episode":21,"channel":"lineart","method":"stroke_lookup","strokes":0.9,"drawn":0.9,"framed":0.95},)"
+      R"({"title":"S","season":1,"episode":22,"channel":"lineart","method":"stroke_lookup","strokes":0.65,"drawn":0.65,"framed":0.9},)"
+      R"({"title":"S","season":1,"episode":23,"channel":"lineart","method":"stroke_lookup","strokes":0.8,"drawn":0.95,"framed":0.8}]})"
       "\n");
   ASSERT_EQ(records.at("a.png").matches.at(0).inliers, 60);
   ASSERT_EQ(records.at("d.png").matches.at(0).nesting, 0.7);
@@ -293,6 +298,18 @@ TEST(EvaluationScore, ReplayedBarsFilterTheChannelsAttributions) {
   EXPECT_EQ(h[0].episode, 19);
   EXPECT_EQ(kept_with("h.png", [](MatchOptions& o) { o.min_line_art_strokes = 0; }), 0u);
   EXPECT_EQ(kept_with("h.png", [](MatchOptions& o) { o.line_art_stroke_min_inliers = 41; }), 0u);
+  // i: stroke lookups, with no inliers, are judged by their drawn and framed shares alone
+  // (0.6, 0.85): 0.8 framed is under the bar; at 0.7 drawn the one with 0.65 goes too.
+  ASSERT_EQ(records.at("i.png").matches.at(0).method, "stroke_lookup");
+  ASSERT_EQ(records.at("i.png").matches.at(2).framed, 0.8);
+  const auto& i = replayed.at("i.png").matches;
+  ASSERT_EQ(i.size(), 2u);
+  EXPECT_EQ(i[0].episode, 21);
+  EXPECT_EQ(i[1].episode, 22);
+  EXPECT_EQ(kept_with("i.png", [](MatchOptions& o) { o.min_lookup_drawn = 0.7; }), 1u);
+  EXPECT_EQ(kept_with("i.png", [](MatchOptions& o) { o.min_lookup_framed = 0.8; }), 3u);
+  // The orb channel's bars never accept a lookup (a record naming orb with a method).
+  EXPECT_FALSE(ChannelBars(false, defaults).AcceptsLookup(1.0, 1.0));
 }
 
 // celtrace-evaluate's exit codes: --help 0, every usage error 2, a bar out of its range

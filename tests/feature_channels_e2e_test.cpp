@@ -212,7 +212,8 @@ class FeatureChannels : public ::testing::Test {
   // Counts the leaked source frames that come back matched by `channel` (any when empty)
   // with the right episode first, and those also with the right time. A match never names a
   // wrong episode first (a false attribution fails the test), and a channel's top match
-  // has at least the 12 inliers the exact region, the lowest, asks (no test lowers it).
+  // has at least the 12 inliers the exact region, the lowest, asks (no test lowers it), or
+  // is a stroke lookup's (no keypoints).
   static Attributed CountAttributed(const std::map<std::string, nlohmann::json>& records,
                                     const std::string& prefix, const std::string& channel) {
     Attributed counts;
@@ -228,7 +229,7 @@ class FeatureChannels : public ::testing::Test {
       const auto& top = record["matches"][0];
       EXPECT_EQ(top["title"], s.entry->title);
       EXPECT_EQ(top["episode"], s.entry->episode);
-      if (top["channel"] != "pdq") {
+      if (top["channel"] != "pdq" && top.value("method", "") != "stroke_lookup") {
         EXPECT_GE(top["inliers"].get<int>(), 12);
       }
       if (top["title"] != s.entry->title || top["episode"] != s.entry->episode ||
@@ -633,10 +634,11 @@ TEST_F(FeatureChannels, LineArtIsAttributedThroughInkMaps) {
   // The main region's defaults (60 inliers, correlation 0.80) were set on the evaluation
   // set's 1280x720 line art; line art of these 640x360 fixtures verifies with fewer inliers,
   // so the test runs that region at the bars it was measured at (the stroke check and its
-  // region at their defaults).
-  const auto records =
-      Match("lineart_leak", leak,
-            {"--line-art", "--min-line-art-inliers", "20", "--min-line-art-correlation", "0.93"});
+  // region at their defaults). The stroke lookup, which would attribute these whole drawings
+  // first, is off: this test is the keypoints' (the lookup's is below).
+  const auto records = Match("lineart_leak", leak,
+                             {"--line-art", "--stroke-lookup", "0", "--min-line-art-inliers", "20",
+                              "--min-line-art-correlation", "0.93"});
   const Attributed counts = CountAttributed(records, "lineart_", "lineart");
   // Of 8; measured 7 and 4 with the stroke check, 5 and 3 before it (README "Channels"):
   // without a background, a drawing of one shot can verify on a neighbouring drawing of the
@@ -644,8 +646,10 @@ TEST_F(FeatureChannels, LineArtIsAttributedThroughInkMaps) {
   EXPECT_GE(counts.episode, 5);
   EXPECT_GE(counts.timed, 3);
   ExpectNoMatch(records);
-  // Off by default: without --line-art the drawing is not a match.
-  const auto off = Match("lineart_off", {{"lineart_0.png", leak.at("lineart_0.png")}});
+  // The keypoints are off by default: without --line-art (and the lookup off) the drawing is
+  // not a match.
+  const auto off =
+      Match("lineart_off", {{"lineart_0.png", leak.at("lineart_0.png")}}, {"--stroke-lookup", "0"});
   EXPECT_NE(off.at("lineart_0.png")["status"], "match");
 }
 
@@ -680,10 +684,12 @@ TEST_F(FeatureChannels, TheInkCheckRejectsStrokesOutsideTheFrame) {
     ASSERT_TRUE(MeasureLineArt(leak["spill_" + n]).line_art) << n;
   }
   // The stroke check off, so that the ink check alone is tried (the stroke check rejects the
-  // strokes around too: below).
-  const std::vector<std::string> bars = {
-      "--line-art", "--min-line-art-inliers", "20", "--min-line-art-correlation",
-      "0.93",       "--min-line-art-strokes", "0"};
+  // strokes around too: below); the stroke lookup off, so that the keypoints are.
+  const std::vector<std::string> bars = {"--line-art", "--stroke-lookup",
+                                         "0",          "--min-line-art-inliers",
+                                         "20",         "--min-line-art-correlation",
+                                         "0.93",       "--min-line-art-strokes",
+                                         "0"};
   auto ink_inside = [](const std::map<std::string, nlohmann::json>& records,
                        const std::string& prefix) {
     std::vector<double> shares;
@@ -735,8 +741,9 @@ TEST_F(FeatureChannels, TheInkCheckRejectsStrokesOutsideTheFrame) {
   }
   // The stroke check alone (the defaults, the ink check off) rejects them as well: the strokes
   // around have nothing under them in the frame.
-  const auto stroked = Match("ink_check_strokes", Named(leak, "spill_"),
-                             {"--line-art", "--min-line-art-ink-inside", "0"});
+  const auto stroked =
+      Match("ink_check_strokes", Named(leak, "spill_"),
+            {"--line-art", "--stroke-lookup", "0", "--min-line-art-ink-inside", "0"});
   for (const auto& [name, record] : stroked) {
     EXPECT_NE(record["status"], "match") << name << ": " << record.dump();
   }
@@ -754,11 +761,11 @@ TEST_F(FeatureChannels, TheStrokeCheckRejectsSameStyleDrawings) {
     leak["unrelated_" + std::to_string(i) + ".png"] =
         synth::RenderUnrelatedLineArt(1000 + i, {640, 360});
   }
-  const auto checked = Match("strokes_on", leak, {"--line-art"});
+  const auto checked = Match("strokes_on", leak, {"--line-art", "--stroke-lookup", "0"});
   const auto unchecked =
       Match("strokes_off", leak,
-            {"--line-art", "--min-line-art-strokes", "0", "--min-line-art-inliers", "30",
-             "--min-line-art-correlation", "0.6"});
+            {"--line-art", "--stroke-lookup", "0", "--min-line-art-strokes", "0",
+             "--min-line-art-inliers", "30", "--min-line-art-correlation", "0.6"});
   const auto matched = [](const std::map<std::string, nlohmann::json>& records,
                           const std::string& prefix) {
     int count = 0;
@@ -780,6 +787,69 @@ TEST_F(FeatureChannels, TheStrokeCheckRejectsSameStyleDrawings) {
     for (const auto& m : record["matches"]) {
       ASSERT_TRUE(m.contains("strokes")) << name;
       EXPECT_GE(m["strokes"].get<double>(), 0.85) << name;
+    }
+  }
+}
+
+TEST_F(FeatureChannels, TheStrokeLookupAttributesWholeDrawingsByDefault) {
+  // The frames' line art, two of them mirrored, and 20 unrelated drawings in the same style,
+  // at the defaults: no --line-art, so the stroke lookup alone can attribute them.
+  std::map<std::string, cv::Mat> leak;
+  for (size_t i = 0; i < sources_->size(); ++i) {
+    leak["lineart_" + std::to_string(i) + ".png"] = (*sources_)[i].line_art;
+  }
+  for (int i = 0; i < 2; ++i) {
+    cv::Mat mirrored;
+    cv::flip((*sources_)[i].line_art, mirrored, 1);
+    leak["mirrored_" + std::to_string(i) + ".png"] = mirrored;
+  }
+  for (int i = 0; i < 20; ++i) {
+    leak["unrelated_" + std::to_string(i) + ".png"] =
+        synth::RenderUnrelatedLineArt(1000 + i, {640, 360});
+  }
+  const auto records = Match("lookup", leak);
+  const Attributed counts = CountAttributed(records, "lineart_", "lineart");
+  int unrelated = 0;
+  for (const auto& [name, record] : records) {
+    unrelated += name.starts_with("unrelated_") && record["status"] == "match";
+  }
+  std::cout << "[ measured ] stroke lookup: " << counts.episode << " of 8 right episode ("
+            << counts.timed << " right time), " << unrelated << " of 20 unrelated matched\n";
+  EXPECT_GE(counts.episode, 6);
+  EXPECT_EQ(unrelated, 0);
+  // Every match is the lookup's, at least its bars, with no keypoint measures.
+  for (const auto& [name, record] : records) {
+    if (record["status"] != "match") continue;
+    for (const auto& m : record["matches"]) {
+      SCOPED_TRACE(name + ": " + m.dump());
+      EXPECT_EQ(m["channel"], "lineart");
+      EXPECT_EQ(m["method"], "stroke_lookup");
+      EXPECT_GE(m["drawn"].get<double>(), 0.6);
+      EXPECT_GE(m["framed"].get<double>(), 0.85);
+      EXPECT_DOUBLE_EQ(m["strokes"].get<double>(),
+                       std::min(m["drawn"].get<double>(), m["framed"].get<double>()));
+      EXPECT_FALSE(m.contains("inliers"));
+      EXPECT_GT(m["confidence"].get<double>(), 0);
+      EXPECT_LE(m["confidence"].get<double>(), 1);
+    }
+  }
+  // A mirrored drawing is found in its mirrored orientation, when its original is found.
+  for (int i = 0; i < 2; ++i) {
+    const auto& original = records.at("lineart_" + std::to_string(i) + ".png");
+    const auto& mirrored = records.at("mirrored_" + std::to_string(i) + ".png");
+    if (original["status"] != "match") continue;
+    ASSERT_EQ(mirrored["status"], "match") << mirrored.dump();
+    EXPECT_EQ(mirrored["matches"][0]["orientation"], "flipy");
+    EXPECT_EQ(mirrored["matches"][0]["episode"], original["matches"][0]["episode"]);
+  }
+  // Off (--stroke-lookup 0): none of them is a match, as before the lookup existed.
+  const auto off = Match("lookup_off", leak, {"--stroke-lookup", "0"});
+  for (const auto& [name, record] : off) EXPECT_NE(record["status"], "match") << name;
+  // With --line-art the lookup still comes first: the same records for what it attributes.
+  const auto both = Match("lookup_line_art", Named(leak, "lineart_"), {"--line-art"});
+  for (const auto& [name, record] : both) {
+    if (records.at(name)["status"] == "match") {
+      EXPECT_EQ(record["matches"], records.at(name)["matches"]) << name;
     }
   }
 }
@@ -876,6 +946,64 @@ TEST_F(FeatureChannels, ClipsPdqMissesAreAttributedByTheChannels) {
   ASSERT_EQ(match(dir / "cropped.mp4", {"--clip-channel-frames", "0"}), 0) << Slurp(out);
   records = Records(out);
   EXPECT_EQ(records.at("cropped.mp4")["status"], "no_match") << records.at("cropped.mp4").dump();
+}
+
+TEST_F(FeatureChannels, LineArtClipsAreAttributedByTheStrokeLookup) {
+  // A pencil test: six seconds of the first source frame's shot as line art (every frame
+  // drawn uncoloured), and six seconds of unrelated line art, at the defaults (no
+  // --line-art): PDQ aligns nothing, and the frames the channel pass samples go to the
+  // stroke lookup.
+  const Source& s = sources_->front();
+  const double fps = s.entry->spec.fps;
+  const double start = std::max(0.0, s.seconds - 3);
+  const fs::path dir = *dir_ / "line_art_clips";
+  fs::create_directories(dir);
+  {
+    const synth::Episode episode = synth::PlanEpisode(s.entry->spec);
+    const auto first = static_cast<std::int64_t>(std::llround(start * fps));
+    VideoWriter writer(dir / "pencil_test.mp4", {.width = 640, .height = 360, .frame_rate = fps});
+    for (std::int64_t i = 0; i < static_cast<std::int64_t>(6 * fps); ++i) {
+      writer.Write(synth::RenderLineArt(s.entry->spec, episode, first + i), i / fps);
+    }
+    writer.Close();
+    VideoWriter negative(dir / "negative.mp4", {.width = 640, .height = 360});
+    for (int i = 0; i < 6 * 24; ++i) {
+      negative.Write(synth::RenderUnrelatedLineArt(940 + i / 24, {640, 360}), i / 24.0);
+    }
+    negative.Close();
+  }
+  const fs::path out = *dir_ / "line_art_clips.jsonl";
+  auto match = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {CELTRACE_MATCH_BIN, "--index", IndexDir().string(),
+                                     dir.string(), "--no-progress"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    for (const std::string& arg : testing::InstrumentedClipDeadline()) args.push_back(arg);
+    return RunTool(args, out);
+  };
+  ASSERT_EQ(match({}), 0) << Slurp(out);
+  auto records = Records(out);
+  ASSERT_EQ(records.size(), 2u);
+  const auto& clip = records.at("pencil_test.mp4");
+  SCOPED_TRACE(clip.dump());
+  ASSERT_EQ(clip["status"], "match");
+  ASSERT_EQ(clip["matches"].size(), 1u);
+  const auto& m = clip["matches"][0];
+  EXPECT_EQ(m["channel"], "lineart");
+  EXPECT_EQ(m["method"], "stroke_lookup");
+  EXPECT_EQ(m["title"], s.entry->title);
+  EXPECT_EQ(m["episode"], s.entry->episode);
+  EXPECT_GE(m["frames"].get<int>(), 2);
+  EXPECT_FALSE(m.contains("inliers"));
+  EXPECT_GE(m["framed"].get<double>(), 0.85);
+  EXPECT_GE(m["drawn"].get<double>(), 0.6);
+  const double q0 = m["query_start"].get<double>(), q1 = m["query_end"].get<double>();
+  EXPECT_LT(q0, q1);
+  EXPECT_NEAR(m["ref_start"].get<double>(), start + q0, 1.0);
+  EXPECT_NEAR(m["ref_end"].get<double>(), start + q1, 1.0);
+  EXPECT_NE(records.at("negative.mp4")["status"], "match") << records.at("negative.mp4").dump();
+  // Without the lookup (and without --line-art) nothing can read the pencil test.
+  ASSERT_EQ(match({"--stroke-lookup", "0"}), 0) << Slurp(out);
+  EXPECT_NE(Records(out).at("pencil_test.mp4")["status"], "match");
 }
 
 TEST_F(FeatureChannels, CompilationPartsPdqMissesAreAttributedByTheChannels) {

@@ -471,14 +471,16 @@ TEST(FeatureIndex, ReadsVersionOneAndTwoTables) {
           std::all_of(start + row_bytes, start + kRow, [](std::uint8_t b) { return b == 0; }));
       old.insert(old.end(), start, start + row_bytes);  // the row without its empty blocks
     }
-    old.insert(old.end(), table.begin() + kHeader + 2 * kRow, table.end());
+    // The rest without the (empty) stroke hash section's count, which version 4 added.
+    ASSERT_TRUE(std::all_of(table.end() - 8, table.end(), [](std::uint8_t b) { return b == 0; }));
+    old.insert(old.end(), table.begin() + kHeader + 2 * kRow, table.end() - 8);
     const FeatureIndex copy = FeatureIndex::Deserialize(index.SerializeDescriptors(), old);
     ASSERT_EQ(copy.keyframe_count(), 2);
     EXPECT_EQ(copy.Thumbnail(0, 0).at<std::uint8_t>(5, 5), 7);
     EXPECT_TRUE(copy.Chroma(0, 0).empty());
     EXPECT_TRUE(copy.StrokeMap(0, 0).empty());
     EXPECT_EQ(copy.Keyframe(0).features.descriptors, a.descriptors);
-    EXPECT_EQ(copy.SerializeTable(), table);  // written again as version 3
+    EXPECT_EQ(copy.SerializeTable(), table);  // written again as the current version
   }
 }
 
@@ -539,6 +541,61 @@ TEST(FeatureIndex, StrokeMapsRoundTrip) {
   table = index.SerializeTable();
   table.push_back(0);
   EXPECT_THROW(FeatureIndex::Deserialize(index.SerializeDescriptors(), table), IndexError);
+}
+
+// Every stroke map gets its stroke hash; the hashes go through the table and find their
+// entries. A version-3 table (stroke maps, no hashes) reads without them, and a keyframe
+// added to it hashes its maps too, so that hash i stays map i's.
+TEST(FeatureIndex, StrokeHashesRoundTripAndFindTheirEntries) {
+  FeatureIndex index;
+  const FeatureSet a = ExtractFeatures(ContentFrame(3), FeatureOptions{});
+  std::vector<cv::Mat> maps;
+  for (int i = 0; i < 4; ++i) maps.push_back(StrokeMap(InkMap(FeatureLuma(ContentFrame(i), 640))));
+  const std::vector<cv::Mat> thumbnails(2, cv::Mat(36, 64, CV_8UC1, cv::Scalar(7)));
+  index.Add({0, 1, a, thumbnails, {}, {maps[0], maps[1]}});
+  index.Add({2, 2, a, {thumbnails[0]}, {}, {}});  // a keyframe without stroke maps
+  index.Add({3, 3, a, {thumbnails[0]}, {}, {maps[2]}});
+  ASSERT_EQ(index.stroke_hash_count(), 3);
+  const FeatureIndex copy =
+      FeatureIndex::Deserialize(index.SerializeDescriptors(), index.SerializeTable());
+  ASSERT_EQ(copy.stroke_hash_count(), 3);
+  // Each map's own hash finds it first, at 0 bits; the keyframe without maps is skipped.
+  const std::array<std::pair<std::int64_t, std::int64_t>, 3> owners = {
+      std::pair{0, 0}, std::pair{0, 1}, std::pair{2, 0}};
+  for (int i = 0; i < 3; ++i) {
+    const auto found = copy.NearestStrokeMaps(StrokeHash(maps[i]), 256, 2);
+    ASSERT_EQ(found.size(), 2u);
+    EXPECT_EQ(found[0].keyframe, owners[i].first);
+    EXPECT_EQ(found[0].offset, owners[i].second);
+    EXPECT_EQ(found[0].distance, 0);
+    EXPECT_GT(found[1].distance, 0);
+  }
+  EXPECT_TRUE(copy.NearestStrokeMaps(StrokeHash(maps[0]), 256, 0).empty());
+  const int apart = copy.NearestStrokeMaps(StrokeHash(maps[3]), 256, 1).at(0).distance;
+  EXPECT_EQ(copy.NearestStrokeMaps(StrokeHash(maps[3]), apart - 1, 3).size(), 0u);
+
+  // The same table as version 3: the hash section (count and 32 bytes a map) cut off.
+  const auto table = index.SerializeTable();
+  std::vector<std::uint8_t> old(table.begin(), table.end() - 8 - 3 * 32);
+  std::copy_n("CTKEYS03", 8, old.begin());
+  FeatureIndex older = FeatureIndex::Deserialize(index.SerializeDescriptors(), old);
+  EXPECT_EQ(older.stroke_map_count(), 3);
+  EXPECT_EQ(older.stroke_hash_count(), 0);
+  EXPECT_TRUE(older.NearestStrokeMaps(StrokeHash(maps[0]), 256, 4).empty());
+  older.Add({4, 4, a, {thumbnails[0]}, {}, {maps[3]}});
+  ASSERT_EQ(older.stroke_hash_count(), 4);
+  const auto first = older.NearestStrokeMaps(StrokeHash(maps[0]), 0, 4);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].keyframe, 0);
+  EXPECT_EQ(older.NearestStrokeMaps(StrokeHash(maps[3]), 0, 4).at(0).keyframe, 3);
+
+  // A hash count that is neither 0 nor one per map, or hashes cut short, is refused.
+  auto patched = table;
+  patched[patched.size() - 3 * 32 - 8] = 2;
+  EXPECT_THROW(FeatureIndex::Deserialize(index.SerializeDescriptors(), patched), IndexError);
+  patched = table;
+  patched.resize(patched.size() - 32);
+  EXPECT_THROW(FeatureIndex::Deserialize(index.SerializeDescriptors(), patched), IndexError);
 }
 
 TEST(LineArt, PaintedFramesAreNotLineArtInkOnPaperIs) {
@@ -645,6 +702,28 @@ TEST(LineArt, StrokeMapKeepsEveryStrokeAtHalfSize) {
   EXPECT_EQ(map.at<std::uint8_t>(5, 100), 0);  // a 1-pixel line survives halving
   EXPECT_EQ(map.at<std::uint8_t>(6, 100), 255);
   EXPECT_EQ(cv::countNonZero(map == 0), 146 + 1);
+}
+
+// The stroke hash of a drawing's map at the query side (800, a 400-pixel map) lies near that
+// of the frame it was inked for (640, a 320-pixel map) and far from other drawings' about
+// the same places.
+TEST(LineArt, StrokeHashesOfADrawingAndItsFrameLieNear) {
+  const std::vector<cv::Point> figures = {{250, 200}, {560, 250}};
+  const cv::Mat drawing = StrokeDrawing(5, figures, 12);
+  const cv::Matx23d fit(0.8, 0, 0, 0, 0.8, 0);
+  const Pdq frame = StrokeHash(FrameStrokes(drawing, fit));
+  const int same = HammingDistance(StrokeHash(StrokeMap(drawing)), frame);
+  int nearest_other = 256;
+  for (std::uint32_t seed = 6; seed < 16; ++seed) {
+    const cv::Mat other = StrokeDrawing(seed, figures, 12);
+    nearest_other = std::min(nearest_other, HammingDistance(StrokeHash(StrokeMap(other)), frame));
+  }
+  std::cout << "[ measured ] stroke hashes: the frame's own drawing " << same
+            << " bits, nearest of 10 other drawings " << nearest_other << " bits\n";
+  EXPECT_LT(same, 32);
+  EXPECT_GT(nearest_other, 2 * same);
+  EXPECT_THROW(StrokeHash(cv::Mat()), Error);
+  EXPECT_THROW(StrokeHash(cv::Mat(10, 10, CV_8UC3)), Error);
 }
 
 TEST(LineArt, StrokesInCommonTellTheFramesDrawingFromAnotherPose) {

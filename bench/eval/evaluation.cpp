@@ -144,6 +144,9 @@ std::map<std::string, Record> ParseRecords(std::string_view jsonl) {
         if (m.contains("nesting")) a.nesting = m.at("nesting").get<double>();
         if (m.contains("ink_inside")) a.ink_inside = m.at("ink_inside").get<double>();
         if (m.contains("strokes")) a.strokes = m.at("strokes").get<double>();
+        a.method = m.value("method", std::string());
+        if (m.contains("drawn")) a.drawn = m.at("drawn").get<double>();
+        if (m.contains("framed")) a.framed = m.at("framed").get<double>();
         r.matches.push_back(std::move(a));
       }
       records[r.path] = std::move(r);
@@ -164,6 +167,9 @@ std::map<std::string, Record> ReplayBars(const std::map<std::string, Record>& re
       const KeyframeEvidence evidence{a.inliers, a.correlation, a.chroma,
                                       a.nesting, a.ink_inside,  a.strokes};
       if (a.channel == "orb") return !orb.Accepts(evidence);
+      if (a.channel == "lineart" && a.method == "stroke_lookup") {
+        return !line_art.AcceptsLookup(a.drawn.value_or(0), a.framed.value_or(0));
+      }
       if (a.channel == "lineart") return !line_art.Accepts(evidence);
       return false;
     });

@@ -11,6 +11,7 @@
 
 #include "celtrace/hash_index.h"
 #include "celtrace/local_features.h"
+#include "celtrace/pdq.h"
 
 namespace celtrace {
 
@@ -65,10 +66,24 @@ class FeatureIndex {
   std::int64_t stroke_map_count() const {
     return static_cast<std::int64_t>(stroke_offsets_.size()) - 1;
   }
+  // Stroke hashes (StrokeHash of each stroke map): 0 (orb, or a table written before them,
+  // version 3 or older) or one per stroke map.
+  std::int64_t stroke_hash_count() const { return stroke_hashes_.size(); }
   // How many stroke maps the keyframe holds: 0, or one per entry.
   std::int64_t StrokeMapCount(std::int64_t keyframe) const {
     return keyframes_[keyframe].stroke_count;
   }
+
+  // An entry whose stroke hash lies near a query's: entry first_entry + offset of keyframe.
+  struct StrokeCandidate {
+    std::int64_t keyframe = 0;
+    std::int64_t offset = 0;
+    int distance = 0;  // bits of 256
+  };
+  // The entries whose stroke hash lies within max_distance bits of `hash`, nearest first
+  // (ties in table order), at most `limit`; none when the table holds no stroke hashes.
+  std::vector<StrokeCandidate> NearestStrokeMaps(const Pdq& hash, int max_distance,
+                                                 int limit) const;
 
   // Returns the keyframe a descriptor belongs to, and its keypoint.
   std::int64_t KeyframeOf(std::int64_t descriptor) const;
@@ -109,6 +124,10 @@ class FeatureIndex {
     std::uint32_t stroke_count = 0;  // 0 or last_entry - first_entry + 1
     std::uint64_t first_stroke = 0;  // into stroke_offsets_
   };
+  // Stroke map `map` (0..stroke_map_count()-1) decoded, if it is a PNG of `size`.
+  cv::Mat DecodeStrokeMap(std::uint64_t map, cv::Size size) const;
+  // The keyframe whose stroke maps hold map number `map`.
+  std::int64_t KeyframeOfStrokeMap(std::uint64_t map) const;
   // Checks one thumbnail per entry, all of `type` and one size, and appends their pixels.
   static void AppendThumbnails(const std::vector<cv::Mat>& thumbnails, int type,
                                std::int64_t entries, ThumbnailBlock* block,
@@ -121,6 +140,7 @@ class FeatureIndex {
   std::vector<std::uint8_t> chroma_;      // every keyframe's chroma pixels, a* b* interleaved
   std::vector<std::uint8_t> strokes_;     // every stroke map's PNG bytes, one after another
   std::vector<std::uint64_t> stroke_offsets_{0};  // map i: [offsets[i], offsets[i + 1])
+  HashIndex stroke_hashes_;                       // id i: StrokeHash of map i
 };
 
 }  // namespace celtrace

@@ -102,6 +102,8 @@ struct GenerationInfo {
     std::int64_t descriptors = 0;
     // lineart's stroke maps (the stroke check); 0 in manifests written before them.
     std::int64_t stroke_maps = 0;
+    // lineart's stroke hashes (the stroke lookup); 0 in manifests written before them.
+    std::int64_t stroke_hashes = 0;
   };
   std::map<std::string, Channel> channels;
 };

@@ -10,6 +10,8 @@
 #include <opencv2/core/types.hpp>
 #include <vector>
 
+#include "celtrace/pdq.h"
+
 namespace celtrace {
 
 struct LineArtStats {
@@ -47,6 +49,14 @@ cv::Mat StrokeMap(const cv::Mat& ink_map);
 inline cv::Size StrokeMapSize(cv::Size picture) {
   return {(picture.width + 1) / 2, (picture.height + 1) / 2};
 }
+
+// The stroke hash of a stroke map (StrokeMap's: 0 is ink): PDQ of the map with its ink
+// thickened by one pixel each way. The line-art channel stores one per catalogue entry and
+// looks up a whole drawing's hash among them: a drawing inked for a frame and the frame's
+// own strokes lie a few tens of bits apart (median 30 on the evaluation set's full-frame
+// line art, README "The stroke lookup"), while PDQ of the painted frame is far from the
+// drawing's. Throws celtrace::Error if the map is not 8-bit grey.
+Pdq StrokeHash(const cv::Mat& stroke_map);
 
 // How far a line-art still and a frame agree stroke by stroke once aligned, 0..1.
 struct StrokeAgreement {
