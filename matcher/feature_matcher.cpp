@@ -164,7 +164,9 @@ void RecordLookup(const StrokeLookup& lookup, const FeatureIndex& channel,
     m.ref_start = entry.start;
     m.ref_end = entry.end;
     m.distance = e->distance;
-    m.confidence = common * (0.5 + 0.5 * std::clamp(1.0 - rival / common, 0.0, 1.0));
+    // An entry without strokes in common (accepted only at bars of 0) has no confidence.
+    m.confidence =
+        common > 0 ? common * (0.5 + 0.5 * std::clamp(1.0 - rival / common, 0.0, 1.0)) : 0;
     m.orientation = std::string(OrientationName(lookup.orientation));
     m.channel = kLineArtChannel;
     m.method = kStrokeLookupMethod;

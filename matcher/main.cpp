@@ -57,7 +57,8 @@ int main(int argc, char** argv) {
   app.add_option("--max-matches", options.max_matches, "Occurrences listed per still (20)");
   app.add_flag("--no-trim{false}", options.trim_borders, "Do not also query without borders");
   app.add_flag("--no-local-features{false}", options.local_features,
-               "Do not query the local-feature channel (orb) when PDQ finds no match");
+               "Do not query the local-feature channel (orb) when PDQ finds no match (with "
+               "--stroke-lookup 0 too: PDQ alone)");
   app.add_flag("--line-art", options.line_art,
                "Also query the line-art channel's keypoints for stills that look like line art "
                "and the stroke lookup does not attribute: crops, drawings on larger sheets (off "

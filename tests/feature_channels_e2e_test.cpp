@@ -833,15 +833,19 @@ TEST_F(FeatureChannels, TheStrokeLookupAttributesWholeDrawingsByDefault) {
       EXPECT_LE(m["confidence"].get<double>(), 1);
     }
   }
-  // A mirrored drawing is found in its mirrored orientation, when its original is found.
+  // A mirrored drawing is found in its mirrored orientation, when its original is found (one
+  // at least is).
+  int mirrored_checked = 0;
   for (int i = 0; i < 2; ++i) {
     const auto& original = records.at("lineart_" + std::to_string(i) + ".png");
     const auto& mirrored = records.at("mirrored_" + std::to_string(i) + ".png");
     if (original["status"] != "match") continue;
+    ++mirrored_checked;
     ASSERT_EQ(mirrored["status"], "match") << mirrored.dump();
     EXPECT_EQ(mirrored["matches"][0]["orientation"], "flipy");
     EXPECT_EQ(mirrored["matches"][0]["episode"], original["matches"][0]["episode"]);
   }
+  EXPECT_GE(mirrored_checked, 1);
   // Off (--stroke-lookup 0): none of them is a match, as before the lookup existed.
   const auto off = Match("lookup_off", leak, {"--stroke-lookup", "0"});
   for (const auto& [name, record] : off) EXPECT_NE(record["status"], "match") << name;
@@ -1159,6 +1163,11 @@ TEST_F(FeatureChannels, PdqWinsOldIndexesLoadAndAddRemoveCarryKeyframes) {
             0);
   EXPECT_NE(Slurp(*dir_ / "full_info.out").find(std::to_string(full.entries) + " stroke maps"),
             std::string::npos);
+  // And one stroke hash per entry (the stroke lookup), the same way.
+  EXPECT_EQ(full.channels.at("lineart").stroke_hashes, full.entries);
+  EXPECT_EQ(full.channels.at("orb").stroke_hashes, 0);
+  EXPECT_NE(Slurp(*dir_ / "full_info.out").find(std::to_string(full.entries) + " stroke hashes"),
+            std::string::npos);
   EXPECT_EQ(full.parameters.keyframe_features, 300);  // the defaults, one per channel
   EXPECT_EQ(full.parameters.line_art_keyframe_features, 300);
   // Each channel's keypoints per keyframe are its own.
@@ -1189,8 +1198,18 @@ TEST_F(FeatureChannels, PdqWinsOldIndexesLoadAndAddRemoveCarryKeyframes) {
     EXPECT_EQ(most_orb, 500u);
     EXPECT_LT(most_ink, 200u);
   }
-  // A manifest written before the counts were per channel had one for both.
+  // A manifest whose stroke hash count disagrees with the table is refused.
   const fs::path manifest = counts / counted.name / "manifest.json";
+  {
+    const std::string saved = Slurp(manifest);
+    auto edited = nlohmann::json::parse(saved);
+    edited["channels"]["lineart"]["stroke_hashes"] = counted.entries - 1;
+    std::ofstream(manifest) << edited.dump(2);
+    EXPECT_THROW(Index::Open(counts), IndexError);
+    std::ofstream(manifest) << saved;
+    EXPECT_NO_THROW(Index::Open(counts));
+  }
+  // A manifest written before the counts were per channel had one for both.
   auto old_manifest = nlohmann::json::parse(Slurp(manifest));
   old_manifest["features"].erase("line_art_keyframe_features");
   old_manifest["features"].erase("keyframe_grid");  // nor a grid: strongest anywhere

@@ -692,6 +692,35 @@ cv::Mat FrameStrokes(const cv::Mat& ink, const cv::Matx23d& t) {
   return StrokeMap(frame);
 }
 
+// An outline (luma 25) around a dark fill (55, with +-8 of texture) on light paint: the black-
+// hat alone misses the outline where the closing spreads the fill over it; the outline rule
+// (near-black, 20 below the closing) keeps all of it, and the fill's texture stays out.
+TEST(LineArt, OutlinesAgainstDarkFillsAreInk) {
+  cv::Mat luma(320, 640, CV_8UC1, cv::Scalar(200));
+  const cv::Rect fill(160, 60, 320, 200);
+  cv::Mat texture(fill.size(), CV_8UC1);
+  cv::randu(texture, cv::Scalar(47), cv::Scalar(64));  // 47..63
+  texture.copyTo(luma(fill));
+  cv::rectangle(luma, fill, cv::Scalar(25), 4);  // 4 px, straddling the fill's edge
+  const cv::Mat ink = InkMap(luma);
+  cv::Mat outline(luma.size(), CV_8UC1, cv::Scalar(0));
+  cv::rectangle(outline, fill, cv::Scalar(255), 4);
+  const int outline_pixels = cv::countNonZero(outline);
+  const int outline_ink = cv::countNonZero(outline & (ink == 0));
+  cv::Mat inner(luma.size(), CV_8UC1, cv::Scalar(0));
+  inner(cv::Rect(fill.x + 10, fill.y + 10, fill.width - 20, fill.height - 20)).setTo(255);
+  const int texture_ink = cv::countNonZero(inner & (ink == 0));
+  std::cout << "[ measured ] outline ink " << outline_ink << " of " << outline_pixels
+            << ", fill texture ink " << texture_ink << "\n";
+  EXPECT_EQ(outline_ink, outline_pixels);
+  EXPECT_EQ(texture_ink, 0);
+  // A mid-grey outline (60) against the same fill is not near-black: the rule leaves it to
+  // the black-hat, which does not take it.
+  cv::Mat grey = luma.clone();
+  cv::rectangle(grey, fill, cv::Scalar(60), 4);
+  EXPECT_LT(cv::countNonZero(outline & (InkMap(grey) == 0)), outline_pixels / 2);
+}
+
 TEST(LineArt, StrokeMapKeepsEveryStrokeAtHalfSize) {
   cv::Mat ink(361, 640, CV_8UC1, cv::Scalar(255));
   ink.at<std::uint8_t>(360, 639) = 0;  // one ink pixel in the odd last row

@@ -96,6 +96,27 @@ TEST(ResultRecord, ChannelMatchesCarryTheirVerificationEvidence) {
   EXPECT_DOUBLE_EQ(nlohmann::json::parse(stroked)["matches"][0]["strokes"].get<double>(), 0.913);
   m.strokes = 0.913;
   EXPECT_EQ(FromJsonLine(stroked), record);
+  // A stroke lookup's: its method and both shares, no keypoint measures; read back as written
+  // (a job's journal, a duplicate's record).
+  MatchRecord& lookup = record.matches.front();
+  lookup = MatchRecord{};
+  lookup.title = "Skyfolk";
+  lookup.channel = "lineart";
+  lookup.method = "stroke_lookup";
+  lookup.distance = 38;
+  lookup.strokes = 0.881;
+  lookup.drawn = 0.9;
+  lookup.framed = 0.881;
+  const auto looked_up = nlohmann::json::parse(ToJsonLine(record))["matches"][0];
+  EXPECT_EQ(looked_up["method"], "stroke_lookup");
+  EXPECT_DOUBLE_EQ(looked_up["drawn"].get<double>(), 0.9);
+  EXPECT_DOUBLE_EQ(looked_up["framed"].get<double>(), 0.881);
+  EXPECT_FALSE(looked_up.contains("inliers"));
+  EXPECT_FALSE(looked_up.contains("correlation"));
+  EXPECT_EQ(FromJsonLine(ToJsonLine(record)), record);
+  // Other matches have no method.
+  EXPECT_FALSE(nlohmann::json::parse(pdq_line)["matches"][0].contains("method"));
+  EXPECT_TRUE(FromJsonLine(pdq_line).matches.front().method.empty());
 }
 
 TEST(ResultRecord, InvalidUtf8IsEscapedNeverDropped) {
