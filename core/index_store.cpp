@@ -193,15 +193,14 @@ GenerationInfo ReadGenerationInfo(const fs::path& index_dir) {
     if (manifest.contains("channels")) {
       for (const auto& [channel, description] : manifest.at("channels").items()) {
         if (channel != kOrbChannel && channel != kLineArtChannel) continue;  // a newer tool's
-        info.channels[channel] = {
-            ManifestInteger<std::int64_t>(description.at("keyframes")),
-            ManifestInteger<std::int64_t>(description.at("descriptors")),
-            description.contains("stroke_maps")
-                ? ManifestInteger<std::int64_t>(description.at("stroke_maps"))
-                : 0,
-            description.contains("stroke_hashes")
-                ? ManifestInteger<std::int64_t>(description.at("stroke_hashes"))
-                : 0};
+        // Counts added after the channels: absent in manifests written before them.
+        const auto count_or_none = [&](const char* key) {
+          return description.contains(key) ? ManifestInteger<std::int64_t>(description.at(key))
+                                           : std::int64_t{0};
+        };
+        info.channels[channel] = {ManifestInteger<std::int64_t>(description.at("keyframes")),
+                                  ManifestInteger<std::int64_t>(description.at("descriptors")),
+                                  count_or_none("stroke_maps"), count_or_none("stroke_hashes")};
       }
       info.parameters.local_features = info.channels.contains(kOrbChannel);
       info.parameters.line_art = info.channels.contains(kLineArtChannel);

@@ -72,6 +72,27 @@ ChannelMatch QueryChannel(const FeatureIndex& channel, const cv::Mat& luma, cons
   return match;
 }
 
+// The best score (inliers, strokes in common) of each episode among a still's matches, for
+// margins: a match's rival is the best of the other episodes.
+template <typename Score>
+class EpisodeBests {
+ public:
+  void Add(std::int32_t episode, Score score) {
+    Score& best = best_[episode];
+    best = std::max(best, score);
+  }
+  Score RivalOf(std::int32_t episode) const {
+    Score rival{};
+    for (const auto& [other, best] : best_) {
+      if (other != episode) rival = std::max(rival, best);
+    }
+    return rival;
+  }
+
+ private:
+  std::map<std::int32_t, Score> best_;
+};
+
 // A still's aspect may differ this much from the frame's for the stroke lookup to place it
 // over the frame (a scan trimmed unevenly); beyond, it is not a drawing of the whole frame.
 constexpr double kLookupAspectTolerance = 0.05;
@@ -136,11 +157,8 @@ void RecordLookup(const StrokeLookup& lookup, const FeatureIndex& channel,
   auto episode_of = [&](const LookedUpEntry& e) {
     return index.entries()[channel.FirstEntry(e.keyframe) + e.offset].episode;
   };
-  std::map<std::int32_t, double> best_by_episode;
-  for (const LookedUpEntry& e : lookup.compared) {
-    double& best = best_by_episode[episode_of(e)];
-    best = std::max(best, e.agreement.common());
-  }
+  EpisodeBests<double> bests;
+  for (const LookedUpEntry& e : lookup.compared) bests.Add(episode_of(e), e.agreement.common());
   std::vector<const LookedUpEntry*> accepted;
   for (const LookedUpEntry& e : lookup.compared) {
     if (e.accepted) accepted.push_back(&e);
@@ -154,10 +172,7 @@ void RecordLookup(const StrokeLookup& lookup, const FeatureIndex& channel,
   for (const LookedUpEntry* e : accepted) {
     if (static_cast<int>(record->matches.size()) >= options.max_matches) break;
     const std::int32_t episode = episode_of(*e);
-    double rival = 0;
-    for (const auto& [other, common] : best_by_episode) {
-      if (other != episode) rival = std::max(rival, common);
-    }
+    const double rival = bests.RivalOf(episode);
     const double common = e->agreement.common();
     MatchRecord m = MatchOfEpisode(index, episode);
     const EntryInfo& entry = index.entries()[channel.FirstEntry(e->keyframe) + e->offset];
@@ -353,14 +368,11 @@ bool MatchStillByFeatures(const cv::Mat& image, const ReferenceIndex& index,
   if (match.verified.empty()) return false;
 
   // The best verified keyframe of each episode, for margins.
-  std::map<std::int32_t, int> best_by_episode;
+  EpisodeBests<int> bests;
   auto episode_of = [&](const VerifiedKeyframe& v) {
     return index.entries()[channel->FirstEntry(v.keyframe)].episode;
   };
-  for (const VerifiedKeyframe& v : match.verified) {
-    int& best = best_by_episode[episode_of(v)];
-    best = std::max(best, v.verification.inliers);
-  }
+  for (const VerifiedKeyframe& v : match.verified) bests.Add(episode_of(v), v.verification.inliers);
   // The main region's inliers: matches with fewer (other regions) have strength 0.5.
   const int main_inliers = ChannelBars(looks_like_line_art, options).regions.front().min_inliers;
   record->status = "match";
@@ -368,10 +380,7 @@ bool MatchStillByFeatures(const cv::Mat& image, const ReferenceIndex& index,
   for (const VerifiedKeyframe& v : match.verified) {
     if (static_cast<int>(record->matches.size()) >= options.max_matches) break;
     const std::int32_t episode = episode_of(v);
-    int rival = 0;
-    for (const auto& [other, inliers] : best_by_episode) {
-      if (other != episode) rival = std::max(rival, inliers);
-    }
+    const int rival = bests.RivalOf(episode);
     MatchRecord m = MatchOfEpisode(index, episode);
     const EntryInfo& entry = index.entries()[channel->FirstEntry(v.keyframe) + v.entry_offset];
     m.ref_start = entry.start;
