@@ -193,14 +193,16 @@ GenerationInfo ReadGenerationInfo(const fs::path& index_dir) {
     if (manifest.contains("channels")) {
       for (const auto& [channel, description] : manifest.at("channels").items()) {
         if (channel != kOrbChannel && channel != kLineArtChannel) continue;  // a newer tool's
-        // Counts added after the channels: absent in manifests written before them.
-        const auto count_or_none = [&](const char* key) {
-          return description.contains(key) ? ManifestInteger<std::int64_t>(description.at(key))
-                                           : std::int64_t{0};
+        // Counts added after the channels: absent in manifests written before them. (The
+        // binding is passed, not captured: clang 14 cannot capture structured bindings.)
+        const auto count_or_none = [](const json& counts, const char* key) {
+          return counts.contains(key) ? ManifestInteger<std::int64_t>(counts.at(key))
+                                      : std::int64_t{0};
         };
         info.channels[channel] = {ManifestInteger<std::int64_t>(description.at("keyframes")),
                                   ManifestInteger<std::int64_t>(description.at("descriptors")),
-                                  count_or_none("stroke_maps"), count_or_none("stroke_hashes")};
+                                  count_or_none(description, "stroke_maps"),
+                                  count_or_none(description, "stroke_hashes")};
       }
       info.parameters.local_features = info.channels.contains(kOrbChannel);
       info.parameters.line_art = info.channels.contains(kLineArtChannel);
