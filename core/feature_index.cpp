@@ -73,6 +73,15 @@ class Reader {
 
 static_assert(std::endian::native == std::endian::little, "the keyframe table is little-endian");
 
+// The index of the last of `rows` (ordered by `start`) whose `start` is at most `value`: the
+// keyframe a descriptor or a stroke map number belongs to.
+template <typename Row, typename Value, typename Start>
+std::int64_t LastRowStartingBy(const std::vector<Row>& rows, Value value, Start Row::*start) {
+  const auto it = std::upper_bound(rows.begin(), rows.end(), value,
+                                   [&](Value v, const Row& row) { return v < row.*start; });
+  return (it - rows.begin()) - 1;
+}
+
 }  // namespace
 
 FeatureIndex::FeatureIndex()
@@ -279,12 +288,8 @@ cv::Mat FeatureIndex::DecodeStrokeMap(std::uint64_t map, cv::Size size) const {
 }
 
 std::int64_t FeatureIndex::KeyframeOfStrokeMap(std::uint64_t map) const {
-  // The last keyframe whose maps start at or before `map`: keyframes without maps that share
-  // its start come before it.
-  const auto it = std::upper_bound(
-      keyframes_.begin(), keyframes_.end(), map,
-      [](std::uint64_t m, const KeyframeRow& row) { return m < row.first_stroke; });
-  return (it - keyframes_.begin()) - 1;
+  // Keyframes without maps that share its start come before the one that holds it.
+  return LastRowStartingBy(keyframes_, map, &KeyframeRow::first_stroke);
 }
 
 std::vector<FeatureIndex::StrokeCandidate> FeatureIndex::NearestStrokeMaps(const Pdq& hash,
@@ -303,10 +308,7 @@ std::vector<FeatureIndex::StrokeCandidate> FeatureIndex::NearestStrokeMaps(const
 }
 
 std::int64_t FeatureIndex::KeyframeOf(std::int64_t descriptor) const {
-  const auto it = std::upper_bound(
-      keyframes_.begin(), keyframes_.end(), descriptor,
-      [](std::int64_t d, const KeyframeRow& row) { return d < row.first_descriptor; });
-  return (it - keyframes_.begin()) - 1;
+  return LastRowStartingBy(keyframes_, descriptor, &KeyframeRow::first_descriptor);
 }
 
 cv::Point2f FeatureIndex::PointOf(std::int64_t descriptor) const {

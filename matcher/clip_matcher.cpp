@@ -91,7 +91,7 @@ std::vector<MatchRecord> MatchFramesByChannels(std::span<const double> times, Vi
   const double slack = 0.5 + 0.045 * (times.back() - times.front());
   // Catalogue path, channel and method -> frames: a segment's evidence (inliers, or the
   // stroke lookup's shares) is of one kind.
-  std::map<std::string, std::vector<Verified>> by_episode;
+  std::map<std::string, std::vector<Verified>> by_kind;
   Frame frame;
   for (const double seconds : times) {
     CheckDeadline(deadline, options);
@@ -99,13 +99,13 @@ std::vector<MatchRecord> MatchFramesByChannels(std::span<const double> times, Vi
     ResultRecord still;
     if (!MatchStillByFeatures(frame.image, index, options, false, &still)) continue;
     const MatchRecord& top = still.matches.front();
-    by_episode[top.source + '\n' + top.channel + '\n' + top.method].push_back({top, frame.seconds});
+    by_kind[top.source + '\n' + top.channel + '\n' + top.method].push_back({top, frame.seconds});
   }
   for (;;) {
     // Per episode, the largest set of frames whose offsets (ref - clip time) overlap.
     const Verified* anchor = nullptr;
     std::vector<const Verified*> best;
-    for (const auto& [source, frames] : by_episode) {
+    for (const auto& [kind, frames] : by_kind) {
       for (const Verified& a : frames) {
         std::vector<const Verified*> agreeing;
         double l = a.top.ref_start - a.seconds - slack, h = a.top.ref_end - a.seconds + slack;
@@ -180,7 +180,6 @@ std::vector<MatchRecord> MatchFramesByChannels(std::span<const double> times, Vi
     if (!strokes.empty()) m.strokes = median(strokes);
     if (!drawn.empty()) m.drawn = median(drawn);
     if (!framed.empty()) m.framed = median(framed);
-
     m.confidence = median(confidences);
     m.segment = true;
     m.frames = static_cast<int>(best.size());
@@ -190,7 +189,7 @@ std::vector<MatchRecord> MatchFramesByChannels(std::span<const double> times, Vi
     // may agree on another part.
     const double first = m.query_start, last = m.query_end;
     segments.push_back(std::move(m));
-    for (auto& [source, frames] : by_episode) {
+    for (auto& [kind, frames] : by_kind) {
       std::erase_if(frames,
                     [&](const Verified& v) { return v.seconds >= first && v.seconds <= last; });
     }

@@ -154,11 +154,12 @@ StrokeLookup LookUpStrokes(const FeatureIndex& channel, const cv::Mat& luma,
 // most strokes in common of an entry of another episode compared.
 void RecordLookup(const StrokeLookup& lookup, const FeatureIndex& channel,
                   const ReferenceIndex& index, const MatchOptions& options, ResultRecord* record) {
-  auto episode_of = [&](const LookedUpEntry& e) {
-    return index.entries()[channel.FirstEntry(e.keyframe) + e.offset].episode;
+  auto entry_of = [&](const LookedUpEntry& e) -> const EntryInfo& {
+    return index.entries()[channel.FirstEntry(e.keyframe) + e.offset];
   };
   EpisodeBests<double> bests;
-  for (const LookedUpEntry& e : lookup.compared) bests.Add(episode_of(e), e.agreement.common());
+  for (const LookedUpEntry& e : lookup.compared)
+    bests.Add(entry_of(e).episode, e.agreement.common());
   std::vector<const LookedUpEntry*> accepted;
   for (const LookedUpEntry& e : lookup.compared) {
     if (e.accepted) accepted.push_back(&e);
@@ -171,11 +172,10 @@ void RecordLookup(const StrokeLookup& lookup, const FeatureIndex& channel,
   record->matches.clear();
   for (const LookedUpEntry* e : accepted) {
     if (static_cast<int>(record->matches.size()) >= options.max_matches) break;
-    const std::int32_t episode = episode_of(*e);
-    const double rival = bests.RivalOf(episode);
+    const EntryInfo& entry = entry_of(*e);
+    const double rival = bests.RivalOf(entry.episode);
     const double common = e->agreement.common();
-    MatchRecord m = MatchOfEpisode(index, episode);
-    const EntryInfo& entry = index.entries()[channel.FirstEntry(e->keyframe) + e->offset];
+    MatchRecord m = MatchOfEpisode(index, entry.episode);
     m.ref_start = entry.start;
     m.ref_end = entry.end;
     m.distance = e->distance;
@@ -345,9 +345,10 @@ bool MatchStillByFeatures(const cv::Mat& image, const ReferenceIndex& index,
   const bool looks_like_line_art = MeasureLineArt(image).line_art;
   if (line_art_only && !looks_like_line_art) return false;
   const FeatureIndex* channel = looks_like_line_art ? line_art : orb;
-  if (!channel && !(lookup && looks_like_line_art)) return false;
+  const bool look_up = lookup && looks_like_line_art;
+  if (!channel && !look_up) return false;
   const cv::Mat luma = FeatureLuma(image, options.query_side);
-  if (lookup && looks_like_line_art) {
+  if (look_up) {
     const FeatureIndex& strokes = *index.channel(kLineArtChannel);
     const StrokeLookup found = LookUpStrokes(strokes, luma, options);
     if (!found.compared.empty()) {
