@@ -57,6 +57,13 @@ std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
 // The lineart `method` of a record found by the stroke lookup.
 inline constexpr const char* kStrokeLookupMethod = "stroke_lookup";
 
+// The scales a still the keypoints verify nothing for at the query side is tried at again,
+// in order (README "Channels", "The retry at half size", "The line-art ladder"): for orb
+// (`ink` false) options.retry_scale; for line art none, or with options.line_art_ladder
+// half-octave steps (x 1/sqrt 2) down to retry_scale, a step within 10% of it left to it.
+// None when retry_scale is 0.
+std::vector<double> RetryScales(bool ink, const MatchOptions& options);
+
 // Whether the stroke lookup runs: options.stroke_lookup > 0 and the index's line-art
 // channel holds stroke hashes.
 bool StrokeLookupAvailable(const ReferenceIndex& index, const MatchOptions& options);
@@ -64,11 +71,12 @@ bool StrokeLookupAvailable(const ReferenceIndex& index, const MatchOptions& opti
 // Tries the extra channels on a decoded still that PDQ did not match: for a still that looks
 // like line art, the stroke lookup (if available), then the line-art channel's keypoints (with
 // options.line_art); else the local-feature channel. Keypoints are tried in the original and
-// the mirrored (flipy) orientation, and for orb, if neither verifies, both again on the still
-// scaled by options.retry_scale. On a match sets record->status to "match" and fills matches
+// the mirrored (flipy) orientation and, if neither verifies, both again on the still scaled
+// down: for orb by options.retry_scale, for line art (with options.line_art_ladder) at
+// half-octave steps down to it. On a match sets record->status to "match" and fills matches
 // (channel "orb" or "lineart"; with inliers, or method "stroke_lookup") and returns true;
-// otherwise leaves the record unchanged and returns false. With `line_art_only` (PDQ found
-// the still uninformative) only a still that looks like line art is tried.
+// otherwise leaves the record unchanged and returns false. With `line_art_only` (PDQ found the
+// still uninformative) only a still that looks like line art is tried.
 bool MatchStillByFeatures(const cv::Mat& image, const ReferenceIndex& index,
                           const MatchOptions& options, bool line_art_only, ResultRecord* record);
 

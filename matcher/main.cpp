@@ -63,6 +63,12 @@ int main(int argc, char** argv) {
                "Also query the line-art channel's keypoints for stills that look like line art "
                "and the stroke lookup does not attribute: crops, drawings on larger sheets (off "
                "by default: not yet free of false attributions, README \"Channels\")");
+  app.add_flag("--line-art-ladder", options.line_art_ladder,
+               "With --line-art: stills its keypoints verify nothing for are tried again at "
+               "half-octave steps (x 0.71) down to --retry-scale: finds more crops of drawings "
+               "saved larger than the index's keyframes, and more unrelated drawings too "
+               "(README \"The line-art ladder\")")
+      ->needs("--line-art");
   app.add_option("--stroke-lookup", options.stroke_lookup,
                  "Stills that look like line art, as whole drawings: entries with the nearest "
                  "stroke hashes compared stroke by stroke (needs an index with stroke hashes; "
@@ -88,7 +94,8 @@ int main(int argc, char** argv) {
   app.add_option("--retry-scale", options.retry_scale,
                  "Stills orb verifies nothing for are tried again scaled by this "
                  "factor: a crop of half the frame then meets the index's keyframes at their "
-                 "scale (default 0.5, 0: off)")
+                 "scale; with --line-art-ladder, line art is tried at half-octave steps "
+                 "(x 0.71) down to it (default 0.5, 0: off for both)")
       ->check(CLI::Range(0.0, 0.9));
   app.add_option("--query-features", options.query_features,
                  "ORB keypoints taken from a still for orb and lineart (default 1000)")

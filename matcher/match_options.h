@@ -10,8 +10,8 @@
 
 namespace celtrace {
 
-// Pixels: the shorter side a still scaled by MatchOptions::retry_scale must keep to be tried
-// again; about three of ORB's 31-pixel patches.
+// Pixels: the shorter side a still scaled by MatchOptions::retry_scale, or by a step of the
+// line-art ladder, must keep to be tried again; about three of ORB's 31-pixel patches.
 inline constexpr int kRetryMinSide = 96;
 
 struct MatchOptions {
@@ -44,6 +44,11 @@ struct MatchOptions {
   // finds under half of the line-art stills, and at a bar that finds 40% it attributed 2 of
   // 20 unrelated line-art drawings (README "Accuracy").
   bool line_art = false;
+  // With line_art: a still the line-art keypoints verify nothing for is tried again at
+  // half-octave steps (x 1/sqrt 2) down to retry_scale (the line-art ladder). Default off: on
+  // the evaluation set it finds half as many line-art crops again and attributes unrelated
+  // drawings the keypoints alone do not (README "The line-art ladder").
+  bool line_art_ladder = false;
   // ORB keypoints taken from a query still. Default 1000: a crop or a screenshot holds the
   // frame's keypoints among many others.
   int query_features = 1000;
@@ -51,9 +56,11 @@ struct MatchOptions {
   // Default 800: a frame shown at half size inside a screenshot keeps enough detail.
   int query_side = 800;
   // A still the orb channel verifies no keyframe for at the query side is tried again scaled
-  // by this factor (0: not). Default 0.5: a crop of half the frame then meets the keyframes
-  // at their scale (README "Channels", "The retry at half size"). Not tried when the scaled
-  // picture's shorter side would be under kRetryMinSide.
+  // by this factor (0: not); with line_art_ladder, one the line-art keypoints verify nothing
+  // for, at half-octave steps (x 1/sqrt 2) down to it. Default 0.5: a crop of half the frame
+  // then meets the keyframes at their scale (README "Channels", "The retry at half size",
+  // "The line-art ladder"). Not tried when the scaled picture's shorter side would be under
+  // kRetryMinSide.
   double retry_scale = 0.5;
   // Bits: reference descriptors within this of a query descriptor are correspondences.
   // Default 64 of 256 (ORB descriptors of the same corner under rescaling and JPEG lie

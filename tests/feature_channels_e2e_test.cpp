@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -28,6 +29,7 @@
 #include "celtrace/video_reader.h"
 #include "celtrace/video_writer.h"
 #include "clip_matcher.h"
+#include "feature_matcher.h"
 #include "reference_index.h"
 #include "result_record.h"
 #include "synthetic_footage.h"
@@ -257,6 +259,13 @@ class FeatureChannels : public ::testing::Test {
       const std::string& region, const char* inliers, double correlation,
       const std::map<std::string, cv::Mat>& leak, const std::string& prefix, int at_least);
 
+  // Checks a run with the retry (`retried`) against one without it (`once`) on one leak
+  // (defined below).
+  static void ExpectRetriesAdd(const std::map<std::string, nlohmann::json>& once,
+                               const std::map<std::string, nlohmann::json>& retried,
+                               const std::string& prefix, const std::string& channel, int at_least,
+                               double scale);
+
   static testing::TempDir* dir_;
   static synth::CatalogSpec* spec_;
   static std::vector<synth::CatalogEntry>* catalog_;
@@ -439,6 +448,59 @@ TEST_F(FeatureChannels, HalfCropsPassTheClosestAndExactRegionsWithFewestInliers)
   EXPECT_GE(under_closest, 1);
 }
 
+// Checks a run with the retry (`retried`) against one without (`once`) on the same leak: at
+// least `at_least` of the `prefix` stills attributed by `channel`, more than without; no
+// negative matched; a still matched without the retry keeps its record; none is lost; and
+// every match gives its scale against the still at the query side (`scale`), whichever
+// picture verified.
+void FeatureChannels::ExpectRetriesAdd(const std::map<std::string, nlohmann::json>& once,
+                                       const std::map<std::string, nlohmann::json>& retried,
+                                       const std::string& prefix, const std::string& channel,
+                                       int at_least, double scale) {
+  const int found_once = CountAttributed(once, prefix, channel).episode;
+  const int found_retried = CountAttributed(retried, prefix, channel).episode;
+  EXPECT_GE(found_retried, at_least);
+  EXPECT_GT(found_retried, found_once);
+  ExpectNoMatch(once);
+  ExpectNoMatch(retried);
+  for (const auto& [name, record] : retried) {
+    if (record["status"] != "match") continue;
+    if (once.at(name)["status"] == "match") {
+      EXPECT_EQ(record["matches"], once.at(name)["matches"]) << name;
+    }
+    EXPECT_NEAR(record["matches"][0]["scale"].get<double>(), scale, 0.05) << name;
+  }
+  for (const auto& [name, record] : once) {
+    if (record["status"] == "match") {
+      EXPECT_EQ(retried.at(name)["status"], "match") << name;
+    }
+  }
+}
+
+TEST(RetryScales, OrbRetriesOnceAndLineArtStepsDownByHalfOctavesOnlyWhenAsked) {
+  MatchOptions options;  // retry_scale 0.5, no ladder
+  EXPECT_EQ(RetryScales(false, options), std::vector<double>{0.5});
+  EXPECT_TRUE(RetryScales(true, options).empty());
+  options.line_art_ladder = true;
+  const std::vector<double> ladder = RetryScales(true, options);
+  ASSERT_EQ(ladder.size(), 2u);
+  EXPECT_NEAR(ladder[0], std::sqrt(0.5), 1e-12);
+  EXPECT_EQ(ladder[1], 0.5);
+  options.retry_scale = 0.25;  // two octaves: four half-octave steps, the last retry_scale
+  const std::vector<double> longer = RetryScales(true, options);
+  ASSERT_EQ(longer.size(), 4u);
+  EXPECT_NEAR(longer[2], 0.35355339059327, 1e-12);
+  EXPECT_EQ(longer[3], 0.25);
+  EXPECT_EQ(RetryScales(false, options), std::vector<double>{0.25});
+  options.retry_scale = 0.7;  // 1/sqrt 2 lies within 10% of it: one pass, not two
+  EXPECT_EQ(RetryScales(true, options), std::vector<double>{0.7});
+  options.retry_scale = 0.6;  // 1/sqrt 2 is 18% above: both
+  EXPECT_EQ(RetryScales(true, options).size(), 2u);
+  options.retry_scale = 0;  // off for both
+  EXPECT_TRUE(RetryScales(true, options).empty());
+  EXPECT_TRUE(RetryScales(false, options).empty());
+}
+
 TEST_F(FeatureChannels, HalfCropsAtTwiceTheScaleAreTriedAgainAtHalfSize) {
   // Half of each side at alternate corners, blown up to the frame's size, as a crop of a
   // 1280x720 frame saved at its own pixels would be next to 640-pixel keyframes: the frame's
@@ -459,30 +521,57 @@ TEST_F(FeatureChannels, HalfCropsAtTwiceTheScaleAreTriedAgainAtHalfSize) {
   }
   const auto once = Match("twice_once", leak, {"--retry-scale", "0"});
   const auto retried = Match("twice_retried", leak);  // the default, 0.5
-  const int found_once = CountAttributed(once, "twice_", "orb").episode;
-  const int found_retried = CountAttributed(retried, "twice_", "orb").episode;
-  EXPECT_GE(found_retried, 6);
-  EXPECT_GT(found_retried, found_once);
-  ExpectNoMatch(once);
-  ExpectNoMatch(retried);
-  for (const auto& [name, record] : retried) {
-    if (record["status"] != "match") continue;
-    // A still matched at the query side keeps its record; one matched only when retried has
-    // its scale given against the still at the query side: half the frame shown at full
-    // size maps onto the keyframe at 0.5.
-    if (once.at(name)["status"] == "match") {
-      EXPECT_EQ(record["matches"], once.at(name)["matches"]) << name;
-    }
-    EXPECT_NEAR(record["matches"][0]["scale"].get<double>(), 0.5, 0.05) << name;
-  }
-  for (const auto& [name, record] : once) {  // and none of the first run's matches is lost
-    if (record["status"] == "match") {
-      EXPECT_EQ(retried.at(name)["status"], "match") << name;
-    }
-  }
+  // Half the frame shown at full size maps onto the keyframe at 0.5.
+  ExpectRetriesAdd(once, retried, "twice_", "orb", 6, 0.5);
   EXPECT_EQ(RunTool({CELTRACE_MATCH_BIN, "--index", IndexDir().string(),
                      (*dir_ / "twice_once").string(), "--retry-scale", "1"},
                     *dir_ / "twice_bad.jsonl"),
+            2);
+}
+
+TEST_F(FeatureChannels, LineArtCropsAtALargerScaleAreTriedDownTheLadder) {
+  // Three quarters of each drawing at alternate corners, saved at 800x450: the frame's
+  // strokes at 1.67 times the keyframes' scale, as the evaluation set's line-art crops are.
+  // Tried at the query side alone (the default) and down the ladder (--line-art-ladder).
+  // The keypoints run at the bars the line-art test measured them at, with the lookup off
+  // (it takes whole drawings only) and the stroke check at its default.
+  const cv::Size saved(800, 450);
+  std::map<std::string, cv::Mat> leak;
+  for (size_t i = 0; i < sources_->size(); ++i) {
+    cv::Mat crop = Crop((*sources_)[i].line_art, 0.75, i % 2 ? 1.0 : 0.0, i % 4 < 2 ? 1.0 : 0.0);
+    cv::resize(crop, crop, saved, 0, 0, cv::INTER_CUBIC);
+    ASSERT_TRUE(MeasureLineArt(crop).line_art) << i;
+    leak["larger_" + std::to_string(i) + ".png"] = crop;
+  }
+  for (int i = 0; i < 6; ++i) {
+    cv::Mat crop =
+        Crop(synth::RenderUnrelatedLineArt(900 + i, {640, 360}), 0.75, i % 2, i % 3 ? 0.0 : 1.0);
+    cv::resize(crop, crop, saved, 0, 0, cv::INTER_CUBIC);
+    ASSERT_TRUE(MeasureLineArt(crop).line_art) << i;  // so that the line-art channel has it
+    leak["negative_" + std::to_string(i) + ".png"] = crop;
+  }
+  const std::vector<std::string> bars =
+      With(With({"--line-art", "--stroke-lookup", "0"}, "--min-line-art-inliers", "20"),
+           "--min-line-art-correlation", "0.93");
+  const auto once = Match("larger_once", leak, bars);  // the default: no ladder
+  std::vector<std::string> ladder = bars;
+  ladder.push_back("--line-art-ladder");  // 1/sqrt 2, then 0.5 (--retry-scale)
+  const auto laddered = Match("larger_laddered", leak, ladder);
+  // 480 of the still's 800 pixels are the keyframe's 640 x 0.75.
+  ExpectRetriesAdd(once, laddered, "larger_", "lineart", 5, 0.6);
+  // --retry-scale 0 turns the ladder off with the retry.
+  const auto unladdered = Match("larger_unladdered", leak, With(ladder, "--retry-scale", "0"));
+  for (const auto& [name, record] : once) {
+    ASSERT_TRUE(unladdered.contains(name)) << name;
+    EXPECT_EQ(unladdered.at(name)["status"], record["status"]) << name;
+    EXPECT_EQ(unladdered.at(name).value("matches", nlohmann::json()),
+              record.value("matches", nlohmann::json()))
+        << name;
+  }
+  // The ladder steps down the keypoints, which run only with --line-art: alone, a usage error.
+  EXPECT_EQ(RunTool({CELTRACE_MATCH_BIN, "--index", IndexDir().string(),
+                     (*dir_ / "larger_once").string(), "--line-art-ladder"},
+                    *dir_ / "larger_bad.jsonl"),
             2);
 }
 
