@@ -39,10 +39,11 @@ struct MatchOptions {
   // needs its files in the index generation; without them it is skipped.
   // Local features (ORB + RANSAC): crops, screenshots, small rotations. Default on.
   bool local_features = true;
-  // Line art (ORB of ink maps + RANSAC), for inputs that look like uncoloured line art
-  // (mostly paper with dark strokes). Default off (--line-art): on the evaluation set it
-  // finds under half of the line-art stills, and at a bar that finds 40% it attributed 2 of
-  // 20 unrelated line-art drawings (README "Accuracy").
+  // The line-art channel's keypoints (ORB of ink maps + RANSAC), for inputs that look like
+  // uncoloured line art (mostly paper with dark strokes) and that the stroke lookup does not
+  // attribute: crops, drawings on larger sheets. Default off (--line-art): on the evaluation
+  // set they find a third of the line-art crops, and gave 4 of 640 line-art stills and
+  // drawings a wrong or false attribution (README "Channels", "Switches").
   bool line_art = false;
   // With line_art: a still the line-art keypoints verify nothing for is tried again at
   // half-octave steps (x 1/sqrt 2) down to retry_scale (the line-art ladder). Default off: on
