@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -137,22 +138,37 @@ int WalkArchive(const std::uint8_t* data, std::size_t size) {
 }
 
 int LoadIndex(const std::uint8_t* data, std::size_t size) {
-  static const fs::path original = [] {
+  // An empty generation, published once; its files are kept in memory and written afresh for
+  // every input, so that no input depends on files an earlier one left on disk. (A CI run
+  // once died in copying them from the published directory, the cause not found; the bytes
+  // are the same either way.)
+  struct Published {
+    std::string generation;
+    std::map<std::string, std::vector<std::uint8_t>> files;  // name -> bytes, in generation
+    std::vector<std::uint8_t> current;
+  };
+  static const Published published = [] {
     const fs::path dir = ScratchDir() / "index-original";
     fs::remove_all(dir);
-    GenerationWriter writer(dir);
-    Catalog catalog = Catalog::Create(writer.catalog_path());
-    catalog.Finish();
-    // An empty generation: the gate checks bytes, whatever they hold.
-    writer.Publish(HashIndex(), IndexParameters{});
-    return dir;
+    {
+      GenerationWriter writer(dir);
+      Catalog catalog = Catalog::Create(writer.catalog_path());
+      catalog.Finish();
+      // The gate checks bytes, whatever they hold.
+      writer.Publish(HashIndex(), IndexParameters{});
+    }
+    Published p;
+    p.current = ReadBytes(dir / "CURRENT");
+    std::ifstream in(dir / "CURRENT");
+    std::getline(in, p.generation);
+    for (const char* file : {"manifest.json", "pdq.faiss", "catalog.sqlite"}) {
+      p.files[file] = ReadBytes(dir / p.generation / file);
+      Check(!p.files[file].empty());
+    }
+    fs::remove_all(dir);
+    return p;
   }();
-  static const std::string generation = [] {
-    std::ifstream in(original / "CURRENT");
-    std::string name;
-    std::getline(in, name);
-    return name;
-  }();
+  const std::string& generation = published.generation;
   if (size < 1) return 0;
   const char* kFiles[] = {"manifest.json", "pdq.faiss", "catalog.sqlite", "CURRENT"};
   const std::string target = kFiles[data[0] % 4];
@@ -160,10 +176,8 @@ int LoadIndex(const std::uint8_t* data, std::size_t size) {
   const fs::path copy = ScratchDir() / "index";
   fs::remove_all(copy);
   fs::create_directories(copy / generation);
-  fs::copy_file(original / "CURRENT", copy / "CURRENT");
-  for (const char* file : {"manifest.json", "pdq.faiss", "catalog.sqlite"}) {
-    fs::copy_file(original / generation / file, copy / generation / file);
-  }
+  WriteBytes(copy / "CURRENT", published.current);
+  for (const auto& [name, bytes] : published.files) WriteBytes(copy / generation / name, bytes);
   const fs::path file = target == "CURRENT" ? copy / "CURRENT" : copy / generation / target;
   const std::vector<std::uint8_t> before = ReadBytes(file);
   std::vector<std::uint8_t> after = before;
