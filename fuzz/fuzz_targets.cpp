@@ -159,8 +159,7 @@ int LoadIndex(const std::uint8_t* data, std::size_t size) {
     }
     Published p;
     p.current = ReadBytes(dir / "CURRENT");
-    std::ifstream in(dir / "CURRENT");
-    std::getline(in, p.generation);
+    p.generation.assign(p.current.begin(), std::find(p.current.begin(), p.current.end(), '\n'));
     for (const char* file : {"manifest.json", "pdq.faiss", "catalog.sqlite"}) {
       p.files[file] = ReadBytes(dir / p.generation / file);
       Check(!p.files[file].empty());
