@@ -78,8 +78,9 @@ FeatureSet ExtractFeatures(const cv::Mat& image, const FeatureOptions& options) 
   // ORB keeps the strongest by Harris score; for a spread, detect more and choose below.
   const bool spread = options.grid_columns > 0;
   const int detect = spread ? options.max_features * kSpreadOversampling : options.max_features;
-  cv::Ptr<cv::ORB> orb =
-      cv::ORB::create(detect, 1.2f, 8, 31, 0, 2, cv::ORB::HARRIS_SCORE, 31, options.fast_threshold);
+  const int edge = std::max(options.edge_threshold, kMinEdgeThreshold);
+  cv::Ptr<cv::ORB> orb = cv::ORB::create(detect, 1.2f, 8, edge, 0, 2, cv::ORB::HARRIS_SCORE, 31,
+                                         options.fast_threshold);
   std::vector<cv::KeyPoint> keypoints;
   cv::Mat descriptors;
   try {

@@ -33,6 +33,7 @@ ChannelMatch QueryOrientations(const FeatureIndex& channel, const cv::Mat& luma,
   FeatureOptions feature_options;
   feature_options.max_features = options.query_features;
   feature_options.max_side = 0;  // luma is scaled already
+  feature_options.edge_threshold = options.query_edge;
   ChannelMatch match;
   for (Orientation orientation : {Orientation::kOriginal, Orientation::kFlipY}) {
     const cv::Mat oriented = OrientImage(luma, orientation);

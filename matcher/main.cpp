@@ -10,6 +10,7 @@
 
 #include "acceptance_options.h"
 #include "celtrace/error.h"
+#include "celtrace/local_features.h"
 #include "input_walker.h"
 #include "match_job.h"
 #include "result_record.h"
@@ -100,6 +101,11 @@ int main(int argc, char** argv) {
   app.add_option("--query-features", options.query_features,
                  "ORB keypoints taken from a still for orb and lineart (default 1000)")
       ->check(CLI::Range(16, 20000));
+  app.add_option("--query-edge", options.query_edge,
+                 "Pixels: a still's keypoints may lie this close to the edge of each of ORB's "
+                 "pyramid levels, for orb and lineart (default 16; 31, ORB's own, leaves the "
+                 "margins a crop's edges cut through bare)")
+      ->check(CLI::Range(celtrace::kMinEdgeThreshold, 64));
   app.add_option("--verify-candidates", options.verify_candidates,
                  "Keyframes with the most correspondences verified by RANSAC per still "
                  "(default 16)")

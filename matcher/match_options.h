@@ -53,6 +53,12 @@ struct MatchOptions {
   // ORB keypoints taken from a query still. Default 1000: a crop or a screenshot holds the
   // frame's keypoints among many others.
   int query_features = 1000;
+  // Pixels: a query's keypoints may lie this close to the edge of each of ORB's pyramid
+  // levels (FeatureOptions::edge_threshold). Default 16, where ORB's own 31 leaves a still's
+  // margins bare: a crop's edges cut through the frame, where the keyframe has keypoints,
+  // and at a crop's scale the margins are a large share of its coarser levels (README
+  // "Channels", "Keypoints near a still's edges").
+  int query_edge = 16;
   // Pixels: the longer side queries are scaled to (aspect kept) before taking keypoints.
   // Default 800: a frame shown at half size inside a screenshot keeps enough detail.
   int query_side = 800;

@@ -257,7 +257,8 @@ class FeatureChannels : public ::testing::Test {
   // correlation reaches 1.01), every `prefix` still is no_match. Returns the first records.
   static std::map<std::string, nlohmann::json> ExpectOnlyRegionAttributes(
       const std::string& region, const char* inliers, double correlation,
-      const std::map<std::string, cv::Mat>& leak, const std::string& prefix, int at_least);
+      const std::map<std::string, cv::Mat>& leak, const std::string& prefix, int at_least,
+      const std::vector<std::string>& flags = {});
 
   // Checks a run with the retry (`retried`) against one without it (`once`) on one leak
   // (defined below).
@@ -395,8 +396,10 @@ int ExpectOrbMatchesReach(const std::map<std::string, nlohmann::json>& records, 
 
 std::map<std::string, nlohmann::json> FeatureChannels::ExpectOnlyRegionAttributes(
     const std::string& region, const char* inliers, double correlation,
-    const std::map<std::string, cv::Mat>& leak, const std::string& prefix, int at_least) {
-  const std::vector<std::string> only = OnlyRegion(region, inliers);
+    const std::map<std::string, cv::Mat>& leak, const std::string& prefix, int at_least,
+    const std::vector<std::string>& flags) {
+  std::vector<std::string> only = OnlyRegion(region, inliers);
+  only.insert(only.end(), flags.begin(), flags.end());
   const auto records = Match(region + "_leak", leak, only);
   EXPECT_GE(CountAttributed(records, prefix, "orb").episode, at_least) << region;
   ExpectOrbMatchesReach(records, std::stoi(inliers), correlation);
@@ -433,11 +436,14 @@ TEST_F(FeatureChannels, HalfCropsPassTheClosestAndExactRegionsWithFewestInliers)
        Negatives([](const cv::Mat&art, int n) { return Crop(art, 0.5, n % 2, 1.0); })) {
     leak[name] = image;
   }
+  // Keypoints kept off ORB's own border (--query-edge 31), as the regions were set: nearer
+  // the edges (the default) every half crop of the fixtures verifies with 20 inliers or more.
+  const std::vector<std::string> orb_border = {"--query-edge", "31"};
   // Only the closest region can accept, at its default bars (20 inliers, 0.98).
-  ExpectOnlyRegionAttributes("closest", "20", 0.98, leak, "half_", 4);
+  ExpectOnlyRegionAttributes("closest", "20", 0.98, leak, "half_", 4, orb_border);
   // Only the exact region, at its default bars (12 inliers, 0.99): it takes crops the
   // closest region cannot, with fewer than 20 inliers, and still no unrelated crop.
-  const auto exact = ExpectOnlyRegionAttributes("exact", "12", 0.99, leak, "half_", 6);
+  const auto exact = ExpectOnlyRegionAttributes("exact", "12", 0.99, leak, "half_", 6, orb_border);
   int under_closest = 0;
   for (const auto& [name, record] : exact) {
     if (name.starts_with("half_") && record["status"] == "match" &&
@@ -526,6 +532,46 @@ TEST_F(FeatureChannels, HalfCropsAtTwiceTheScaleAreTriedAgainAtHalfSize) {
   EXPECT_EQ(RunTool({CELTRACE_MATCH_BIN, "--index", IndexDir().string(),
                      (*dir_ / "twice_once").string(), "--retry-scale", "1"},
                     *dir_ / "twice_bad.jsonl"),
+            2);
+}
+
+TEST_F(FeatureChannels, KeypointsNearAStillsEdgesFindHalfCropsAtTwiceTheScale) {
+  // Half of each side at alternate corners, blown up to the frame's size: the frame's content
+  // at twice the keyframes' scale, which the still's coarser pyramid levels meet. ORB's own
+  // border (31 pixels of every level) leaves most of those levels bare. The retry is off, so
+  // the still is matched at its own scale only.
+  std::map<std::string, cv::Mat> leak;
+  for (size_t i = 0; i < sources_->size(); ++i) {
+    const cv::Mat& f = (*sources_)[i].image;
+    cv::Mat crop = Crop(f, 0.5, i % 2 ? 1.0 : 0.0, i % 4 < 2 ? 1.0 : 0.0);
+    cv::resize(crop, crop, f.size(), 0, 0, cv::INTER_CUBIC);
+    leak["twice_" + std::to_string(i) + ".png"] = crop;
+  }
+  for (auto& [name, image] : Negatives([](const cv::Mat&art, int n) {
+         cv::Mat crop = Crop(art, 0.5, n % 2, n % 3 ? 0.0 : 1.0);
+         cv::resize(crop, crop, art.size(), 0, 0, cv::INTER_CUBIC);
+         return crop;
+       })) {
+    leak[name] = image;
+  }
+  const auto orb_border =
+      Match("edge_orb_border", leak, {"--retry-scale", "0", "--query-edge", "31"});
+  const auto nearer = Match("edge_nearer", leak, {"--retry-scale", "0"});  // the default, 16
+  const int found_border = CountAttributed(orb_border, "twice_", "orb").episode;
+  const int found_nearer = CountAttributed(nearer, "twice_", "orb").episode;
+  EXPECT_GE(found_nearer, 5);
+  EXPECT_GT(found_nearer, found_border);
+  ExpectNoMatch(orb_border);
+  ExpectNoMatch(nearer);
+  for (const auto& [name, record] : nearer) {
+    if (record["status"] != "match") continue;
+    // Half the frame shown at full size maps onto the keyframe at 0.5, inside it.
+    EXPECT_NEAR(record["matches"][0]["scale"].get<double>(), 0.5, 0.05) << name;
+    EXPECT_GE(record["matches"][0]["nesting"].get<double>(), 0.9) << name;
+  }
+  EXPECT_EQ(RunTool({CELTRACE_MATCH_BIN, "--index", IndexDir().string(),
+                     (*dir_ / "edge_nearer").string(), "--query-edge", "4"},
+                    *dir_ / "edge_bad.jsonl"),
             2);
 }
 

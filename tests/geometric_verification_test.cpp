@@ -387,6 +387,45 @@ TEST(LocalFeatures, ASpreadReachesThePlainerPartsOfAPicture) {
   EXPECT_GT(share_right(spread), 3 * share_right(strongest));
 }
 
+TEST(LocalFeatures, TheEdgeThresholdBoundsHowNearTheEdgeKeypointsLie) {
+  // Corners everywhere on a small picture (a crop at the keyframes' scale).
+  cv::Mat picture(180, 320, CV_8UC1, cv::Scalar(128));
+  std::mt19937 rng(71);
+  std::uniform_int_distribution<int> px(-10, 310), py(-10, 170), side(6, 18), tone(20, 235);
+  for (int i = 0; i < 400; ++i) {
+    cv::rectangle(picture, cv::Rect(cv::Point(px(rng), py(rng)), cv::Size(side(rng), side(rng))),
+                  cv::Scalar(tone(rng)), cv::FILLED);
+  }
+  // A keypoint of pyramid level l lies at least edge_threshold pixels of that level, so at
+  // least edge_threshold of the picture's, from every edge.
+  const auto nearest_edge = [&](const FeatureSet& set) {
+    float nearest = std::numeric_limits<float>::max();
+    for (const cv::Point2f p : set.points) {
+      nearest = std::min({nearest, p.x, p.y, picture.cols - 1 - p.x, picture.rows - 1 - p.y});
+    }
+    return nearest;
+  };
+  FeatureOptions options;
+  options.max_features = 1000;
+  const FeatureSet orb_border = ExtractFeatures(picture, options);  // 31, ORB's own
+  options.edge_threshold = 16;
+  const FeatureSet nearer = ExtractFeatures(picture, options);
+  options.edge_threshold = 0;  // below kMinEdgeThreshold: taken as it
+  const FeatureSet floor = ExtractFeatures(picture, options);
+  std::cout << "[ measured ] keypoints at edge 31 / 16 / 0: " << orb_border.count() << " / "
+            << nearer.count() << " / " << floor.count() << "; nearest the edge "
+            << nearest_edge(orb_border) << " / " << nearest_edge(nearer) << " / "
+            << nearest_edge(floor) << "\n";
+  ASSERT_GT(orb_border.count(), 0u);
+  EXPECT_GE(nearest_edge(orb_border), 31 - 0.5f);
+  EXPECT_GE(nearest_edge(nearer), 16 - 0.5f);
+  EXPECT_LT(nearest_edge(nearer), 31 - 0.5f);
+  EXPECT_GE(nearest_edge(floor), kMinEdgeThreshold - 0.5f);
+  // The band between 16 and 31 pixels of a 320x180 picture is over a third of its area.
+  EXPECT_GT(nearer.count(), orb_border.count() * 5 / 4);
+  EXPECT_EQ(nearer.descriptors.size(), nearer.count() * kFeatureDescriptorBytes);
+}
+
 // CRC-32 (ISO 3309, as PNG chunks use it), bit by bit: the test's oracle.
 std::uint32_t Crc32(std::span<const std::uint8_t> bytes) {
   std::uint32_t crc = 0xffffffffu;

@@ -24,6 +24,12 @@ struct FeatureOptions {
   int max_side = 640;
   // ORB's FAST threshold (grey levels). Default 12: flat cel paint has weak corners.
   int fast_threshold = 12;
+  // Pixels: ORB detects no keypoint this close to the edge of any pyramid level. Default 31,
+  // ORB's own (its patch size); a smaller value down to kMinEdgeThreshold takes keypoints
+  // nearer the edge, their descriptors' rotated patches reaching into ORB's mirrored border.
+  // Index frames keep 31; queries use less (README "Channels", "Keypoints near a still's
+  // edges"): a crop's edges cut through the frame, where the keyframe has keypoints.
+  int edge_threshold = 31;
   // 0: keep the max_features strongest keypoints wherever they lie (ORB's own retention).
   // N > 0: detect kSpreadOversampling times as many, then keep max_features spread over a
   // grid N cells wide (square cells): each cell's strongest first, round after round.
@@ -31,6 +37,9 @@ struct FeatureOptions {
   // rest keeps few of them; spread, every region keeps its share (README "Keyframes").
   int grid_columns = 0;
 };
+
+// The smallest FeatureOptions::edge_threshold: FAST's circle and Harris's 9-pixel block fit.
+inline constexpr int kMinEdgeThreshold = 8;
 
 // Keypoints detected per keypoint kept when FeatureOptions::grid_columns is set.
 inline constexpr int kSpreadOversampling = 4;
