@@ -260,6 +260,9 @@ class FeatureChannels : public ::testing::Test {
       const std::map<std::string, cv::Mat>& leak, const std::string& prefix, int at_least,
       const std::vector<std::string>& flags = {});
 
+  // The leak of the tests of half crops at twice the scale (defined below).
+  static std::map<std::string, cv::Mat> HalfCropsAtTwiceTheScale();
+
   // Checks a run with the retry (`retried`) against one without it (`once`) on one leak
   // (defined below).
   static void ExpectRetriesAdd(const std::map<std::string, nlohmann::json>& once,
@@ -507,10 +510,10 @@ TEST(RetryScales, OrbRetriesOnceAndLineArtStepsDownByHalfOctavesOnlyWhenAsked) {
   EXPECT_TRUE(RetryScales(false, options).empty());
 }
 
-TEST_F(FeatureChannels, HalfCropsAtTwiceTheScaleAreTriedAgainAtHalfSize) {
-  // Half of each side at alternate corners, blown up to the frame's size, as a crop of a
-  // 1280x720 frame saved at its own pixels would be next to 640-pixel keyframes: the frame's
-  // content at twice the keyframes' scale.
+// Half of each side at alternate corners, blown up to the frame's size, as a crop of a
+// 1280x720 frame saved at its own pixels would be next to 640-pixel keyframes: the frame's
+// content at twice the keyframes' scale ("twice_N.png"); and unrelated drawings so cropped.
+std::map<std::string, cv::Mat> FeatureChannels::HalfCropsAtTwiceTheScale() {
   std::map<std::string, cv::Mat> leak;
   for (size_t i = 0; i < sources_->size(); ++i) {
     const cv::Mat& f = (*sources_)[i].image;
@@ -525,6 +528,11 @@ TEST_F(FeatureChannels, HalfCropsAtTwiceTheScaleAreTriedAgainAtHalfSize) {
        })) {
     leak[name] = image;
   }
+  return leak;
+}
+
+TEST_F(FeatureChannels, HalfCropsAtTwiceTheScaleAreTriedAgainAtHalfSize) {
+  const std::map<std::string, cv::Mat> leak = HalfCropsAtTwiceTheScale();
   const auto once = Match("twice_once", leak, {"--retry-scale", "0"});
   const auto retried = Match("twice_retried", leak);  // the default, 0.5
   // Half the frame shown at full size maps onto the keyframe at 0.5.
@@ -536,24 +544,10 @@ TEST_F(FeatureChannels, HalfCropsAtTwiceTheScaleAreTriedAgainAtHalfSize) {
 }
 
 TEST_F(FeatureChannels, KeypointsNearAStillsEdgesFindHalfCropsAtTwiceTheScale) {
-  // Half of each side at alternate corners, blown up to the frame's size: the frame's content
-  // at twice the keyframes' scale, which the still's coarser pyramid levels meet. ORB's own
-  // border (31 pixels of every level) leaves most of those levels bare. The retry is off, so
-  // the still is matched at its own scale only.
-  std::map<std::string, cv::Mat> leak;
-  for (size_t i = 0; i < sources_->size(); ++i) {
-    const cv::Mat& f = (*sources_)[i].image;
-    cv::Mat crop = Crop(f, 0.5, i % 2 ? 1.0 : 0.0, i % 4 < 2 ? 1.0 : 0.0);
-    cv::resize(crop, crop, f.size(), 0, 0, cv::INTER_CUBIC);
-    leak["twice_" + std::to_string(i) + ".png"] = crop;
-  }
-  for (auto& [name, image] : Negatives([](const cv::Mat&art, int n) {
-         cv::Mat crop = Crop(art, 0.5, n % 2, n % 3 ? 0.0 : 1.0);
-         cv::resize(crop, crop, art.size(), 0, 0, cv::INTER_CUBIC);
-         return crop;
-       })) {
-    leak[name] = image;
-  }
+  // The crops' content at twice the keyframes' scale meets them at the still's coarser
+  // pyramid levels, which ORB's own border (31 pixels of every level) leaves mostly bare. The
+  // retry is off, so the still is matched at its own scale only.
+  const std::map<std::string, cv::Mat> leak = HalfCropsAtTwiceTheScale();
   const auto orb_border =
       Match("edge_orb_border", leak, {"--retry-scale", "0", "--query-edge", "31"});
   const auto nearer = Match("edge_nearer", leak, {"--retry-scale", "0"});  // the default, 16
