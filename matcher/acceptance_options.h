@@ -27,7 +27,7 @@ inline void AddCloserRegionOptions(CLI::App& app, const std::string& name, int& 
 
 inline void AddAcceptanceOptions(CLI::App& app, MatchOptions& options) {
   app.add_option("--min-inliers", options.min_inliers,
-                 "RANSAC inliers an orb match needs (default 55)");
+                 "RANSAC inliers an orb match needs (default 60)");
   app.add_option("--min-correlation", options.min_correlation,
                  "Thumbnail correlation an orb match needs (default 0.92)");
   AddCloserRegionOptions(app, "close", options.close_min_inliers, options.close_correlation);
