@@ -42,7 +42,7 @@ struct MatchOptions {
   // The line-art channel's keypoints (ORB of ink maps + RANSAC), for inputs that look like
   // uncoloured line art (mostly paper with dark strokes) and that the stroke lookup does not
   // attribute: crops, drawings on larger sheets. Default off (--line-art): on the evaluation
-  // set they find 33-41% of the line-art crops, and gave 4 of 640 line-art stills and
+  // set they find 41% of the line-art crops (ten leaks), and gave 4 of 640 line-art stills and
   // drawings a wrong or false attribution (README "Channels", "Switches").
   bool line_art = false;
   // With line_art: a still the line-art keypoints verify nothing for is tried again at
@@ -91,9 +91,10 @@ struct MatchOptions {
   // as min_spread asks), together with min_correlation.
   // Both set on the evaluation set's calibration leaks (seeds 23 and 29, README
   // "Accuracy"): unrelated drawings verified with up to 55 inliers at correlations below
-  // 0.92, and with at most 30 at 0.92 or more. Default 60, raised from 55 with query_edge:
-  // more query keypoints, more inliers for unrelated drawings too (one of the validation
-  // leaks' verified with 56 at 0.957; README "Keypoints near a still's edges").
+  // 0.92, and with at most 30 at 0.92 or more. Default 60, raised from 55 with query_edge
+  // and set with the validation leaks: more query keypoints, more inliers for unrelated
+  // drawings too (an unrelated crop of one verified with 56 at 0.957; README "Keypoints
+  // near a still's edges").
   int min_inliers = 60;
   // After RANSAC, the query warped onto the keyframe must correlate (normalised
   // cross-correlation of 64-pixel-wide blurred thumbnails, over the part the query covers)
