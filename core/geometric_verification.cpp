@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <opencv2/calib3d.hpp>
 #include <opencv2/core.hpp>
@@ -213,6 +214,24 @@ cv::Matx23d RefinedTransform(const cv::Matx23d& transform, const cv::Matx23f& re
   const cv::Matx33d composed = s_inverse * full(inverse) * s * full(transform);
   return cv::Matx23d(composed(0, 0), composed(0, 1), composed(0, 2), composed(1, 0), composed(1, 1),
                      composed(1, 2));
+}
+
+double Realignment(const WarpedQuery& query, const cv::Matx23f& refinement) {
+  if (query.thumbnail.empty() || query.valid.empty() || query.valid_pixels <= 0) return 0;
+  const cv::Rect box = cv::boundingRect(query.valid);
+  if (box.empty()) return 0;
+  const double left = box.x, top = box.y, right = box.x + box.width, bottom = box.y + box.height;
+  double farthest = 0;
+  for (const cv::Point2d corner : {cv::Point2d(left, top), cv::Point2d(right, top),
+                                   cv::Point2d(left, bottom), cv::Point2d(right, bottom)}) {
+    const double x = refinement(0, 0) * corner.x + refinement(0, 1) * corner.y + refinement(0, 2);
+    const double y = refinement(1, 0) * corner.x + refinement(1, 1) * corner.y + refinement(1, 2);
+    const double moved = std::hypot(x - corner.x, y - corner.y);
+    // A non-finite warp supports nothing (and must not pass a bar as NaN).
+    if (!std::isfinite(moved)) return std::numeric_limits<double>::infinity();
+    farthest = std::max(farthest, moved);
+  }
+  return farthest / query.thumbnail.cols;
 }
 
 double Nesting(cv::Size query_size, const cv::Matx23d& transform, cv::Size reference_size) {

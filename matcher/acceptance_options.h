@@ -37,6 +37,11 @@ inline void AddAcceptanceOptions(CLI::App& app, MatchOptions& options) {
   app.add_option("--strong-correlation", options.strong_correlation,
                  "Thumbnail correlation an orb match with --strong-min-inliers needs "
                  "(default 0.85)");
+  app.add_option("--strong-max-realignment", options.strong_max_realignment,
+                 "How far (share of the frame's width) the correlation's refinement may move "
+                 "a query from where its keypoints put it, for an orb match to pass at "
+                 "--strong-correlation (default 0.1)")
+      ->check(CLI::NonNegativeNumber);
   AddCloserRegionOptions(app, "closest", options.closest_min_inliers, options.closest_correlation);
   AddCloserRegionOptions(app, "exact", options.exact_min_inliers, options.exact_correlation);
   app.add_option("--min-chroma", options.min_chroma_correlation,

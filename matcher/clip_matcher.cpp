@@ -149,7 +149,8 @@ std::vector<MatchRecord> MatchFramesByChannels(std::span<const double> times, Vi
     m.query_start = 1e18;
     m.query_end = -1e18;
     std::vector<int> inliers, distances;
-    std::vector<double> confidences, correlations, chroma, nesting, ink_inside, strokes;
+    std::vector<double> confidences, correlations, chroma, nesting, realignment, ink_inside,
+        strokes;
     std::vector<double> drawn, framed;  // stroke lookups
     for (const Verified* v : best) {
       m.query_start = std::min(m.query_start, v->seconds);
@@ -160,6 +161,7 @@ std::vector<MatchRecord> MatchFramesByChannels(std::span<const double> times, Vi
       correlations.push_back(v->top.correlation);
       if (v->top.chroma) chroma.push_back(*v->top.chroma);
       if (v->top.nesting) nesting.push_back(*v->top.nesting);
+      if (v->top.realignment) realignment.push_back(*v->top.realignment);
       if (v->top.ink_inside) ink_inside.push_back(*v->top.ink_inside);
       if (v->top.strokes) strokes.push_back(*v->top.strokes);
       if (v->top.drawn) drawn.push_back(*v->top.drawn);
@@ -176,6 +178,7 @@ std::vector<MatchRecord> MatchFramesByChannels(std::span<const double> times, Vi
     m.correlation = median(correlations);
     if (!chroma.empty()) m.chroma = median(chroma);
     if (!nesting.empty()) m.nesting = median(nesting);
+    if (!realignment.empty()) m.realignment = median(realignment);
     if (!ink_inside.empty()) m.ink_inside = median(ink_inside);
     if (!strokes.empty()) m.strokes = median(strokes);
     if (!drawn.empty()) m.drawn = median(drawn);

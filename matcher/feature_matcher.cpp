@@ -306,6 +306,7 @@ std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
       const cv::Matx23d on_entry =
           RefinedTransform(v.verification.transform, best_refinement, picture);
       v.nesting = Nesting(query_picture.size(), on_entry, picture);
+      v.realignment = Realignment(warped, best_refinement);
       if (ink_map) {
         v.ink_inside = InkInside(query_picture, on_entry, picture);
         const cv::Mat strokes = channel.StrokeMap(keyframe, v.entry_offset);
@@ -315,8 +316,9 @@ std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
         }
       }
     }
-    if (!v.verification.accepted || !bars.Accepts({v.verification.inliers, v.correlation, v.chroma,
-                                                   v.nesting, v.ink_inside, v.strokes})) {
+    if (!v.verification.accepted ||
+        !bars.Accepts({v.verification.inliers, v.correlation, v.chroma, v.nesting, v.ink_inside,
+                       v.strokes, v.realignment})) {
       continue;
     }
     // The inliers' median descriptor distance, for the record's `distance`.
@@ -419,6 +421,7 @@ bool MatchStillByFeatures(const cv::Mat& image, const ReferenceIndex& index,
     m.rotation = v.verification.rotation_degrees;
     m.chroma = v.chroma;
     m.nesting = v.nesting;
+    m.realignment = v.realignment;
     m.ink_inside = v.ink_inside;
     m.strokes = v.strokes;
     m.confidence = FeatureConfidence(v.verification.inliers, rival, main_inliers);

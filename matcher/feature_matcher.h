@@ -29,6 +29,8 @@ struct VerifiedKeyframe {
   // Of the warped query's colours with that entry's (CorrelateChroma); unset if not measured.
   std::optional<double> chroma;
   double nesting = 0;  // Nesting of the query picture and the entry (after the refinement)
+  // Realignment of the correlation's ECC refinement (0: none): how far it moved the query.
+  double realignment = 0;
   // Line art: InkInside of the query's ink map on the entry (after the refinement).
   std::optional<double> ink_inside;
   // Line art: StrokesInCommon(...).common() of the query's ink map and the entry's stroke

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -119,6 +120,17 @@ struct MatchOptions {
   // (at 75 or more, 0.68). Defaults 70 and 0.85 (README "Accuracy").
   int strong_min_inliers = 70;
   double strong_correlation = 0.85;
+  // The strong region leans on the inliers, so its correlation must be found where they put
+  // the query: a keyframe whose correlation's ECC refinement moved the query more than
+  // strong_max_realignment (Realignment, geometric_verification.h: the farthest any of its
+  // pixels moved, as a share of the frame's width) is not accepted by it. A same-style
+  // drawing can share a character with a frame and its overall layout (a flat background,
+  // the ground line at one height) at another placement; ECC then finds the layout's
+  // correlation a rotation and a shift away (leak 83: 76 inliers, 0.918 after a move of
+  // about a sixth of the width). Right keyframes the strong region accepted on the
+  // calibration leaks were moved at most 0.083; a RANSAC fit 5 degrees off on a whole frame
+  // is about 0.1 at its far corner. Default 0.1 (README "Accuracy", "The realignment bar").
+  double strong_max_realignment = 0.1;
   // A fourth, closest region for orb: a keyframe whose warped query correlates at least
   // closest_correlation needs only closest_min_inliers inliers. A crop keeping half of each
   // side holds a quarter of a keyframe's keypoints and verifies with 12-40 inliers, at
@@ -251,10 +263,11 @@ struct MatchOptions {
 struct KeyframeEvidence {
   int inliers = 0;
   double correlation = 0;
-  std::optional<double> chroma;      // unset: not measured (a grey query, line art, an old index)
-  std::optional<double> nesting;     // unset: not measured (a record written before nesting)
-  std::optional<double> ink_inside;  // unset: not measured (orb; records written before it)
-  std::optional<double> strokes;     // unset: not measured (orb; indexes, records before it)
+  std::optional<double> chroma;       // unset: not measured (a grey query, line art, an old index)
+  std::optional<double> nesting;      // unset: not measured (a record written before nesting)
+  std::optional<double> ink_inside;   // unset: not measured (orb; records written before it)
+  std::optional<double> strokes;      // unset: not measured (orb; indexes, records before it)
+  std::optional<double> realignment;  // unset: not measured (records written before it)
 };
 
 // One acceptance region: at least `min_inliers` RANSAC inliers at a thumbnail correlation of
@@ -264,6 +277,8 @@ struct AcceptanceRegion {
   double min_correlation = 0;
   // Only for a keyframe whose strokes were compared (KeyframeEvidence::strokes set).
   bool needs_strokes = false;
+  // At most this realignment (Realignment, geometric_verification.h) where measured.
+  double max_realignment = std::numeric_limits<double>::infinity();
 };
 
 // What a verified keyframe of one channel must reach to be a match: the inliers and
@@ -306,7 +321,8 @@ struct AcceptanceBars {
     if (e.strokes && !(*e.strokes >= min_strokes)) return false;
     return std::any_of(regions.begin(), regions.end(), [&](const AcceptanceRegion& region) {
       return (!region.needs_strokes || e.strokes) && e.inliers >= region.min_inliers &&
-             e.correlation >= region.min_correlation;
+             e.correlation >= region.min_correlation &&
+             (!e.realignment || *e.realignment <= region.max_realignment);
     });
   }
 };
@@ -331,7 +347,8 @@ inline AcceptanceBars ChannelBars(bool line_art, const MatchOptions& options) {
   }
   return {.regions = {{options.min_inliers, options.min_correlation},
                       {options.close_min_inliers, options.close_correlation},
-                      {options.strong_min_inliers, options.strong_correlation},
+                      {options.strong_min_inliers, options.strong_correlation, false,
+                       options.strong_max_realignment},
                       {options.closest_min_inliers, options.closest_correlation},
                       {options.exact_min_inliers, options.exact_correlation}},
           .min_chroma = options.min_chroma_correlation,

@@ -67,6 +67,7 @@ json MatchJson(const MatchRecord& m) {
   }
   if (m.chroma) out["chroma"] = Round3(*m.chroma);
   if (m.nesting) out["nesting"] = Round3(*m.nesting);
+  if (m.realignment) out["realignment"] = Round3(*m.realignment);
   if (m.ink_inside) out["ink_inside"] = Round3(*m.ink_inside);
   if (m.strokes) out["strokes"] = Round3(*m.strokes);
   if (!m.method.empty()) out["method"] = m.method;
@@ -203,6 +204,7 @@ ResultRecord FromJsonLine(std::string_view line) {
       match.scale = m.value("scale", 0.0);
       match.rotation = m.value("rotation", 0.0);
       if (m.contains("nesting")) match.nesting = m.at("nesting").get<double>();
+      if (m.contains("realignment")) match.realignment = m.at("realignment").get<double>();
       if (m.contains("ink_inside")) match.ink_inside = m.at("ink_inside").get<double>();
       if (m.contains("strokes")) match.strokes = m.at("strokes").get<double>();
       match.method = m.value("method", std::string());

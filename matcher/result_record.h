@@ -41,6 +41,10 @@ struct MatchRecord {
   // aligned (Nesting, 0..1; 1 for a crop, a screenshot or the frame itself); unset for pdq
   // and in records written before the nesting check.
   std::optional<double> nesting;
+  // orb and lineart: how far the correlation's ECC refinement moved the aligned query from
+  // where the keypoints put it (Realignment: the farthest displacement of a thumbnail pixel,
+  // as a share of the thumbnail's width; 0: not moved); unset for pdq and older records.
+  std::optional<double> realignment;
   // lineart: the share of the still's ink that lands inside the frame once aligned
   // (InkInside, 0..1); unset for other channels and in records written before the check.
   std::optional<double> ink_inside;

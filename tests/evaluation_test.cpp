@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <limits>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <set>
@@ -226,6 +227,12 @@ TEST(EvaluationScore, ReplayedBarsFilterTheChannelsAttributions) {
       R"({"title":"S","season":1,"episode":21,"channel":"lineart","method":"stroke_lookup","strokes":0.9,"drawn":0.9,"framed":0.95},)"
       R"({"title":"S","season":1,"episode":22,"channel":"lineart","method":"stroke_lookup","strokes":0.65,"drawn":0.65,"framed":0.9},)"
       R"({"title":"S","season":1,"episode":23,"channel":"lineart","method":"stroke_lookup","strokes":0.8,"drawn":0.95,"framed":0.8}]})"
+      "\n"
+      R"({"path":"j.png","status":"match","matches":[)"
+      R"({"title":"S","season":1,"episode":24,"channel":"orb","inliers":80,"correlation":0.88,"chroma":0.9,"nesting":1.0,"realignment":0.2},)"
+      R"({"title":"S","season":1,"episode":25,"channel":"orb","inliers":80,"correlation":0.88,"chroma":0.9,"nesting":1.0,"realignment":0.01},)"
+      R"({"title":"S","season":1,"episode":26,"channel":"orb","inliers":80,"correlation":0.88,"chroma":0.9,"nesting":1.0},)"
+      R"({"title":"S","season":1,"episode":27,"channel":"orb","inliers":80,"correlation":0.95,"chroma":0.9,"nesting":1.0,"realignment":0.2}]})"
       "\n");
   ASSERT_EQ(records.at("a.png").matches.at(0).inliers, 60);
   ASSERT_EQ(records.at("d.png").matches.at(0).nesting, 0.7);
@@ -236,7 +243,9 @@ TEST(EvaluationScore, ReplayedBarsFilterTheChannelsAttributions) {
   ASSERT_FALSE(records.at("g.png").matches.at(2).strokes.has_value());
   ASSERT_EQ(records.at("a.png").matches.at(0).chroma, 0.2);
   ASSERT_FALSE(records.at("a.png").matches.at(2).chroma.has_value());
-  // 55 / 0.92, 40 / 0.97, 70 / 0.85, 20 / 0.98, 12 / 0.99, chroma 0.35; lineart 60
+  ASSERT_EQ(records.at("j.png").matches.at(0).realignment, 0.2);
+  ASSERT_FALSE(records.at("j.png").matches.at(2).realignment.has_value());
+  // 60 / 0.92, 40 / 0.97, 70 / 0.85, 20 / 0.98, 12 / 0.99, chroma 0.35; lineart 60
   const MatchOptions defaults;
   const auto replayed =
       eval::ReplayBars(records, ChannelBars(false, defaults), ChannelBars(true, defaults));
@@ -308,6 +317,18 @@ TEST(EvaluationScore, ReplayedBarsFilterTheChannelsAttributions) {
   EXPECT_EQ(i[1].episode, 22);
   EXPECT_EQ(kept_with("i.png", [](MatchOptions& o) { o.min_lookup_drawn = 0.7; }), 1u);
   EXPECT_EQ(kept_with("i.png", [](MatchOptions& o) { o.min_lookup_framed = 0.8; }), 3u);
+  // j: at 80 inliers and 0.88 only the strong region accepts, and only a keyframe the
+  // refinement moved at most 0.05 of the width (older records, without the measure, are not
+  // vetoed); at 0.95 the main region accepts whatever the realignment. Without the bar all
+  // four are kept.
+  std::vector<int> j;
+  for (const auto& m : replayed.at("j.png").matches) j.push_back(m.episode);
+  EXPECT_EQ(j, (std::vector<int>{25, 26, 27}));
+  EXPECT_EQ(kept_with("j.png",
+                      [](MatchOptions& o) {
+                        o.strong_max_realignment = std::numeric_limits<double>::infinity();
+                      }),
+            4u);
   // The orb channel's bars never accept a lookup (a record naming orb with a method).
   EXPECT_FALSE(ChannelBars(false, defaults).AcceptsLookup(1.0, 1.0));
 }

@@ -642,6 +642,30 @@ TEST_F(FeatureChannels, StrongCopiesPassTheThirdRegionAtALowerCorrelation) {
   const auto records = ExpectOnlyRegionAttributes("strong", "20", 0.85, leak, "marked_", 6);
   // Some were accepted under the close region's correlation.
   EXPECT_GT(ExpectOrbMatchesReach(records, 20, 0.85, 0.97), 0);
+  // The realignment bar: each keyframe the strong region accepted was moved by the
+  // correlation's refinement at most --strong-max-realignment (default) from where its
+  // keypoints put it; at a bar of 0 only keyframes the refinement left in place remain.
+  const double bar = MatchOptions{}.strong_max_realignment;
+  int moved = 0;
+  for (const auto& [name, record] : records) {
+    for (const auto& m : record["matches"]) {
+      if (m["channel"] != "orb") continue;
+      ASSERT_TRUE(m.contains("realignment")) << name;
+      EXPECT_LE(m["realignment"].get<double>(), bar) << name;
+      if (m["realignment"].get<double>() > 0) ++moved;
+    }
+  }
+  std::cout << "[ measured ] strong-region keyframes the refinement moved: " << moved << "\n";
+  const auto unmoved = Match("strong_unmoved", Named(leak, "marked_"),
+                             With(OnlyRegion("strong", "20"), "--strong-max-realignment", "0"));
+  for (const auto& [name, record] : unmoved) {
+    for (const auto& m : record["matches"]) {
+      if (m["channel"] == "orb") {
+        EXPECT_EQ(m["realignment"].get<double>(), 0) << name;
+      }
+    }
+  }
+  EXPECT_GT(moved, 0);  // so that the run at 0 had keyframes to refuse
 }
 
 // Returns `frame` with every hue turned by 120 degrees (saturation and value kept): the same

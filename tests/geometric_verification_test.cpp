@@ -165,6 +165,63 @@ TEST(GeometricVerification, CorrelationRefinesAnAlignmentThatIsAFewDegreesOff) {
   EXPECT_LT(CorrelateWarped(unrelated, other_thumbnail), 0.5);
 }
 
+// The realignment: how far the refinement moved the query's pixels from where the transform
+// put them, as a share of the thumbnail's width.
+TEST(GeometricVerification, RealignmentIsHowFarTheRefinementMovedTheQuery) {
+  // Oracle: a query covering columns 8-39 and rows 4-19 of a 64x36 thumbnail.
+  WarpedQuery query;
+  query.thumbnail = cv::Mat(36, 64, CV_8UC1, cv::Scalar(0));
+  query.valid = cv::Mat(36, 64, CV_8UC1, cv::Scalar(0));
+  query.valid(cv::Rect(8, 4, 32, 16)).setTo(255);
+  query.valid_pixels = 32 * 16;
+  EXPECT_EQ(Realignment(query, cv::Matx23f::eye()), 0);
+  EXPECT_NEAR(Realignment(query, cv::Matx23f(1, 0, 3, 0, 1, 4)), 5.0 / 64, 1e-6);
+  // A rotation about the thumbnail's origin moves the box's farthest corner, (40, 20), most:
+  // a chord of the circle through it.
+  const double angle = 10 * CV_PI / 180;
+  const cv::Matx23f rotation(
+      static_cast<float>(std::cos(angle)), static_cast<float>(-std::sin(angle)), 0,
+      static_cast<float>(std::sin(angle)), static_cast<float>(std::cos(angle)), 0);
+  EXPECT_NEAR(Realignment(query, rotation), 2 * std::hypot(40, 20) * std::sin(angle / 2) / 64,
+              1e-5);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_EQ(Realignment(query, cv::Matx23f(1, 0, nan, 0, 1, 0)),
+            std::numeric_limits<double>::infinity());
+  WarpedQuery nothing = query;
+  nothing.valid.setTo(0);
+  nothing.valid_pixels = 0;
+  EXPECT_EQ(Realignment(nothing, cv::Matx23f(1, 0, 3, 0, 1, 4)), 0);
+
+  // On ECC's own refinements: an alignment already right is barely moved, one 6 degrees and
+  // 12 pixels off (as in the test above) is moved back by about as far as it was off.
+  cv::Mat reference;
+  cv::cvtColor(ContentFrame(3), reference, cv::COLOR_BGR2GRAY);
+  const cv::Mat crop = reference(cv::Rect(100, 50, 400, 250)).clone();
+  const cv::Matx23d right(1, 0, 100, 0, 1, 50);
+  cv::Matx23d off = cv::getRotationMatrix2D(cv::Point2f(200, 125), 6, 1.0);
+  off(0, 2) += 112;
+  off(1, 2) += 50;
+  const cv::Mat thumbnail = VerificationThumbnail(reference);
+  const WarpedQuery exact = WarpQuery(crop, right, reference.size());
+  const WarpedQuery skewed = WarpQuery(crop, off, reference.size());
+  cv::Matx23f refinement;
+  CorrelateWarped(exact, thumbnail, &refinement);
+  EXPECT_LT(Realignment(exact, refinement), 0.5 / 64);  // under half a thumbnail pixel
+  CorrelateWarped(skewed, thumbnail, &refinement);
+  double skewed_error = 0;  // reference pixels, at the crop's corners
+  for (const cv::Point2f corner :
+       {cv::Point2f(0, 0), cv::Point2f(400, 0), cv::Point2f(400, 250), cv::Point2f(0, 250)}) {
+    skewed_error =
+        std::max<double>(skewed_error, cv::norm(Apply(off, corner) - Apply(right, corner)));
+  }
+  std::cout << "[ measured ] realignment of the skewed alignment "
+            << Realignment(skewed, refinement) << ", its error " << skewed_error / reference.cols
+            << " of the width\n";
+  // Within the refinement's own error (10 pixels, the test above) of the skew.
+  EXPECT_NEAR(Realignment(skewed, refinement), skewed_error / reference.cols,
+              10.0 / reference.cols);
+}
+
 // The colour check: the same drawing painted in other colours agrees in light and shade
 // but not in chroma; colour grading keeps a true frame's chroma; grey has none to compare.
 TEST(GeometricVerification, ChromaCorrelationTellsRepaintedFromGraded) {

@@ -60,6 +60,7 @@ TEST(ResultRecord, ChannelMatchesCarryTheirVerificationEvidence) {
   m.rotation = -4.9;
   m.chroma = 0.91;
   m.nesting = 0.998;
+  m.realignment = 0.0123;
   const std::string line = ToJsonLine(record);
   const auto json = nlohmann::json::parse(line)["matches"][0];
   EXPECT_EQ(json["inliers"], 87);
@@ -68,17 +69,22 @@ TEST(ResultRecord, ChannelMatchesCarryTheirVerificationEvidence) {
   EXPECT_DOUBLE_EQ(json["rotation"].get<double>(), -4.9);
   EXPECT_DOUBLE_EQ(json["chroma"].get<double>(), 0.91);
   EXPECT_DOUBLE_EQ(json["nesting"].get<double>(), 0.998);
+  EXPECT_DOUBLE_EQ(json["realignment"].get<double>(), 0.012);  // rounded to 3 places
+  record.matches.front().realignment = 0.012;
   EXPECT_EQ(FromJsonLine(line), record);
   // A PDQ match has neither; a record written before them reads back without them.
   const std::string pdq_line = ToJsonLine(Sample());
   EXPECT_FALSE(nlohmann::json::parse(pdq_line)["matches"][0].contains("nesting"));
   EXPECT_FALSE(FromJsonLine(pdq_line).matches.front().nesting.has_value());
+  EXPECT_FALSE(nlohmann::json::parse(pdq_line)["matches"][0].contains("realignment"));
   auto old = nlohmann::json::parse(line);
   old["matches"][0].erase("nesting");
   old["matches"][0].erase("chroma");
+  old["matches"][0].erase("realignment");
   const MatchRecord before = FromJsonLine(old.dump()).matches.front();
   EXPECT_FALSE(before.nesting.has_value());
   EXPECT_FALSE(before.chroma.has_value());
+  EXPECT_FALSE(before.realignment.has_value());
   EXPECT_EQ(before.inliers, 87);
   // A line-art match also carries the share of its ink inside the frame; orb's does not.
   EXPECT_FALSE(json.contains("ink_inside"));

@@ -142,6 +142,7 @@ std::map<std::string, Record> ParseRecords(std::string_view jsonl) {
         a.correlation = m.value("correlation", 0.0);
         if (m.contains("chroma")) a.chroma = m.at("chroma").get<double>();
         if (m.contains("nesting")) a.nesting = m.at("nesting").get<double>();
+        if (m.contains("realignment")) a.realignment = m.at("realignment").get<double>();
         if (m.contains("ink_inside")) a.ink_inside = m.at("ink_inside").get<double>();
         if (m.contains("strokes")) a.strokes = m.at("strokes").get<double>();
         a.method = m.value("method", std::string());
@@ -164,8 +165,8 @@ std::map<std::string, Record> ReplayBars(const std::map<std::string, Record>& re
   for (const auto& [path, record] : records) {
     Record replayed = record;
     std::erase_if(replayed.matches, [&](const Attribution& a) {
-      const KeyframeEvidence evidence{a.inliers, a.correlation, a.chroma,
-                                      a.nesting, a.ink_inside,  a.strokes};
+      const KeyframeEvidence evidence{a.inliers,    a.correlation, a.chroma,     a.nesting,
+                                      a.ink_inside, a.strokes,     a.realignment};
       if (a.channel == "orb") return !orb.Accepts(evidence);
       if (a.channel == "lineart" && a.method == "stroke_lookup") {
         return !line_art.AcceptsLookup(a.drawn.value_or(0), a.framed.value_or(0));

@@ -25,15 +25,16 @@ struct Attribution {
   int distance = 0;
   double confidence = 0;
   std::string channel;
-  int inliers = 0;                   // orb and lineart
-  double correlation = 0;            // orb and lineart
-  std::optional<double> chroma;      // orb, when measured
-  std::optional<double> nesting;     // orb and lineart, in records since nesting
-  std::optional<double> ink_inside;  // lineart, in records since the ink check
-  std::optional<double> strokes;     // lineart, in records since the stroke check
-  std::string method;                // "stroke_lookup", or empty (pdq, keypoints)
-  std::optional<double> drawn;       // stroke lookup
-  std::optional<double> framed;      // stroke lookup
+  int inliers = 0;                    // orb and lineart
+  double correlation = 0;             // orb and lineart
+  std::optional<double> chroma;       // orb, when measured
+  std::optional<double> nesting;      // orb and lineart, in records since nesting
+  std::optional<double> realignment;  // orb and lineart, in records since the realignment
+  std::optional<double> ink_inside;   // lineart, in records since the ink check
+  std::optional<double> strokes;      // lineart, in records since the stroke check
+  std::string method;                 // "stroke_lookup", or empty (pdq, keypoints)
+  std::optional<double> drawn;        // stroke lookup
+  std::optional<double> framed;       // stroke lookup
 };
 
 // The parts of a celtrace-match record the scorer reads.

@@ -114,6 +114,15 @@ double CorrelateChroma(const WarpedQuery& query, const cv::Mat& reference_chroma
 cv::Matx23d RefinedTransform(const cv::Matx23d& transform, const cv::Matx23f& refinement,
                              cv::Size reference_size);
 
+// Returns how far a CorrelateWarped `refinement` (the ECC warp of thumbnail pixels) moves
+// the warped `query` away from the RANSAC alignment: the largest displacement of a corner of
+// the box its valid pixels span (the farthest any of them moves, the warp being affine), as
+// a share of the thumbnail's width; 0 for the identity or a query covering nothing, infinity
+// for a non-finite warp. The keypoints put the query where its inliers say; a refinement
+// that moves it far found its correlation where the keypoints do not (README "Accuracy",
+// "The realignment bar").
+double Realignment(const WarpedQuery& query, const cv::Matx23f& refinement);
+
 // Returns how far one picture lies inside the other once `transform` maps the query (a
 // picture of `query_size`) onto the reference (of `reference_size`): the larger of the share
 // of the mapped query's box inside the reference and the share of the reference's area the
