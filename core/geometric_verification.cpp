@@ -148,6 +148,7 @@ double CorrelateWarped(const WarpedQuery& query, const cv::Mat& reference_thumbn
   } catch (const cv::Exception&) {
     return plain;  // ECC did not converge: the RANSAC alignment stands
   }
+  if (!cv::checkRange(warp)) return plain;  // nor when its warp is not finite
   WarpedQuery refined;
   cv::warpAffine(query.thumbnail, refined.thumbnail, warp, reference_thumbnail.size(),
                  cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT, cv::Scalar(0));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <limits>
 #include <sstream>
 #include <string>
 
@@ -40,8 +41,8 @@ inline void AddAcceptanceOptions(CLI::App& app, MatchOptions& options) {
   app.add_option("--strong-max-realignment", options.strong_max_realignment,
                  "How far (share of the frame's width) the correlation's refinement may move "
                  "a query from where its keypoints put it, for an orb match to pass at "
-                 "--strong-correlation (default 0.1)")
-      ->check(CLI::NonNegativeNumber);
+                 "--strong-correlation; inf: off (default 0.1)")
+      ->check(CLI::Range(0.0, std::numeric_limits<double>::infinity()));
   AddCloserRegionOptions(app, "closest", options.closest_min_inliers, options.closest_correlation);
   AddCloserRegionOptions(app, "exact", options.exact_min_inliers, options.exact_correlation);
   app.add_option("--min-chroma", options.min_chroma_correlation,

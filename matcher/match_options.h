@@ -127,9 +127,9 @@ struct MatchOptions {
   // drawing can share a character with a frame and its overall layout (a flat background,
   // the ground line at one height) at another placement; ECC then finds the layout's
   // correlation a rotation and a shift away (leak 83: 76 inliers, 0.918 after a move of
-  // about a sixth of the width). Right keyframes the strong region accepted on the
-  // calibration leaks were moved at most 0.083; a RANSAC fit 5 degrees off on a whole frame
-  // is about 0.1 at its far corner. Default 0.1 (README "Accuracy", "The realignment bar").
+  // 0.155). Right keyframes the strong region accepted on the calibration leaks (seeds 23
+  // and 29) were moved at most 0.083, those it alone accepted for a still at most 0.009.
+  // Default 0.1; infinity turns it off (README "Accuracy", "The realignment bar").
   double strong_max_realignment = 0.1;
   // A fourth, closest region for orb: a keyframe whose warped query correlates at least
   // closest_correlation needs only closest_min_inliers inliers. A crop keeping half of each
@@ -282,7 +282,8 @@ struct AcceptanceRegion {
 };
 
 // What a verified keyframe of one channel must reach to be a match: the inliers and
-// correlation of one of its regions and, in any region, where its colours were measured, a
+// correlation of one of its regions (within its realignment limit, where measured: orb's
+// strong region) and, in any region, where its colours were measured, a
 // chroma correlation of at least `min_chroma`, and a nesting of at least `min_nesting`; where
 // measured (line art), ink inside the frame and strokes in common of at least `min_ink_inside`
 // and `min_strokes`.

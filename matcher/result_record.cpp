@@ -67,7 +67,11 @@ json MatchJson(const MatchRecord& m) {
   }
   if (m.chroma) out["chroma"] = Round3(*m.chroma);
   if (m.nesting) out["nesting"] = Round3(*m.nesting);
-  if (m.realignment) out["realignment"] = Round3(*m.realignment);
+  // JSON has no infinity (Realignment's value for a non-finite warp, which CorrelateWarped
+  // never keeps): such a value is left out rather than written as null.
+  if (m.realignment && std::isfinite(*m.realignment)) {
+    out["realignment"] = Round3(*m.realignment);
+  }
   if (m.ink_inside) out["ink_inside"] = Round3(*m.ink_inside);
   if (m.strokes) out["strokes"] = Round3(*m.strokes);
   if (!m.method.empty()) out["method"] = m.method;

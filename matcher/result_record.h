@@ -42,8 +42,8 @@ struct MatchRecord {
   // and in records written before the nesting check.
   std::optional<double> nesting;
   // orb and lineart: how far the correlation's ECC refinement moved the aligned query from
-  // where the keypoints put it (Realignment: the farthest displacement of a thumbnail pixel,
-  // as a share of the thumbnail's width; 0: not moved); unset for pdq and older records.
+  // where the keypoints put it (Realignment: no pixel of it moved farther than this share of
+  // the thumbnail's width; 0: not moved); unset for pdq and older records.
   std::optional<double> realignment;
   // lineart: the share of the still's ink that lands inside the frame once aligned
   // (InkInside, 0..1); unset for other channels and in records written before the check.

@@ -232,7 +232,9 @@ TEST(EvaluationScore, ReplayedBarsFilterTheChannelsAttributions) {
       R"({"title":"S","season":1,"episode":24,"channel":"orb","inliers":80,"correlation":0.88,"chroma":0.9,"nesting":1.0,"realignment":0.2},)"
       R"({"title":"S","season":1,"episode":25,"channel":"orb","inliers":80,"correlation":0.88,"chroma":0.9,"nesting":1.0,"realignment":0.01},)"
       R"({"title":"S","season":1,"episode":26,"channel":"orb","inliers":80,"correlation":0.88,"chroma":0.9,"nesting":1.0},)"
-      R"({"title":"S","season":1,"episode":27,"channel":"orb","inliers":80,"correlation":0.95,"chroma":0.9,"nesting":1.0,"realignment":0.2}]})"
+      R"({"title":"S","season":1,"episode":27,"channel":"orb","inliers":80,"correlation":0.95,"chroma":0.9,"nesting":1.0,"realignment":0.2},)"
+      R"({"title":"S","season":1,"episode":28,"channel":"orb","inliers":80,"correlation":0.88,"chroma":0.9,"nesting":1.0,"realignment":0.1},)"
+      R"({"title":"S","season":1,"episode":29,"channel":"orb","inliers":80,"correlation":0.88,"chroma":0.9,"nesting":1.0,"realignment":0.101}]})"
       "\n");
   ASSERT_EQ(records.at("a.png").matches.at(0).inliers, 60);
   ASSERT_EQ(records.at("d.png").matches.at(0).nesting, 0.7);
@@ -318,17 +320,26 @@ TEST(EvaluationScore, ReplayedBarsFilterTheChannelsAttributions) {
   EXPECT_EQ(kept_with("i.png", [](MatchOptions& o) { o.min_lookup_drawn = 0.7; }), 1u);
   EXPECT_EQ(kept_with("i.png", [](MatchOptions& o) { o.min_lookup_framed = 0.8; }), 3u);
   // j: at 80 inliers and 0.88 only the strong region accepts, and only a keyframe the
-  // refinement moved at most 0.05 of the width (older records, without the measure, are not
-  // vetoed); at 0.95 the main region accepts whatever the realignment. Without the bar all
-  // four are kept.
+  // refinement moved at most 0.1 of the width, the bar included (older records, without the
+  // measure, are not vetoed); at 0.95 the main region accepts whatever the realignment.
+  // Without the bar all six are kept.
   std::vector<int> j;
   for (const auto& m : replayed.at("j.png").matches) j.push_back(m.episode);
-  EXPECT_EQ(j, (std::vector<int>{25, 26, 27}));
+  EXPECT_EQ(j, (std::vector<int>{25, 26, 27, 28}));
   EXPECT_EQ(kept_with("j.png",
                       [](MatchOptions& o) {
                         o.strong_max_realignment = std::numeric_limits<double>::infinity();
                       }),
-            4u);
+            6u);
+  // A realignment that is not a number passes no region; an infinite one only those without
+  // a limit.
+  const AcceptanceBars orb = ChannelBars(false, defaults);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  EXPECT_FALSE(orb.Accepts({80, 0.88, 0.9, 1.0, {}, {}, nan}));
+  EXPECT_FALSE(orb.Accepts({80, 0.95, 0.9, 1.0, {}, {}, nan}));
+  EXPECT_FALSE(orb.Accepts({80, 0.88, 0.9, 1.0, {}, {}, inf}));
+  EXPECT_TRUE(orb.Accepts({80, 0.95, 0.9, 1.0, {}, {}, inf}));
   // The orb channel's bars never accept a lookup (a record naming orb with a method).
   EXPECT_FALSE(ChannelBars(false, defaults).AcceptsLookup(1.0, 1.0));
 }

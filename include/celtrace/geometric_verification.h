@@ -116,8 +116,9 @@ cv::Matx23d RefinedTransform(const cv::Matx23d& transform, const cv::Matx23f& re
 
 // Returns how far a CorrelateWarped `refinement` (the ECC warp of thumbnail pixels) moves
 // the warped `query` away from the RANSAC alignment: the largest displacement of a corner of
-// the box its valid pixels span (the farthest any of them moves, the warp being affine), as
-// a share of the thumbnail's width; 0 for the identity or a query covering nothing, infinity
+// the box its valid pixels span (the warp being affine, no pixel of the query moves farther;
+// ECC's warp is rigid, so the direction it is applied in does not matter), as a share of the
+// thumbnail's width; 0 for the identity or a query covering nothing, infinity
 // for a non-finite warp. The keypoints put the query where its inliers say; a refinement
 // that moves it far found its correlation where the keypoints do not (README "Accuracy",
 // "The realignment bar").
