@@ -164,6 +164,20 @@ void BM_Nesting(benchmark::State& state) {
 }
 BENCHMARK(BM_Nesting)->Unit(benchmark::kNanosecond);
 
+// The realignment of one verified keyframe: the bounding box of the warped query's valid
+// pixels on the 64-pixel thumbnail, and its corners moved by the ECC refinement.
+void BM_Realignment(benchmark::State& state) {
+  const cv::Mat reference = GreyFrame(640, 360);
+  const cv::Mat query = reference(cv::Rect(100, 50, 400, 250)).clone();
+  const celtrace::WarpedQuery warped =
+      celtrace::WarpQuery(query, cv::Matx23d(1, 0, 100, 0, 1, 50), reference.size());
+  const cv::Matx23f refinement(0.999f, -0.035f, 0.4f, 0.035f, 0.999f, -0.3f);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(celtrace::Realignment(warped, refinement));
+  }
+}
+BENCHMARK(BM_Realignment)->Unit(benchmark::kNanosecond);
+
 // The ink check of one verified line-art keyframe: every ink pixel of an 800x450 query's
 // ink map mapped onto the frame (the line art of a synthetic frame, about 3% ink).
 void BM_InkInside(benchmark::State& state) {

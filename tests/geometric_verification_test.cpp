@@ -121,17 +121,34 @@ double PlainCorrelation(const WarpedQuery& q, const cv::Mat& r) {
          std::sqrt(cv::sum(da.mul(da).mul(v))[0] * cv::sum(db.mul(db).mul(v))[0]);
 }
 
+// A 400x250 crop of a content frame (grey), the transform that places it (a shift), and
+// one 6 degrees and 12 pixels off, as a RANSAC fit on keypoints of a moving character can be.
+struct SkewedCrop {
+  cv::Mat reference;
+  cv::Mat crop;
+  cv::Matx23d right;
+  cv::Matx23d off;
+};
+
+SkewedCrop MakeSkewedCrop() {
+  SkewedCrop c;
+  cv::cvtColor(ContentFrame(3), c.reference, cv::COLOR_BGR2GRAY);
+  c.crop = c.reference(cv::Rect(100, 50, 400, 250)).clone();
+  c.right = cv::Matx23d(1, 0, 100, 0, 1, 50);
+  c.off = cv::getRotationMatrix2D(cv::Point2f(200, 125), 6, 1.0);
+  c.off(0, 2) += 112;
+  c.off(1, 2) += 50;
+  return c;
+}
+
 TEST(GeometricVerification, CorrelationRefinesAnAlignmentThatIsAFewDegreesOff) {
-  cv::Mat reference, other;
-  cv::cvtColor(ContentFrame(3), reference, cv::COLOR_BGR2GRAY);
+  const SkewedCrop skew = MakeSkewedCrop();
+  const cv::Mat& reference = skew.reference;
+  const cv::Mat& query = skew.crop;
+  const cv::Matx23d& right = skew.right;
+  const cv::Matx23d& off = skew.off;
+  cv::Mat other;
   cv::cvtColor(ContentFrame(8), other, cv::COLOR_BGR2GRAY);
-  const cv::Mat query = reference(cv::Rect(100, 50, 400, 250)).clone();
-  // The right transform (a shift), then one 6 degrees and 12 pixels off, as a RANSAC fit on
-  // keypoints of a moving character can be.
-  const cv::Matx23d right(1, 0, 100, 0, 1, 50);
-  cv::Matx23d off = cv::getRotationMatrix2D(cv::Point2f(200, 125), 6, 1.0);
-  off(0, 2) += 112;
-  off(1, 2) += 50;
   const cv::Mat thumbnail = VerificationThumbnail(reference);
   const WarpedQuery exact = WarpQuery(query, right, reference.size());
   const WarpedQuery skewed = WarpQuery(query, off, reference.size());
@@ -194,16 +211,13 @@ TEST(GeometricVerification, RealignmentIsHowFarTheRefinementMovedTheQuery) {
 
   // On ECC's own refinements: an alignment already right is barely moved, one 6 degrees and
   // 12 pixels off (as in the test above) is moved back by about as far as it was off.
-  cv::Mat reference;
-  cv::cvtColor(ContentFrame(3), reference, cv::COLOR_BGR2GRAY);
-  const cv::Mat crop = reference(cv::Rect(100, 50, 400, 250)).clone();
-  const cv::Matx23d right(1, 0, 100, 0, 1, 50);
-  cv::Matx23d off = cv::getRotationMatrix2D(cv::Point2f(200, 125), 6, 1.0);
-  off(0, 2) += 112;
-  off(1, 2) += 50;
+  const SkewedCrop skew = MakeSkewedCrop();
+  const cv::Mat& reference = skew.reference;
+  const cv::Matx23d& right = skew.right;
+  const cv::Matx23d& off = skew.off;
   const cv::Mat thumbnail = VerificationThumbnail(reference);
-  const WarpedQuery exact = WarpQuery(crop, right, reference.size());
-  const WarpedQuery skewed = WarpQuery(crop, off, reference.size());
+  const WarpedQuery exact = WarpQuery(skew.crop, right, reference.size());
+  const WarpedQuery skewed = WarpQuery(skew.crop, off, reference.size());
   cv::Matx23f refinement;
   CorrelateWarped(exact, thumbnail, &refinement);
   EXPECT_LT(Realignment(exact, refinement), 0.5 / 64);  // under half a thumbnail pixel
