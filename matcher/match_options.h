@@ -127,8 +127,8 @@ struct MatchOptions {
   // drawing can share a character with a frame and its overall layout (a flat background,
   // the ground line at one height) at another placement; ECC then finds the layout's
   // correlation a rotation and a shift away (leak 83: 76 inliers, 0.918 after a move of
-  // 0.155). Right keyframes the strong region accepted on the calibration leaks (seeds 23
-  // and 29) were moved at most 0.083, those it alone accepted for a still at most 0.009.
+  // 0.155). Right keyframes only the strong region accepted on the calibration leaks (seeds
+  // 23 and 29) were moved at most 0.083, the best keyframes of stills at most 0.009.
   // Default 0.1; infinity turns it off (README "Accuracy", "The realignment bar").
   double strong_max_realignment = 0.1;
   // A fourth, closest region for orb: a keyframe whose warped query correlates at least
