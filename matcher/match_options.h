@@ -122,8 +122,8 @@ struct MatchOptions {
   double strong_correlation = 0.85;
   // The strong region leans on the inliers, so its correlation must be found where they put
   // the query: a keyframe whose correlation's ECC refinement moved the query more than
-  // strong_max_realignment (Realignment, geometric_verification.h: the farthest any of its
-  // pixels moved, as a share of the frame's width) is not accepted by it. A same-style
+  // strong_max_realignment (Realignment, geometric_verification.h: no pixel of it moved
+  // farther than this share of the frame's width) is not accepted by it. A same-style
   // drawing can share a character with a frame and its overall layout (a flat background,
   // the ground line at one height) at another placement; ECC then finds the layout's
   // correlation a rotation and a shift away (leak 83: 76 inliers, 0.918 after a move of
