@@ -79,8 +79,8 @@ FeatureSet ExtractFeatures(const cv::Mat& image, const FeatureOptions& options) 
   const bool spread = options.grid_columns > 0;
   const int detect = spread ? options.max_features * kSpreadOversampling : options.max_features;
   const int edge = std::max(options.edge_threshold, kMinEdgeThreshold);
-  cv::Ptr<cv::ORB> orb = cv::ORB::create(detect, 1.2f, 8, edge, 0, 2, cv::ORB::HARRIS_SCORE, 31,
-                                         options.fast_threshold);
+  cv::Ptr<cv::ORB> orb = cv::ORB::create(detect, 1.2f, 8, edge, 0, 2, cv::ORB::HARRIS_SCORE,
+                                         kOrbPatchSize, options.fast_threshold);
   std::vector<cv::KeyPoint> keypoints;
   cv::Mat descriptors;
   try {

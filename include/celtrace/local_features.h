@@ -13,6 +13,9 @@
 namespace celtrace {
 
 inline constexpr int kFeatureDescriptorBytes = 32;  // ORB: 256 bits, FAISS binary codes
+// Pixels: the side of the patch an ORB descriptor compares pixel pairs in (ORB's default),
+// and ORB's own border, which keeps that patch inside the picture at any rotation.
+inline constexpr int kOrbPatchSize = 31;
 
 struct FeatureOptions {
   // Keypoints kept per picture (the strongest by Harris score, or spread: grid_columns).
@@ -24,12 +27,12 @@ struct FeatureOptions {
   int max_side = 640;
   // ORB's FAST threshold (grey levels). Default 12: flat cel paint has weak corners.
   int fast_threshold = 12;
-  // Pixels: ORB detects no keypoint this close to the edge of any pyramid level. Default 31,
-  // ORB's own (its patch size); a smaller value down to kMinEdgeThreshold takes keypoints
+  // Pixels: ORB detects no keypoint this close to the edge of any pyramid level. Default
+  // kOrbPatchSize, ORB's own; a smaller value down to kMinEdgeThreshold takes keypoints
   // nearer the edge, their descriptors' rotated patches reaching into ORB's mirrored border.
   // Index frames keep 31; queries use less (README "Channels", "Keypoints near a still's
   // edges"): a crop's edges cut through the frame, where the keyframe has keypoints.
-  int edge_threshold = 31;
+  int edge_threshold = kOrbPatchSize;
   // 0: keep the max_features strongest keypoints wherever they lie (ORB's own retention).
   // N > 0: detect kSpreadOversampling times as many, then keep max_features spread over a
   // grid N cells wide (square cells): each cell's strongest first, round after round.
