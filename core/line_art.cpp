@@ -229,7 +229,188 @@ StrokeAgreement StrokesInCommon(const StillStrokes& still, const cv::Matx23d& tr
     }
   }
   agreement.framed = under == 0 ? 0 : static_cast<double>(near) / static_cast<double>(under);
+  agreement.under = under;
   return agreement;
+}
+
+namespace {
+
+// 1.0 where a map (0 is ink) has ink, 0 elsewhere.
+cv::Mat InkOnes(const cv::Mat& map) {
+  cv::Mat ones;
+  cv::Mat(map == 0).convertTo(ones, CV_32F, 1.0 / 255);
+  return ones;
+}
+
+cv::Mat Dilated(const cv::Mat& ones) {
+  cv::Mat near;
+  cv::dilate(ones, near, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
+  return near;
+}
+
+// `ones` padded with zeros to `size`, in the Fourier domain (CCS-packed).
+cv::Mat Spectrum(const cv::Mat& ones, cv::Size size) {
+  cv::Mat padded = cv::Mat::zeros(size, CV_32F);
+  ones.copyTo(padded(cv::Rect(0, 0, ones.cols, ones.rows)));
+  cv::Mat spectrum;
+  cv::dft(padded, spectrum);
+  return spectrum;
+}
+
+// c(x, y) = sum of template(u, v) * image(x + u, y + v), from the two spectra.
+cv::Mat Correlation(const cv::Mat& image_spectrum, const cv::Mat& template_spectrum) {
+  cv::Mat product, correlation;
+  cv::mulSpectrums(image_spectrum, template_spectrum, product, 0, /*conjB=*/true);
+  cv::idft(product, correlation, cv::DFT_REAL_OUTPUT | cv::DFT_SCALE);
+  return correlation;
+}
+
+struct CoarsePlacement {
+  double score = -1;
+  double share = 0;
+  cv::Rect box;  // on the coarse map
+};
+
+}  // namespace
+
+// One width the still is tried at: its ink (and ink thickened by a pixel) on the coarse grid.
+struct StrokePlacer::Scale {
+  double share = 0;  // of the frame's width
+  cv::Size size;     // on the coarse grid
+  double ink = 0;    // ink pixels
+  cv::Mat ink_spectrum, near_spectrum;
+};
+
+StrokePlacer::StrokePlacer(const cv::Mat& ink_map, double min_share, double max_share)
+    : still_(PrepareStillStrokes(StrokeMap(ink_map))),
+      ink_(InkOnes(ink_map)),
+      min_share_(min_share),
+      max_share_(max_share) {
+  if (!(min_share > 0 && min_share <= max_share)) {
+    throw Error("line art: the stroke search needs widths 0 < min <= max");
+  }
+}
+
+StrokePlacer::~StrokePlacer() = default;
+
+const std::vector<StrokePlacer::Scale>& StrokePlacer::ScalesFor(cv::Size coarse,
+                                                                cv::Size spectrum) {
+  if (coarse == scales_coarse_ && spectrum == scales_spectrum_) return scales_;
+  scales_.clear();
+  scales_coarse_ = coarse;
+  scales_spectrum_ = spectrum;
+  int last_width = 0;
+  for (double share = min_share_; share <= max_share_ * 1.000001; share *= kPlacementScaleStep) {
+    const int width = static_cast<int>(std::lround(share * coarse.width));
+    const int height =
+        static_cast<int>(std::lround(width * static_cast<double>(ink_.rows) / ink_.cols));
+    if (width == last_width || width < 2 || height < 2) continue;
+    if (width > coarse.width || height > coarse.height) break;
+    last_width = width;
+    cv::Mat area;
+    cv::resize(ink_, area, cv::Size(width, height), 0, 0, cv::INTER_AREA);
+    cv::Mat ones;
+    cv::Mat(area > 0).convertTo(ones, CV_32F, 1.0 / 255);  // a coarse pixel is ink when any is
+    Scale scale;
+    scale.share = static_cast<double>(width) / coarse.width;
+    scale.size = ones.size();
+    scale.ink = cv::sum(ones)[0];
+    if (scale.ink == 0) continue;
+    scale.ink_spectrum = Spectrum(ones, spectrum);
+    scale.near_spectrum = Spectrum(Dilated(ones), spectrum);
+    scales_.push_back(std::move(scale));
+  }
+  return scales_;
+}
+
+StrokePlacement StrokePlacer::Place(const cv::Mat& stroke_map, cv::Size reference_size) {
+  StrokePlacement best;
+  if (stroke_map.type() != CV_8UC1 || stroke_map.size() != StrokeMapSize(reference_size) ||
+      still_.ink.empty()) {
+    return best;
+  }
+  // The coarse map: the stroke map halved again, a pixel ink when any of the four is.
+  const cv::Mat coarse_map = StrokeMap(stroke_map);
+  const cv::Mat frame_ink = InkOnes(coarse_map);
+  if (cv::countNonZero(frame_ink) == 0) return best;
+  const cv::Size spectrum(cv::getOptimalDFTSize(coarse_map.cols),
+                          cv::getOptimalDFTSize(coarse_map.rows));
+  const cv::Mat ink_spectrum = Spectrum(frame_ink, spectrum);
+  const cv::Mat near_spectrum = Spectrum(Dilated(frame_ink), spectrum);
+  cv::Mat frame_sums;  // the frame's ink over any box, for `framed`
+  cv::integral(frame_ink, frame_sums, CV_64F);
+
+  // The best place at each width: `drawn` (the still's ink within a pixel of the frame's) and
+  // `framed` (the frame's ink under the still within a pixel of the still's), the lower.
+  std::vector<CoarsePlacement> coarse;
+  for (const Scale& scale : ScalesFor(coarse_map.size(), spectrum)) {
+    const cv::Mat drawn = Correlation(near_spectrum, scale.ink_spectrum);
+    const cv::Mat framed = Correlation(ink_spectrum, scale.near_spectrum);
+    CoarsePlacement at;
+    at.share = scale.share;
+    for (int y = 0; y + scale.size.height <= coarse_map.rows; ++y) {
+      const float* d = drawn.ptr<float>(y);
+      const float* f = framed.ptr<float>(y);
+      for (int x = 0; x + scale.size.width <= coarse_map.cols; ++x) {
+        const cv::Rect box(cv::Point(x, y), scale.size);
+        const double under =
+            frame_sums.at<double>(box.br()) - frame_sums.at<double>(box.y, box.br().x) -
+            frame_sums.at<double>(box.br().y, box.x) + frame_sums.at<double>(box.tl());
+        if (under < 0.5) continue;
+        const double score = std::min(d[x] / scale.ink, f[x] / under);
+        if (score > at.score) {
+          at.score = score;
+          at.box = box;
+        }
+      }
+    }
+    if (at.score >= 0) coarse.push_back(at);
+  }
+  const size_t peaks = std::min<size_t>(kPlacementPeaks, coarse.size());
+  std::partial_sort(
+      coarse.begin(), coarse.begin() + peaks, coarse.end(),
+      [](const CoarsePlacement& a, const CoarsePlacement& b) { return a.score > b.score; });
+
+  // Each peak refined at widths 2% apart about its own, then 1% about the better, its centre
+  // kept; StrokesInCommon's shifts of up to kStrokeShift stroke-map pixels cover the coarse
+  // grid's step of two. The still's ink is halved like a stroke map (2x2 -> 1, ink when any
+  // is): finer than the frame's strokes it is compared with still, and a quarter of the work.
+  const double to_reference_x = static_cast<double>(reference_size.width) / coarse_map.cols;
+  const double to_reference_y = static_cast<double>(reference_size.height) / coarse_map.rows;
+  const cv::Size halved = StrokeMapSize(ink_.size());
+  auto try_share = [&](const CoarsePlacement& peak, double share) {
+    const double cx = (peak.box.x + peak.box.width / 2.0) * to_reference_x;
+    const double cy = (peak.box.y + peak.box.height / 2.0) * to_reference_y;
+    const double scale = share * reference_size.width / halved.width;
+    const cv::Matx23d transform(scale, 0, cx - scale * halved.width / 2.0, 0, scale,
+                                cy - scale * halved.height / 2.0);
+    const StrokeAgreement agreement =
+        StrokesInCommon(still_, transform, reference_size, stroke_map);
+    const bool better =
+        agreement.common() > best.agreement.common() ||
+        (agreement.common() == best.agreement.common() && agreement.drawn > best.agreement.drawn);
+    if (better) {
+      // The same placement for the ink map's pixels: halved pixel j covers 2j and 2j + 1.
+      const double half = scale / 2;
+      best = {cv::Matx23d(half, 0, transform(0, 2) - half / 2, 0, half, transform(1, 2) - half / 2),
+              agreement};
+    }
+    return agreement.common();
+  };
+  for (size_t p = 0; p < peaks; ++p) {
+    const CoarsePlacement& peak = coarse[p];
+    double best_share = peak.share, best_common = -1;
+    for (double step : {-0.02, 0.0, 0.02}) {
+      const double common = try_share(peak, peak.share * (1 + step));
+      if (common > best_common) {
+        best_common = common;
+        best_share = peak.share * (1 + step);
+      }
+    }
+    try_share(peak, best_share * 0.99);
+    try_share(peak, best_share * 1.01);
+  }
+  return best;
 }
 
 }  // namespace celtrace

@@ -357,9 +357,10 @@ std::vector<MatchRecord> MatchGapsByChannels(const DrawingTrack& track,
                                              std::chrono::steady_clock::time_point deadline,
                                              std::string* note) {
   const bool channels =
-      options.clip_channel_frames > 0 && ((options.local_features && index.channel(kOrbChannel)) ||
-                                          (options.line_art && index.channel(kLineArtChannel)) ||
-                                          StrokeLookupAvailable(index, options));
+      options.clip_channel_frames > 0 &&
+      ((options.local_features && index.channel(kOrbChannel)) ||
+       (options.line_art && index.channel(kLineArtChannel)) ||
+       StrokeLookupAvailable(index, options) || StrokeSearchAvailable(index, options));
   if (!channels || !reopen || (!segments.empty() && options.clip_gap_seconds <= 0)) return {};
   std::vector<ClipGap> gaps = UnexplainedGaps(track.drawings, segments, options.clip_gap_seconds);
   if (gaps.size() > kMaxChannelGaps) {

@@ -5,6 +5,7 @@
 #include <map>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
+#include <set>
 #include <vector>
 
 #include "celtrace/line_art.h"
@@ -19,6 +20,48 @@ struct Correspondence {
   std::int64_t descriptor = 0;  // reference descriptor
   int distance = 0;
 };
+
+// Keyframe -> reference descriptor -> its correspondence: per keyframe, each query point's
+// nearest reference descriptor there, then each reference descriptor's nearest query point,
+// so that no point counts twice in the verification.
+using Correspondences = std::map<std::int64_t, std::map<std::int64_t, Correspondence>>;
+
+Correspondences CorrespondencesByKeyframe(const FeatureIndex& channel, const FeatureSet& query,
+                                          const MatchOptions& options) {
+  Correspondences by_keyframe;
+  const auto found =
+      channel.Search(query.descriptors, options.descriptor_distance, options.descriptor_neighbors);
+  for (size_t q = 0; q < found.size(); ++q) {
+    std::map<std::int64_t, const Neighbor*> nearest;  // keyframe -> neighbour
+    for (const Neighbor& n : found[q]) nearest.emplace(channel.KeyframeOf(n.id), &n);
+    for (const auto& [keyframe, n] : nearest) {
+      auto& pairs = by_keyframe[keyframe];
+      auto [it, inserted] =
+          pairs.emplace(n->id, Correspondence{static_cast<int>(q), n->id, n->distance});
+      if (!inserted && n->distance < it->second.distance) {
+        it->second = {static_cast<int>(q), n->id, n->distance};
+      }
+    }
+  }
+  return by_keyframe;
+}
+
+// The `count` keyframes with most correspondences, at least `fewest`, as (correspondences,
+// keyframe), most first (ties by keyframe).
+std::vector<std::pair<int, std::int64_t>> MostCorresponding(const Correspondences& by_keyframe,
+                                                            int fewest, int count) {
+  std::vector<std::pair<int, std::int64_t>> ranked;
+  for (const auto& [keyframe, pairs] : by_keyframe) {
+    if (static_cast<int>(pairs.size()) >= fewest) {
+      ranked.emplace_back(static_cast<int>(pairs.size()), keyframe);
+    }
+  }
+  std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  if (static_cast<int>(ranked.size()) > count) ranked.resize(std::max(count, 0));
+  return ranked;
+}
 
 struct ChannelMatch {
   std::vector<VerifiedKeyframe> verified;
@@ -145,10 +188,72 @@ StrokeLookup LookUpStrokes(const FeatureIndex& channel, const cv::Mat& luma,
   return lookup;
 }
 
-// Fills `record` with the stroke lookup's accepted entries, most strokes in common first.
-// Confidence = strokes x (0.5 + 0.5 x margin), margin = 1 - rival / strokes with rival the
-// most strokes in common of an entry of another episode compared.
-void RecordLookup(const StrokeLookup& lookup, const FeatureIndex& channel,
+// The stroke search (README "Channels", "The stroke search"): the candidates are the
+// options.stroke_search keyframes with most correspondences of the still's ink-map keypoints
+// at each of kStrokeSearchScales, and each of their entries' stroke maps is searched for the
+// still's place (StrokePlacer); the original, then the mirrored still. Entries are accepted
+// as MatchOptions::min_search_strokes and min_search_margin say.
+StrokeLookup SearchStrokes(const FeatureIndex& channel, const ReferenceIndex& index,
+                           const cv::Mat& luma, const MatchOptions& options) {
+  FeatureOptions feature_options;
+  feature_options.max_features = options.query_features;
+  feature_options.max_side = 0;  // scaled below
+  feature_options.edge_threshold = options.query_edge;
+  StrokeLookup search;
+  for (Orientation orientation : {Orientation::kOriginal, Orientation::kFlipY}) {
+    const cv::Mat oriented = OrientImage(luma, orientation);
+    std::set<std::int64_t> keyframes;
+    for (double scale : kStrokeSearchScales) {
+      const cv::Size size(static_cast<int>(std::lround(oriented.cols * scale)),
+                          static_cast<int>(std::lround(oriented.rows * scale)));
+      if (std::min(size.width, size.height) < kRetryMinSide) continue;
+      cv::Mat smaller;
+      cv::resize(oriented, smaller, size, 0, 0, cv::INTER_AREA);
+      const FeatureSet query = ExtractFeatures(InkMap(smaller), feature_options);
+      if (query.count() < 3) continue;
+      const auto most = MostCorresponding(CorrespondencesByKeyframe(channel, query, options), 1,
+                                          options.stroke_search);
+      for (const auto& ranked : most) keyframes.insert(ranked.second);
+    }
+    search.orientation = orientation;
+    search.compared.clear();
+    if (keyframes.empty()) continue;
+    StrokePlacer placer(InkMap(oriented), options.stroke_search_min_width, 1.0);
+    EpisodeBests<double> bests;
+    auto episode_of = [&](const LookedUpEntry& e) {
+      return index.entries()[channel.FirstEntry(e.keyframe) + e.offset].episode;
+    };
+    for (const std::int64_t keyframe : keyframes) {
+      const std::int64_t entries = channel.LastEntry(keyframe) - channel.FirstEntry(keyframe) + 1;
+      for (std::int64_t offset = 0; offset < entries; ++offset) {
+        const cv::Mat map = channel.StrokeMap(keyframe, offset);
+        if (map.empty()) continue;
+        LookedUpEntry entry;
+        entry.keyframe = keyframe;
+        entry.offset = offset;
+        entry.agreement = placer.Place(map, channel.PictureSize(keyframe)).agreement;
+        bests.Add(episode_of(entry), entry.agreement.common());
+        search.compared.push_back(entry);
+      }
+    }
+    const AcceptanceBars bars = ChannelBars(true, options);
+    bool accepted = false;
+    for (LookedUpEntry& e : search.compared) {
+      const double common = e.agreement.common();
+      e.accepted = bars.AcceptsSearch(e.agreement) &&
+                   common - bests.RivalOf(episode_of(e)) >= options.min_search_margin;
+      accepted = accepted || e.accepted;
+    }
+    if (accepted) return search;
+  }
+  search.compared.clear();
+  return search;
+}
+
+// Fills `record` with the stroke lookup's or search's accepted entries (`method`), most
+// strokes in common first. Confidence = strokes x (0.5 + 0.5 x margin), margin = 1 - rival /
+// strokes with rival the most strokes in common of an entry of another episode compared.
+void RecordLookup(const StrokeLookup& lookup, const char* method, const FeatureIndex& channel,
                   const ReferenceIndex& index, const MatchOptions& options, ResultRecord* record) {
   auto entry_of = [&](const LookedUpEntry& e) -> const EntryInfo& {
     return index.entries()[channel.FirstEntry(e.keyframe) + e.offset];
@@ -180,7 +285,7 @@ void RecordLookup(const StrokeLookup& lookup, const FeatureIndex& channel,
         common > 0 ? common * (0.5 + 0.5 * std::clamp(1.0 - rival / common, 0.0, 1.0)) : 0;
     m.orientation = std::string(OrientationName(lookup.orientation));
     m.channel = kLineArtChannel;
-    m.method = kStrokeLookupMethod;
+    m.method = method;
     m.strokes = common;
     m.drawn = e->agreement.drawn;
     m.framed = e->agreement.framed;
@@ -233,36 +338,10 @@ std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
                                                     const AcceptanceBars& bars) {
   std::vector<VerifiedKeyframe> out;
   if (query.count() < 3 || channel.descriptor_count() == 0) return out;
-  const auto found =
-      channel.Search(query.descriptors, options.descriptor_distance, options.descriptor_neighbors);
-  // Per keyframe, each query point's nearest reference descriptor there, then each reference
-  // descriptor's nearest query point, so that no point counts twice in the verification.
-  std::map<std::int64_t, std::map<std::int64_t, Correspondence>> by_keyframe;
-  for (size_t q = 0; q < found.size(); ++q) {
-    std::map<std::int64_t, const Neighbor*> nearest;  // keyframe -> neighbour
-    for (const Neighbor& n : found[q]) nearest.emplace(channel.KeyframeOf(n.id), &n);
-    for (const auto& [keyframe, n] : nearest) {
-      auto& pairs = by_keyframe[keyframe];
-      auto [it, inserted] =
-          pairs.emplace(n->id, Correspondence{static_cast<int>(q), n->id, n->distance});
-      if (!inserted && n->distance < it->second.distance) {
-        it->second = {static_cast<int>(q), n->id, n->distance};
-      }
-    }
-  }
+  const Correspondences by_keyframe = CorrespondencesByKeyframe(channel, query, options);
   const int fewest = bars.fewest_inliers(channel.stroke_map_count() > 0);
-  std::vector<std::pair<int, std::int64_t>> ranked;  // votes, keyframe
-  for (const auto& [keyframe, pairs] : by_keyframe) {
-    if (static_cast<int>(pairs.size()) >= fewest) {
-      ranked.emplace_back(static_cast<int>(pairs.size()), keyframe);
-    }
-  }
-  std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first > b.first : a.second < b.second;
-  });
-  if (static_cast<int>(ranked.size()) > options.verify_candidates) {
-    ranked.resize(options.verify_candidates);
-  }
+  const std::vector<std::pair<int, std::int64_t>> ranked =
+      MostCorresponding(by_keyframe, fewest, options.verify_candidates);
   // A line-art still's ink, prepared for the stroke check once for all its keyframes.
   std::optional<StillStrokes> still_strokes;
   VerificationOptions verification;
@@ -271,7 +350,7 @@ std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
   for (const auto& [votes, keyframe] : ranked) {
     std::vector<cv::Point2f> from, to;
     std::vector<int> distances;
-    for (const auto& [descriptor, c] : by_keyframe[keyframe]) {
+    for (const auto& [descriptor, c] : by_keyframe.at(keyframe)) {
       from.push_back(query.points[c.query]);
       to.push_back(channel.PointOf(descriptor));
       distances.push_back(c.distance);
@@ -363,23 +442,38 @@ bool StrokeLookupAvailable(const ReferenceIndex& index, const MatchOptions& opti
   return options.stroke_lookup > 0 && line_art && line_art->stroke_hash_count() > 0;
 }
 
+bool StrokeSearchAvailable(const ReferenceIndex& index, const MatchOptions& options) {
+  const FeatureIndex* line_art = index.channel(kLineArtChannel);
+  return options.stroke_search > 0 && line_art && line_art->stroke_map_count() > 0;
+}
+
 bool MatchStillByFeatures(const cv::Mat& image, const ReferenceIndex& index,
                           const MatchOptions& options, bool line_art_only, ResultRecord* record) {
   const FeatureIndex* line_art = options.line_art ? index.channel(kLineArtChannel) : nullptr;
   const FeatureIndex* orb = options.local_features ? index.channel(kOrbChannel) : nullptr;
   const bool lookup = StrokeLookupAvailable(index, options);
-  if (!line_art && !orb && !lookup) return false;
+  const bool searchable = StrokeSearchAvailable(index, options);
+  if (!line_art && !orb && !lookup && !searchable) return false;
   const bool looks_like_line_art = MeasureLineArt(image).line_art;
   if (line_art_only && !looks_like_line_art) return false;
   const FeatureIndex* channel = looks_like_line_art ? line_art : orb;
   const bool look_up = lookup && looks_like_line_art;
-  if (!channel && !look_up) return false;
+  const bool search = searchable && looks_like_line_art;
+  if (!channel && !look_up && !search) return false;
   const cv::Mat luma = FeatureLuma(image, options.query_side);
   if (look_up) {
     const FeatureIndex& strokes = *index.channel(kLineArtChannel);
     const StrokeLookup found = LookUpStrokes(strokes, luma, options);
     if (!found.compared.empty()) {
-      RecordLookup(found, strokes, index, options, record);
+      RecordLookup(found, kStrokeLookupMethod, strokes, index, options, record);
+      return true;
+    }
+  }
+  if (search) {
+    const FeatureIndex& strokes = *index.channel(kLineArtChannel);
+    const StrokeLookup found = SearchStrokes(strokes, index, luma, options);
+    if (!found.compared.empty()) {
+      RecordLookup(found, kStrokeSearchMethod, strokes, index, options, record);
       return true;
     }
   }

@@ -56,8 +56,17 @@ std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
                                                     const MatchOptions& options,
                                                     const AcceptanceBars& bars);
 
-// The lineart `method` of a record found by the stroke lookup.
+// The lineart `method` of a record found by the stroke lookup, and by the stroke search.
 inline constexpr const char* kStrokeLookupMethod = "stroke_lookup";
+inline constexpr const char* kStrokeSearchMethod = "stroke_search";
+
+// The scales of the query side at which the stroke search takes the keypoints that choose
+// its candidates: a crop shows the frame's strokes larger than the keyframes do (three
+// quarters of a 1280-pixel frame at the query side, 1.67 times), and an ink map's keypoints
+// are particular about scale (README "The line-art ladder"). On the calibration leaks' 120
+// line-art crops of six leaks, the right keyframe was among the 64 with most
+// correspondences for 84 at the query side, and for 109 at one of these two.
+inline constexpr double kStrokeSearchScales[] = {0.70710678118654752, 0.5};
 
 // The scales a still the keypoints verify nothing for at the query side is tried at again,
 // in order (README "Channels", "The retry at half size", "The line-art ladder"): for orb
@@ -70,15 +79,20 @@ std::vector<double> RetryScales(bool ink, const MatchOptions& options);
 // channel holds stroke hashes.
 bool StrokeLookupAvailable(const ReferenceIndex& index, const MatchOptions& options);
 
+// Whether the stroke search runs: options.stroke_search > 0 and the index's line-art channel
+// holds stroke maps.
+bool StrokeSearchAvailable(const ReferenceIndex& index, const MatchOptions& options);
+
 // Tries the extra channels on a decoded still that PDQ did not match: for a still that looks
-// like line art, the stroke lookup (if available), then the line-art channel's keypoints (with
-// options.line_art); else the local-feature channel. Keypoints are tried in the original and
-// the mirrored (flipy) orientation and, if neither verifies, both again on the still scaled
-// down: for orb by options.retry_scale, for line art (with options.line_art_ladder) at
-// half-octave steps down to it. On a match sets record->status to "match" and fills matches
-// (channel "orb" or "lineart"; with inliers, or method "stroke_lookup") and returns true;
-// otherwise leaves the record unchanged and returns false. With `line_art_only` (PDQ found the
-// still uninformative) only a still that looks like line art is tried.
+// like line art, the stroke lookup (if available), the stroke search (if available), then
+// the line-art channel's keypoints (with options.line_art); else the local-feature channel.
+// Keypoints are tried in the original and the mirrored (flipy) orientation and, if neither
+// verifies, both again on the still scaled down: for orb by options.retry_scale, for line art (with
+// options.line_art_ladder) at half-octave steps down to it. On a match sets record->status to
+// "match" and fills matches (channel "orb" or "lineart"; with inliers, or method "stroke_lookup" or
+// "stroke_search") and returns true; otherwise leaves the record unchanged and returns false. With
+// `line_art_only` (PDQ found the still uninformative) only a still that looks like line art is
+// tried.
 bool MatchStillByFeatures(const cv::Mat& image, const ReferenceIndex& index,
                           const MatchOptions& options, bool line_art_only, ResultRecord* record);
 

@@ -79,6 +79,20 @@ int main(int argc, char** argv) {
                  "Stroke lookup: entries within this many bits of 256 of the still's stroke "
                  "hash (default 96)")
       ->check(CLI::Range(0, 256));
+  app.add_option("--stroke-search", options.stroke_search,
+                 "Stills that look like line art and the stroke lookup does not attribute "
+                 "(crops of drawings): placed on the frames of this many keyframes per scale "
+                 "with most keypoint correspondences, every place and width (needs an index "
+                 "with stroke maps; default 64, 0: off)")
+      ->check(CLI::Range(0, 4096));
+  app.add_option("--stroke-search-min-width", options.stroke_search_min_width,
+                 "Stroke search: the narrowest placement tried, as a share of the frame's "
+                 "width (default 0.5)")
+      ->check(CLI::Range(0.05, 1.0));
+  app.add_option("--min-search-margin", options.min_search_margin,
+                 "Stroke search: how far a match's strokes in common must exceed those of "
+                 "every other episode's compared entry (default 0.05)")
+      ->check(CLI::Range(0.0, 1.0));
   AddAcceptanceOptions(app, options);
   app.add_option("--clip-channel-frames", options.clip_channel_frames,
                  "Clips PDQ does not match, or parts of clips it leaves unexplained: frames "

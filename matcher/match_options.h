@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "celtrace/line_art.h"
+
 namespace celtrace {
 
 // Pixels: the shorter side a still scaled by MatchOptions::retry_scale, or by a step of the
@@ -205,6 +207,28 @@ struct MatchOptions {
   int stroke_lookup_distance = 96;
   double min_lookup_drawn = 0.6;
   double min_lookup_framed = 0.85;
+  // The stroke search (README "Channels", "The stroke search"): a line-art still the stroke
+  // lookup does not attribute (a crop of a drawing: part of a frame, not the whole) is placed
+  // on the frames of candidate keyframes, the `stroke_search` with most correspondences of
+  // its ink map's keypoints at each of kStrokeSearchScales of the query side, at every place
+  // inside the frame and widths from stroke_search_min_width of the frame's to the whole
+  // (StrokePlacer, line_art.h). An entry is a match when its strokes in common with the
+  // placed still (StrokesInCommon's lower share) reach min_search_strokes and the still's ink
+  // near the frame's (`drawn`) min_search_drawn (a crop of the frame's own drawing lies on its
+  // strokes all over; the search tries so many places that a same-style drawing finds one
+  // where most of its strokes lie near some), rest on at least
+  // min_search_ink of the frame's ink pixels under the still (StrokeAgreement::under, stroke-
+  // map pixels: a still of one arc lies as well on any head of that size) and beat every
+  // other episode's compared entry by min_search_margin (a drawing of a recurring head alone
+  // lies as well on the close-ups of other episodes). Needs an index with stroke maps.
+  // Defaults 64 keyframes, 0.5, 0.9, 0.95, 800 and 0.05, set on the calibration leaks; 0
+  // keyframes turns it off.
+  int stroke_search = 64;
+  double stroke_search_min_width = 0.5;
+  double min_search_strokes = 0.9;
+  double min_search_drawn = 0.95;
+  int min_search_ink = 800;
+  double min_search_margin = 0.05;
 
   // Bits: a clip frame within this distance of an entry votes for that entry's time offset.
   // A segment needs min_segment_drawings drawings at one consistent offset, so clips can
@@ -300,10 +324,23 @@ struct AcceptanceBars {
   // min_lookup_framed); never met by default, so that other channels' bars refuse lookups.
   double min_lookup_drawn = 2;
   double min_lookup_framed = 2;
+  // lineart: the strokes in common and the still's ink near the frame's a stroke search's
+  // entry must reach, and the frame's ink pixels they rest on (MatchOptions::
+  // min_search_strokes, min_search_drawn, min_search_ink); never met by default, like the
+  // lookup's.
+  double min_search_strokes = 2;
+  double min_search_drawn = 2;
+  std::int64_t min_search_ink = std::numeric_limits<std::int64_t>::max();
 
   // A stroke lookup's entry, with StrokesInCommon's two shares.
   bool AcceptsLookup(double drawn, double framed) const {
     return drawn >= min_lookup_drawn && framed >= min_lookup_framed;
+  }
+  // A stroke search's entry, with StrokesInCommon's measures; its margin over other episodes
+  // is the matcher's to check.
+  bool AcceptsSearch(const StrokeAgreement& a) const {
+    return a.common() >= min_search_strokes && a.drawn >= min_search_drawn &&
+           a.under >= min_search_ink;
   }
   // The fewest inliers any region accepts; with `strokes` false, of the regions open to a
   // keyframe whose strokes are not compared (a channel without stroke maps).
@@ -339,7 +376,10 @@ inline AcceptanceBars ChannelBars(bool line_art, const MatchOptions& options) {
         .min_ink_inside = options.min_line_art_ink_inside,
         .min_strokes = options.min_line_art_strokes,
         .min_lookup_drawn = options.min_lookup_drawn,
-        .min_lookup_framed = options.min_lookup_framed};
+        .min_lookup_framed = options.min_lookup_framed,
+        .min_search_strokes = options.min_search_strokes,
+        .min_search_drawn = options.min_search_drawn,
+        .min_search_ink = options.min_search_ink};
     if (options.min_line_art_strokes > 0) {
       bars.regions.push_back(
           {options.line_art_stroke_min_inliers, options.line_art_stroke_correlation, true});

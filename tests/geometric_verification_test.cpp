@@ -805,6 +805,70 @@ cv::Mat FrameStrokes(const cv::Mat& ink, const cv::Matx23d& t) {
   return StrokeMap(frame);
 }
 
+// A crop of three quarters of each side of a frame's drawing, blown up to 800x450 (the
+// evaluation set's line-art crops): the stroke search finds its place and width on the frame's
+// stroke map with nothing else to go on; a crop of another drawing about the same centres
+// agrees less wherever it is put.
+TEST(LineArt, TheStrokeSearchPlacesACropOfTheFramesDrawing) {
+  const std::vector<cv::Point> figures = {{250, 200}, {560, 250}};
+  const cv::Mat drawing = StrokeDrawing(5, figures, 12);
+  const cv::Size frame(640, 360);
+  const cv::Matx23d fit(0.8, 0, 0, 0, 0.8, 0);  // the drawing at 800, the frame at 640
+  const cv::Mat strokes = FrameStrokes(drawing, fit);
+  const cv::Rect crop(200, 112, 600, 338);
+  auto blown_up = [&](const cv::Mat& ink) {
+    cv::Mat still;
+    cv::resize(ink(crop), still, {800, 450}, 0, 0, cv::INTER_NEAREST);
+    return still;
+  };
+  StrokePlacer placer(blown_up(drawing), 0.5, 1.0);
+  const StrokePlacement found = placer.Place(strokes, frame);
+  EXPECT_GT(found.agreement.drawn, 0.95);
+  EXPECT_GT(found.agreement.framed, 0.9);
+  // Still pixels -> frame pixels: 0.8 x 600 / 800 = 0.6, the crop's corner at 0.8 x (200, 112).
+  EXPECT_NEAR(found.transform(0, 0), 0.6, 0.6 * 0.02);
+  EXPECT_NEAR(found.transform(1, 1), 0.6, 0.6 * 0.02);
+  EXPECT_EQ(found.transform(0, 1), 0);
+  EXPECT_NEAR(found.transform(0, 2), 160, 5);
+  EXPECT_NEAR(found.transform(1, 2), 89.6, 5);
+  // The placement is one StrokesInCommon measures as the search did.
+  const StrokeAgreement again = StrokesInCommon(blown_up(drawing), found.transform, frame, strokes);
+  EXPECT_NEAR(again.common(), found.agreement.common(), 0.02);
+  // Again on the next frame of the same size (the spectra are kept), the same answer.
+  const StrokePlacement twice = placer.Place(strokes, frame);
+  EXPECT_EQ(twice.agreement.common(), found.agreement.common());
+  EXPECT_EQ(twice.transform, found.transform);
+
+  double other_best = 0;
+  for (std::uint32_t seed : {6u, 7u, 8u, 9u}) {
+    StrokePlacer other(blown_up(StrokeDrawing(seed, figures, 12)), 0.5, 1.0);
+    other_best = std::max(other_best, other.Place(strokes, frame).agreement.common());
+  }
+  std::cout << "[ measured ] stroke search: the crop " << found.agreement.common() << " at scale "
+            << found.transform(0, 0) << ", best of 4 other drawings " << other_best << "\n";
+  EXPECT_LT(other_best, found.agreement.common() - 0.2);
+
+  // Widths outside the range are not tried: at most half the frame's, the crop (three
+  // quarters) is placed no wider than half.
+  StrokePlacer narrow(blown_up(drawing), 0.3, 0.5);
+  const StrokePlacement squeezed = narrow.Place(strokes, frame);
+  EXPECT_LE(squeezed.transform(0, 0) * 800, 0.5 * 640 * 1.04);
+  EXPECT_LT(squeezed.agreement.common(), found.agreement.common());
+
+  // Nothing to place or to place on: zero agreement.
+  EXPECT_EQ(placer.Place(cv::Mat(), frame).agreement.common(), 0);
+  EXPECT_EQ(placer.Place(strokes, {600, 360}).agreement.common(), 0);  // not half the frame
+  EXPECT_EQ(placer.Place(cv::Mat(180, 320, CV_8UC1, cv::Scalar(255)), frame).agreement.common(), 0);
+  StrokePlacer blank(cv::Mat(450, 800, CV_8UC1, cv::Scalar(255)), 0.5, 1.0);
+  EXPECT_EQ(blank.Place(strokes, frame).agreement.common(), 0);
+  // A still taller than the frame fits at no width up to the whole.
+  StrokePlacer tall(cv::Mat(800, 450, CV_8UC1, cv::Scalar(0)), 0.5, 1.0);
+  EXPECT_EQ(tall.Place(strokes, frame).agreement.common(), 0);
+  EXPECT_THROW(StrokePlacer(drawing, 0, 1), Error);
+  EXPECT_THROW(StrokePlacer(drawing, 0.8, 0.5), Error);
+  EXPECT_THROW(StrokePlacer(cv::Mat(10, 10, CV_8UC3), 0.5, 1), Error);
+}
+
 // An outline (luma 25) around a dark fill (55, with +-8 of texture) on light paint: the black-
 // hat alone misses the outline where the closing spreads the fill over it; the outline rule
 // (near-black, 20 below the closing) keeps all of it, and the fill's texture stays out.

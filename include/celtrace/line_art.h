@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <opencv2/core/mat.hpp>
 #include <opencv2/core/matx.hpp>
 #include <opencv2/core/types.hpp>
@@ -65,6 +66,9 @@ Pdq StrokeHash(const cv::Mat& stroke_map);
 struct StrokeAgreement {
   double drawn = 0;   // share of the still's ink within a stroke-map pixel of the frame's ink
   double framed = 0;  // share of the frame's ink under the still within reach of its ink
+  // The frame's ink pixels under the still (stroke-map pixels; `framed` is a share of them):
+  // how much of the frame's drawing the comparison rests on.
+  std::int64_t under = 0;
   double common() const { return std::min(drawn, framed); }
 };
 
@@ -97,5 +101,53 @@ StrokeAgreement StrokesInCommon(const StillStrokes& still, const cv::Matx23d& tr
                                 cv::Size reference_size, const cv::Mat& stroke_map);
 
 inline constexpr int kStrokeShift = 2;  // stroke-map pixels
+
+// Where a line-art still lies on a frame, found by trying places and scales: the stroke
+// search (README "The stroke search"). A crop of a drawing is part of a frame, not the whole
+// of it, so the stroke lookup cannot place it, and an ink map's keypoints, thin strokes'
+// corners, seldom give its keyframe enough inliers; but its strokes, placed right, agree
+// with the frame's all over, as a whole drawing's do.
+struct StrokePlacement {
+  cv::Matx23d transform = cv::Matx23d::zeros();  // still ink-map pixels -> reference pixels
+  StrokeAgreement agreement;
+};
+
+// A still's ink prepared for placing on many frames' stroke maps. Place tries every place
+// where the still lies wholly inside the frame, at widths from `min_share` to `max_share` of
+// the frame's, first on the stroke maps halved again (strokes within one pixel, a frame's 4
+// pixels at 640, by correlations in the Fourier domain), then refines the kPlacementPeaks
+// best coarse placements with StrokesInCommon at widths 2%, then 1% apart (the still's ink
+// halved like a stroke map, a quarter of the work). Not thread-safe (it keeps
+// the still's spectra for the last frame size); one per still and thread.
+class StrokePlacer {
+ public:
+  // Throws celtrace::Error if `ink_map` is not 8-bit grey or the shares are not
+  // 0 < min_share <= max_share.
+  StrokePlacer(const cv::Mat& ink_map, double min_share, double max_share);
+  ~StrokePlacer();
+  StrokePlacer(const StrokePlacer&) = delete;
+  StrokePlacer& operator=(const StrokePlacer&) = delete;
+
+  // The placement of the still on `stroke_map` (StrokeMap of a picture of `reference_size`)
+  // whose strokes agree most (highest StrokeAgreement::common()); {} (zero agreement) when
+  // the map is not half of `reference_size` or holds no ink, or the still holds no ink or
+  // fits at no width.
+  StrokePlacement Place(const cv::Mat& stroke_map, cv::Size reference_size);
+
+ private:
+  struct Scale;
+  const std::vector<Scale>& ScalesFor(cv::Size coarse, cv::Size spectrum);
+
+  StillStrokes still_;
+  cv::Mat ink_;  // CV_32F, 1 where the still has ink
+  double min_share_ = 0;
+  double max_share_ = 0;
+  cv::Size scales_coarse_, scales_spectrum_;  // the frame size scales_ were made for
+  std::vector<Scale> scales_;
+};
+
+// How many coarse placements StrokePlacer refines, and the step between its coarse widths.
+inline constexpr int kPlacementPeaks = 3;
+inline constexpr double kPlacementScaleStep = 1.06;  // between coarse widths
 
 }  // namespace celtrace
