@@ -217,6 +217,42 @@ void BM_StrokesInCommon(benchmark::State& state) {
 }
 BENCHMARK(BM_StrokesInCommon)->Unit(benchmark::kMicrosecond);
 
+struct CropOfAFrame {
+  cv::Mat strokes;  // the frame's stroke map, at 640x360
+  cv::Mat ink;      // the crop's ink map, at 800x450
+};
+
+// Three quarters of each side of a 1280x720 frame, at the bottom right, saved at 800x450.
+CropOfAFrame MakeCropOfAFrame() {
+  const cv::Mat grey = GreyFrame(1280, 720);
+  cv::Mat frame, still;
+  cv::resize(grey, frame, {640, 360}, 0, 0, cv::INTER_AREA);
+  cv::resize(grey(cv::Rect(320, 180, 960, 540)), still, {800, 450}, 0, 0, cv::INTER_AREA);
+  return {celtrace::StrokeMap(celtrace::InkMap(frame)), celtrace::InkMap(still)};
+}
+
+// The stroke search, per candidate entry: the crop placed on the frame's stroke map at every
+// place and width from half the frame's (the coarse pass and the refinement).
+void BM_StrokePlacerPlace(benchmark::State& state) {
+  const CropOfAFrame crop = MakeCropOfAFrame();
+  celtrace::StrokePlacer placer(crop.ink, 0.5, 1.0);
+  state.counters["common"] = placer.Place(crop.strokes, {640, 360}).agreement.common();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(placer.Place(crop.strokes, {640, 360}));
+  }
+}
+BENCHMARK(BM_StrokePlacerPlace)->Unit(benchmark::kMicrosecond);
+
+// The first entry of a still: the preparation (its ink, its widths' spectra) and one search.
+void BM_StrokePlacerFirstPlace(benchmark::State& state) {
+  const CropOfAFrame crop = MakeCropOfAFrame();
+  for (auto _ : state) {
+    celtrace::StrokePlacer placer(crop.ink, 0.5, 1.0);
+    benchmark::DoNotOptimize(placer.Place(crop.strokes, {640, 360}));
+  }
+}
+BENCHMARK(BM_StrokePlacerFirstPlace)->Unit(benchmark::kMicrosecond);
+
 void BM_StrokeMapDecode(benchmark::State& state) {
   const cv::Mat grey = GreyFrame(640, 360);
   celtrace::FeatureIndex index;

@@ -189,10 +189,10 @@ StrokeLookup LookUpStrokes(const FeatureIndex& channel, const cv::Mat& luma,
 }
 
 // The stroke search (README "Channels", "The stroke search"): the candidates are the
-// options.stroke_search keyframes with most correspondences of the still's ink-map keypoints
-// at each of kStrokeSearchScales, and each of their entries' stroke maps is searched for the
-// still's place (StrokePlacer); the original, then the mirrored still. Entries are accepted
-// as MatchOptions::min_search_strokes and min_search_margin say.
+// options.stroke_search_keyframes keyframes with most correspondences of the still's ink-map
+// keypoints at each of kStrokeSearchScales, and each of their entries' stroke maps is searched
+// for the still's place (StrokePlacer); the original, then the mirrored still. An entry is
+// accepted as AcceptanceBars::AcceptsSearch and MatchOptions::min_search_margin say.
 StrokeLookup SearchStrokes(const FeatureIndex& channel, const ReferenceIndex& index,
                            const cv::Mat& luma, const MatchOptions& options) {
   FeatureOptions feature_options;
@@ -212,7 +212,7 @@ StrokeLookup SearchStrokes(const FeatureIndex& channel, const ReferenceIndex& in
       const FeatureSet query = ExtractFeatures(InkMap(smaller), feature_options);
       if (query.count() < 3) continue;
       const auto most = MostCorresponding(CorrespondencesByKeyframe(channel, query, options), 1,
-                                          options.stroke_search);
+                                          options.stroke_search_keyframes);
       for (const auto& ranked : most) keyframes.insert(ranked.second);
     }
     search.orientation = orientation;
@@ -444,7 +444,7 @@ bool StrokeLookupAvailable(const ReferenceIndex& index, const MatchOptions& opti
 
 bool StrokeSearchAvailable(const ReferenceIndex& index, const MatchOptions& options) {
   const FeatureIndex* line_art = index.channel(kLineArtChannel);
-  return options.stroke_search > 0 && line_art && line_art->stroke_map_count() > 0;
+  return options.stroke_search && line_art && line_art->stroke_map_count() > 0;
 }
 
 bool MatchStillByFeatures(const cv::Mat& image, const ReferenceIndex& index,

@@ -63,9 +63,9 @@ inline constexpr const char* kStrokeSearchMethod = "stroke_search";
 // The scales of the query side at which the stroke search takes the keypoints that choose
 // its candidates: a crop shows the frame's strokes larger than the keyframes do (three
 // quarters of a 1280-pixel frame at the query side, 1.67 times), and an ink map's keypoints
-// are particular about scale (README "The line-art ladder"). On the calibration leaks' 120
-// line-art crops of six leaks, the right keyframe was among the 64 with most
-// correspondences for 84 at the query side, and for 109 at one of these two.
+// are particular about scale (README "The line-art ladder"). On the 120 line-art crops of
+// leaks 23-43 (measured before the search was written), the right keyframe was among the 64
+// with most correspondences for 84 at the query side, and for 109 at one of these two.
 inline constexpr double kStrokeSearchScales[] = {0.70710678118654752, 0.5};
 
 // The scales a still the keypoints verify nothing for at the query side is tried at again,
@@ -79,12 +79,12 @@ std::vector<double> RetryScales(bool ink, const MatchOptions& options);
 // channel holds stroke hashes.
 bool StrokeLookupAvailable(const ReferenceIndex& index, const MatchOptions& options);
 
-// Whether the stroke search runs: options.stroke_search > 0 and the index's line-art channel
-// holds stroke maps.
+// Whether the stroke search runs: options.stroke_search and the index's line-art channel holds
+// stroke maps.
 bool StrokeSearchAvailable(const ReferenceIndex& index, const MatchOptions& options);
 
 // Tries the extra channels on a decoded still that PDQ did not match: for a still that looks
-// like line art, the stroke lookup (if available), the stroke search (if available), then
+// like line art, the stroke lookup (if available), the stroke search (if asked for), then
 // the line-art channel's keypoints (with options.line_art); else the local-feature channel.
 // Keypoints are tried in the original and the mirrored (flipy) orientation and, if neither
 // verifies, both again on the still scaled down: for orb by options.retry_scale, for line art (with

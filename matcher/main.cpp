@@ -79,20 +79,32 @@ int main(int argc, char** argv) {
                  "Stroke lookup: entries within this many bits of 256 of the still's stroke "
                  "hash (default 96)")
       ->check(CLI::Range(0, 256));
-  app.add_option("--stroke-search", options.stroke_search,
-                 "Stills that look like line art and the stroke lookup does not attribute "
-                 "(crops of drawings): placed on the frames of this many keyframes per scale "
-                 "with most keypoint correspondences, every place and width (needs an index "
-                 "with stroke maps; default 64, 0: off)")
-      ->check(CLI::Range(0, 4096));
+  app.add_flag("--stroke-search", options.stroke_search,
+               "Stills that look like line art and the stroke lookup does not attribute (crops "
+               "of drawings): placed on candidate entries' stroke maps at every place and "
+               "width (needs an index with stroke maps; off by default: it also attributes "
+               "drawings of a frame's character in the frame's pose, README \"The stroke "
+               "search\")");
+  app.add_option("--stroke-search-keyframes", options.stroke_search_keyframes,
+                 "Stroke search: candidate keyframes per scale, those with most keypoint "
+                 "correspondences (default 64)")
+      ->check(CLI::Range(1, 4096))
+      ->needs("--stroke-search");
   app.add_option("--stroke-search-min-width", options.stroke_search_min_width,
                  "Stroke search: the narrowest placement tried, as a share of the frame's "
                  "width (default 0.5)")
-      ->check(CLI::Range(0.05, 1.0));
+      ->check(CLI::Range(0.05, 1.0))
+      ->needs("--stroke-search");
+  app.add_option("--min-search-ink", options.min_search_ink,
+                 "Stroke search: the frame's ink pixels (of its 320-pixel-wide stroke map) "
+                 "under the placed still that a match must rest on (default 800)")
+      ->check(CLI::NonNegativeNumber)
+      ->needs("--stroke-search");
   app.add_option("--min-search-margin", options.min_search_margin,
                  "Stroke search: how far a match's strokes in common must exceed those of "
                  "every other episode's compared entry (default 0.05)")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(CLI::Range(0.0, 1.0))
+      ->needs("--stroke-search");
   AddAcceptanceOptions(app, options);
   app.add_option("--clip-channel-frames", options.clip_channel_frames,
                  "Clips PDQ does not match, or parts of clips it leaves unexplained: frames "

@@ -54,10 +54,13 @@ struct MatchRecord {
   // How a channel match was found: "stroke_lookup" for a lineart match found by the stroke
   // lookup (the still as a whole drawing against the entries with the nearest stroke hashes,
   // no keypoints: no inliers, correlation, scale or rotation; `distance` is the stroke
-  // hashes' in bits of 256); empty otherwise (pdq, and keypoints verified by RANSAC).
+  // hashes' in bits of 256), "stroke_search" for one found by the stroke search (the still
+  // placed on the entry's strokes; `distance` 0); empty otherwise (pdq, and keypoints
+  // verified by RANSAC).
   std::string method;
-  // Stroke lookup: StrokesInCommon's two shares, the still's ink near the frame's (drawn)
-  // and the frame's near the still's (framed); `strokes` is the lower. Unset otherwise.
+  // Stroke lookup and search: StrokesInCommon's two shares, the still's ink near the frame's
+  // (drawn) and the frame's near the still's (framed); `strokes` is the lower. Unset
+  // otherwise.
   std::optional<double> drawn;
   std::optional<double> framed;
   bool segment = false;  // a clip segment: `frames` and `coverage` apply

@@ -235,6 +235,12 @@ TEST(EvaluationScore, ReplayedBarsFilterTheChannelsAttributions) {
       R"({"title":"S","season":1,"episode":27,"channel":"orb","inliers":80,"correlation":0.95,"chroma":0.9,"nesting":1.0,"realignment":0.2},)"
       R"({"title":"S","season":1,"episode":28,"channel":"orb","inliers":80,"correlation":0.88,"chroma":0.9,"nesting":1.0,"realignment":0.1},)"
       R"({"title":"S","season":1,"episode":29,"channel":"orb","inliers":80,"correlation":0.88,"chroma":0.9,"nesting":1.0,"realignment":0.101}]})"
+      "\n"
+      R"({"path":"k.png","status":"match","matches":[)"
+      R"({"title":"S","season":1,"episode":30,"channel":"lineart","method":"stroke_search","strokes":0.95,"drawn":1.0,"framed":0.95},)"
+      R"({"title":"S","season":1,"episode":31,"channel":"lineart","method":"stroke_search","strokes":0.9,"drawn":0.95,"framed":0.9},)"
+      R"({"title":"S","season":1,"episode":32,"channel":"lineart","method":"stroke_search","strokes":0.89,"drawn":0.99,"framed":0.89},)"
+      R"({"title":"S","season":1,"episode":33,"channel":"lineart","method":"stroke_search","strokes":0.92,"drawn":0.92,"framed":0.99}]})"
       "\n");
   ASSERT_EQ(records.at("a.png").matches.at(0).inliers, 60);
   ASSERT_EQ(records.at("d.png").matches.at(0).nesting, 0.7);
@@ -331,6 +337,22 @@ TEST(EvaluationScore, ReplayedBarsFilterTheChannelsAttributions) {
                         o.strong_max_realignment = std::numeric_limits<double>::infinity();
                       }),
             6u);
+  // k: stroke searches are judged by their strokes (0.9) and drawn (0.95) shares, the bars
+  // included; their margin and the ink they rest on are not in records.
+  ASSERT_EQ(records.at("k.png").matches.at(0).method, "stroke_search");
+  std::vector<int> k;
+  for (const auto& m : replayed.at("k.png").matches) k.push_back(m.episode);
+  EXPECT_EQ(k, (std::vector<int>{30, 31}));
+  EXPECT_EQ(kept_with("k.png", [](MatchOptions& o) { o.min_search_strokes = 0.95; }), 1u);
+  EXPECT_EQ(kept_with("k.png", [](MatchOptions& o) { o.min_search_drawn = 0.9; }), 3u);
+  EXPECT_EQ(kept_with("k.png",
+                      [](MatchOptions& o) {
+                        o.min_search_strokes = 0.85;
+                        o.min_search_drawn = 0.9;
+                      }),
+            4u);
+  // The orb channel's bars never accept a search.
+  EXPECT_FALSE(ChannelBars(false, defaults).AcceptsSearch({1.0, 1.0, 100000}));
   // A realignment that is not a number passes no region; an infinite one only those without
   // a limit.
   const AcceptanceBars orb = ChannelBars(false, defaults);

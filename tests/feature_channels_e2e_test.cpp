@@ -216,6 +216,28 @@ class FeatureChannels : public ::testing::Test {
   // wrong episode first (a false attribution fails the test), and a channel's top match
   // has at least the 12 inliers the exact region, the lowest, asks (no test lowers it), or
   // is a stroke lookup's (no keypoints).
+  // Every match of `records` is a lineart match found by `method` (the stroke lookup or
+  // search), its `drawn` and `framed` at least the bars, `strokes` the lower of the two, with
+  // no keypoint measures and a confidence in (0, 1].
+  static void ExpectStrokeMatches(const std::map<std::string, nlohmann::json>& records,
+                                  const std::string& method, double min_drawn, double min_framed) {
+    for (const auto& [name, record] : records) {
+      if (record["status"] != "match") continue;
+      for (const auto& m : record["matches"]) {
+        SCOPED_TRACE(name + ": " + m.dump());
+        EXPECT_EQ(m["channel"], "lineart");
+        EXPECT_EQ(m["method"], method);
+        EXPECT_GE(m["drawn"].get<double>(), min_drawn);
+        EXPECT_GE(m["framed"].get<double>(), min_framed);
+        EXPECT_DOUBLE_EQ(m["strokes"].get<double>(),
+                         std::min(m["drawn"].get<double>(), m["framed"].get<double>()));
+        EXPECT_FALSE(m.contains("inliers"));
+        EXPECT_GT(m["confidence"].get<double>(), 0);
+        EXPECT_LE(m["confidence"].get<double>(), 1);
+      }
+    }
+  }
+
   static Attributed CountAttributed(const std::map<std::string, nlohmann::json>& records,
                                     const std::string& prefix, const std::string& channel) {
     Attributed counts;
@@ -572,9 +594,8 @@ TEST_F(FeatureChannels, LineArtCropsAtALargerScaleAreTriedDownTheLadder) {
   // Three quarters of each drawing at alternate corners, saved at 800x450: the frame's
   // strokes at 1.67 times the keyframes' scale, as the evaluation set's line-art crops are.
   // Tried at the query side alone (the default) and down the ladder (--line-art-ladder).
-  // The keypoints run at the bars the line-art test measured them at, with the lookup and
-  // the stroke search off (the lookup takes whole drawings only) and the stroke check at its
-  // default.
+  // The keypoints run at the bars the line-art test measured them at, with the lookup off
+  // (it takes whole drawings only) and the stroke check at its default.
   const cv::Size saved(800, 450);
   std::map<std::string, cv::Mat> leak;
   for (size_t i = 0; i < sources_->size(); ++i) {
@@ -591,8 +612,7 @@ TEST_F(FeatureChannels, LineArtCropsAtALargerScaleAreTriedDownTheLadder) {
     leak["negative_" + std::to_string(i) + ".png"] = crop;
   }
   const std::vector<std::string> bars =
-      With(With({"--line-art", "--stroke-lookup", "0", "--stroke-search", "0"},
-                "--min-line-art-inliers", "20"),
+      With(With({"--line-art", "--stroke-lookup", "0"}, "--min-line-art-inliers", "20"),
            "--min-line-art-correlation", "0.93");
   const auto once = Match("larger_once", leak, bars);  // the default: no ladder
   std::vector<std::string> ladder = bars;
@@ -616,10 +636,10 @@ TEST_F(FeatureChannels, LineArtCropsAtALargerScaleAreTriedDownTheLadder) {
             2);
 }
 
-TEST_F(FeatureChannels, LineArtCropsAreFoundByTheStrokeSearchByDefault) {
+TEST_F(FeatureChannels, LineArtCropsAreFoundByTheOptInStrokeSearch) {
   // Three quarters of each drawing at alternate corners, saved at 800x450 (the evaluation
   // set's line-art crops), two of them mirrored, and six crops of unrelated drawings in the
-  // same style, at the defaults: no --line-art, so the stroke search alone can place them.
+  // same style, with --stroke-search (no --line-art: the search alone can place them).
   const cv::Size saved(800, 450);
   std::map<std::string, cv::Mat> leak;
   for (size_t i = 0; i < sources_->size(); ++i) {
@@ -639,7 +659,7 @@ TEST_F(FeatureChannels, LineArtCropsAreFoundByTheStrokeSearchByDefault) {
     ASSERT_TRUE(MeasureLineArt(crop).line_art) << i;
     leak["negative_" + std::to_string(i) + ".png"] = crop;
   }
-  const auto records = Match("stroke_search", leak);
+  const auto records = Match("stroke_search", leak, {"--stroke-search"});
   const Attributed counts = CountAttributed(records, "crop_", "lineart");
   int negatives = 0;
   for (const auto& [name, record] : records) {
@@ -651,21 +671,7 @@ TEST_F(FeatureChannels, LineArtCropsAreFoundByTheStrokeSearchByDefault) {
             << counts.timed << " right time), " << negatives << " of 6 unrelated crops matched\n";
   EXPECT_GE(counts.episode, 6);
   EXPECT_EQ(negatives, 0);
-  for (const auto& [name, record] : records) {
-    if (record["status"] != "match") continue;
-    for (const auto& m : record["matches"]) {
-      SCOPED_TRACE(name + ": " + m.dump());
-      EXPECT_EQ(m["channel"], "lineart");
-      EXPECT_EQ(m["method"], "stroke_search");
-      EXPECT_GE(m["strokes"].get<double>(), 0.9);
-      EXPECT_GE(m["drawn"].get<double>(), 0.95);
-      EXPECT_DOUBLE_EQ(m["strokes"].get<double>(),
-                       std::min(m["drawn"].get<double>(), m["framed"].get<double>()));
-      EXPECT_FALSE(m.contains("inliers"));
-      EXPECT_GT(m["confidence"].get<double>(), 0);
-      EXPECT_LE(m["confidence"].get<double>(), 1);
-    }
-  }
+  ExpectStrokeMatches(records, "stroke_search", 0.95, 0.9);
   // A mirrored crop is found in its mirrored orientation, when its original is found.
   for (int i = 0; i < 2; ++i) {
     const auto& original = records.at("crop_" + std::to_string(i) + ".png");
@@ -675,13 +681,26 @@ TEST_F(FeatureChannels, LineArtCropsAreFoundByTheStrokeSearchByDefault) {
     EXPECT_EQ(mirrored["matches"][0]["orientation"], "flipy");
     EXPECT_EQ(mirrored["matches"][0]["episode"], original["matches"][0]["episode"]);
   }
-  // Off (--stroke-search 0), and placed over the whole frame only (a crop covers three
-  // quarters of it): none is a match.
-  const auto off = Match("stroke_search_off", Named(leak, "crop_"), {"--stroke-search", "0"});
+  // Off (the default), and placed over the whole frame only (a crop covers three quarters of
+  // it): none is a match.
+  const auto off = Match("stroke_search_off", Named(leak, "crop_"));
   for (const auto& [name, record] : off) EXPECT_NE(record["status"], "match") << name;
-  const auto whole =
-      Match("stroke_search_whole", Named(leak, "crop_"), {"--stroke-search-min-width", "1"});
+  const auto whole = Match("stroke_search_whole", Named(leak, "crop_"),
+                           {"--stroke-search", "--stroke-search-min-width", "1"});
   for (const auto& [name, record] : whole) EXPECT_NE(record["status"], "match") << name;
+  // The ink bar (more of the frame's ink than a 320x180 stroke map holds) and the margin bar
+  // (a lead over every other episode of all the strokes) refuse every placement.
+  const auto inked = Match("stroke_search_inked", Named(leak, "crop_"),
+                           {"--stroke-search", "--min-search-ink", "60000"});
+  for (const auto& [name, record] : inked) EXPECT_NE(record["status"], "match") << name;
+  const auto apart = Match("stroke_search_apart", Named(leak, "crop_"),
+                           {"--stroke-search", "--min-search-margin", "1"});
+  for (const auto& [name, record] : apart) EXPECT_NE(record["status"], "match") << name;
+  // Its options without --stroke-search are a usage error.
+  EXPECT_EQ(RunTool({CELTRACE_MATCH_BIN, "--index", IndexDir().string(),
+                     (*dir_ / "stroke_search").string(), "--min-search-margin", "0.1"},
+                    *dir_ / "stroke_search_bad.jsonl"),
+            2);
 }
 
 // A translucent caption across the frame, as a studio's watermark: it lowers the correlation
@@ -869,10 +888,9 @@ TEST_F(FeatureChannels, LineArtIsAttributedThroughInkMaps) {
   // so the test runs that region at the bars it was measured at (the stroke check and its
   // region at their defaults). The stroke lookup, which would attribute these whole drawings
   // first, is off: this test is the keypoints' (the lookup's is below).
-  const auto records =
-      Match("lineart_leak", leak,
-            {"--line-art", "--stroke-lookup", "0", "--stroke-search", "0", "--min-line-art-inliers",
-             "20", "--min-line-art-correlation", "0.93"});
+  const auto records = Match("lineart_leak", leak,
+                             {"--line-art", "--stroke-lookup", "0", "--min-line-art-inliers", "20",
+                              "--min-line-art-correlation", "0.93"});
   const Attributed counts = CountAttributed(records, "lineart_", "lineart");
   // Of 8; measured 7 and 4 with the stroke check, 5 and 3 before it (README "Channels"):
   // without a background, a drawing of one shot can verify on a neighbouring drawing of the
@@ -880,11 +898,10 @@ TEST_F(FeatureChannels, LineArtIsAttributedThroughInkMaps) {
   EXPECT_GE(counts.episode, 5);
   EXPECT_GE(counts.timed, 3);
   ExpectNoMatch(records);
-  // The keypoints are off by default: without --line-art (and the lookup and the
-  // stroke search off) the drawing is
+  // The keypoints are off by default: without --line-art (and the lookup off) the drawing is
   // not a match.
-  const auto off = Match("lineart_off", {{"lineart_0.png", leak.at("lineart_0.png")}},
-                         {"--stroke-lookup", "0", "--stroke-search", "0"});
+  const auto off =
+      Match("lineart_off", {{"lineart_0.png", leak.at("lineart_0.png")}}, {"--stroke-lookup", "0"});
   EXPECT_NE(off.at("lineart_0.png")["status"], "match");
 }
 
@@ -919,11 +936,12 @@ TEST_F(FeatureChannels, TheInkCheckRejectsStrokesOutsideTheFrame) {
     ASSERT_TRUE(MeasureLineArt(leak["spill_" + n]).line_art) << n;
   }
   // The stroke check off, so that the ink check alone is tried (the stroke check rejects the
-  // strokes around too: below); the stroke lookup and search off, so that the keypoints are.
-  const std::vector<std::string> bars = {
-      "--line-art", "--stroke-lookup",        "0",  "--stroke-search",
-      "0",          "--min-line-art-inliers", "20", "--min-line-art-correlation",
-      "0.93",       "--min-line-art-strokes", "0"};
+  // strokes around too: below); the stroke lookup off, so that the keypoints are.
+  const std::vector<std::string> bars = {"--line-art", "--stroke-lookup",
+                                         "0",          "--min-line-art-inliers",
+                                         "20",         "--min-line-art-correlation",
+                                         "0.93",       "--min-line-art-strokes",
+                                         "0"};
   auto ink_inside = [](const std::map<std::string, nlohmann::json>& records,
                        const std::string& prefix) {
     std::vector<double> shares;
@@ -975,9 +993,9 @@ TEST_F(FeatureChannels, TheInkCheckRejectsStrokesOutsideTheFrame) {
   }
   // The stroke check alone (the defaults, the ink check off) rejects them as well: the strokes
   // around have nothing under them in the frame.
-  const auto stroked = Match("ink_check_strokes", Named(leak, "spill_"),
-                             {"--line-art", "--stroke-lookup", "0", "--stroke-search", "0",
-                              "--min-line-art-ink-inside", "0"});
+  const auto stroked =
+      Match("ink_check_strokes", Named(leak, "spill_"),
+            {"--line-art", "--stroke-lookup", "0", "--min-line-art-ink-inside", "0"});
   for (const auto& [name, record] : stroked) {
     EXPECT_NE(record["status"], "match") << name << ": " << record.dump();
   }
@@ -995,12 +1013,11 @@ TEST_F(FeatureChannels, TheStrokeCheckRejectsSameStyleDrawings) {
     leak["unrelated_" + std::to_string(i) + ".png"] =
         synth::RenderUnrelatedLineArt(1000 + i, {640, 360});
   }
-  const auto checked =
-      Match("strokes_on", leak, {"--line-art", "--stroke-lookup", "0", "--stroke-search", "0"});
+  const auto checked = Match("strokes_on", leak, {"--line-art", "--stroke-lookup", "0"});
   const auto unchecked =
       Match("strokes_off", leak,
-            {"--line-art", "--stroke-lookup", "0", "--stroke-search", "0", "--min-line-art-strokes",
-             "0", "--min-line-art-inliers", "30", "--min-line-art-correlation", "0.6"});
+            {"--line-art", "--stroke-lookup", "0", "--min-line-art-strokes", "0",
+             "--min-line-art-inliers", "30", "--min-line-art-correlation", "0.6"});
   const auto matched = [](const std::map<std::string, nlohmann::json>& records,
                           const std::string& prefix) {
     int count = 0;
@@ -1053,21 +1070,7 @@ TEST_F(FeatureChannels, TheStrokeLookupAttributesWholeDrawingsByDefault) {
   EXPECT_GE(counts.episode, 6);
   EXPECT_EQ(unrelated, 0);
   // Every match is the lookup's, at least its bars, with no keypoint measures.
-  for (const auto& [name, record] : records) {
-    if (record["status"] != "match") continue;
-    for (const auto& m : record["matches"]) {
-      SCOPED_TRACE(name + ": " + m.dump());
-      EXPECT_EQ(m["channel"], "lineart");
-      EXPECT_EQ(m["method"], "stroke_lookup");
-      EXPECT_GE(m["drawn"].get<double>(), 0.6);
-      EXPECT_GE(m["framed"].get<double>(), 0.85);
-      EXPECT_DOUBLE_EQ(m["strokes"].get<double>(),
-                       std::min(m["drawn"].get<double>(), m["framed"].get<double>()));
-      EXPECT_FALSE(m.contains("inliers"));
-      EXPECT_GT(m["confidence"].get<double>(), 0);
-      EXPECT_LE(m["confidence"].get<double>(), 1);
-    }
-  }
+  ExpectStrokeMatches(records, "stroke_lookup", 0.6, 0.85);
   // A mirrored drawing is found in its mirrored orientation, when its original is found (one
   // at least is).
   int mirrored_checked = 0;
@@ -1081,9 +1084,8 @@ TEST_F(FeatureChannels, TheStrokeLookupAttributesWholeDrawingsByDefault) {
     EXPECT_EQ(mirrored["matches"][0]["episode"], original["matches"][0]["episode"]);
   }
   EXPECT_GE(mirrored_checked, 1);
-  // Off (--stroke-lookup 0, and the stroke search, which places a whole drawing too): none
-  // of them is a match, as before the lookup existed.
-  const auto off = Match("lookup_off", leak, {"--stroke-lookup", "0", "--stroke-search", "0"});
+  // Off (--stroke-lookup 0): none of them is a match, as before the lookup existed.
+  const auto off = Match("lookup_off", leak, {"--stroke-lookup", "0"});
   for (const auto& [name, record] : off) EXPECT_NE(record["status"], "match") << name;
   // With --line-art the lookup still comes first: the same records for what it attributes.
   const auto both = Match("lookup_line_art", Named(leak, "lineart_"), {"--line-art"});
@@ -1241,9 +1243,8 @@ TEST_F(FeatureChannels, LineArtClipsAreAttributedByTheStrokeLookup) {
   EXPECT_NEAR(m["ref_start"].get<double>(), start + q0, 1.0);
   EXPECT_NEAR(m["ref_end"].get<double>(), start + q1, 1.0);
   EXPECT_NE(records.at("negative.mp4")["status"], "match") << records.at("negative.mp4").dump();
-  // Without the lookup and the search (and without --line-art) nothing can read the pencil
-  // test.
-  ASSERT_EQ(match({"--stroke-lookup", "0", "--stroke-search", "0"}), 0) << Slurp(out);
+  // Without the lookup (and without --line-art) nothing can read the pencil test.
+  ASSERT_EQ(match({"--stroke-lookup", "0"}), 0) << Slurp(out);
   EXPECT_NE(Records(out).at("pencil_test.mp4")["status"], "match");
 }
 

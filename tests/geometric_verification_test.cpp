@@ -825,6 +825,10 @@ TEST(LineArt, TheStrokeSearchPlacesACropOfTheFramesDrawing) {
   const StrokePlacement found = placer.Place(strokes, frame);
   EXPECT_GT(found.agreement.drawn, 0.95);
   EXPECT_GT(found.agreement.framed, 0.9);
+  // The frame's ink under the crop: most of the map's, which the crop covers 56% of.
+  const std::int64_t frame_ink = cv::countNonZero(strokes == 0);
+  EXPECT_GT(found.agreement.under, frame_ink / 3);
+  EXPECT_LE(found.agreement.under, frame_ink);
   // Still pixels -> frame pixels: 0.8 x 600 / 800 = 0.6, the crop's corner at 0.8 x (200, 112).
   EXPECT_NEAR(found.transform(0, 0), 0.6, 0.6 * 0.02);
   EXPECT_NEAR(found.transform(1, 1), 0.6, 0.6 * 0.02);
@@ -834,7 +838,7 @@ TEST(LineArt, TheStrokeSearchPlacesACropOfTheFramesDrawing) {
   // The placement is one StrokesInCommon measures as the search did.
   const StrokeAgreement again = StrokesInCommon(blown_up(drawing), found.transform, frame, strokes);
   EXPECT_NEAR(again.common(), found.agreement.common(), 0.02);
-  // Again on the next frame of the same size (the spectra are kept), the same answer.
+  // Placed again (the spectra for this frame size are kept), the same answer.
   const StrokePlacement twice = placer.Place(strokes, frame);
   EXPECT_EQ(twice.agreement.common(), found.agreement.common());
   EXPECT_EQ(twice.transform, found.transform);

@@ -172,7 +172,7 @@ std::map<std::string, Record> ReplayBars(const std::map<std::string, Record>& re
         return !line_art.AcceptsLookup(a.drawn.value_or(0), a.framed.value_or(0));
       }
       // The stroke search's margin over other episodes and the ink it rests on are not in
-      // records: its strokes and drawn are replayed.
+      // records: its drawn and framed shares are replayed.
       if (a.channel == "lineart" && a.method == "stroke_search") {
         StrokeAgreement agreement;
         agreement.drawn = a.drawn.value_or(0);

@@ -32,9 +32,9 @@ struct Attribution {
   std::optional<double> realignment;  // orb and lineart, in records since the realignment
   std::optional<double> ink_inside;   // lineart, in records since the ink check
   std::optional<double> strokes;      // lineart, in records since the stroke check
-  std::string method;                 // "stroke_lookup", or empty (pdq, keypoints)
-  std::optional<double> drawn;        // stroke lookup
-  std::optional<double> framed;       // stroke lookup
+  std::string method;                 // "stroke_lookup", "stroke_search", or empty
+  std::optional<double> drawn;        // stroke lookup and search
+  std::optional<double> framed;       // stroke lookup and search
 };
 
 // The parts of a celtrace-match record the scorer reads.
@@ -61,7 +61,8 @@ std::map<std::string, Record> ParseRecords(std::string_view jsonl);
 
 // Returns `records` as the matcher would have written them at stricter bars for the extra
 // channels: each orb and lineart attribution kept only if `orb` or `line_art` accepts it
-// (AcceptanceBars, match_options.h; a stroke lookup's by its drawn and framed shares), a
+// (AcceptanceBars, match_options.h; a stroke lookup's or search's by its drawn and framed
+// shares, a search's margin and ink not being in records), a
 // record left without attributions `no_match`; PDQ's are kept. Faithful only for records written at
 // bars no stricter than these and with enough --max-matches to hold every verified keyframe; the
 // mirrored query, which the matcher tries only when the original verifies nothing, is not replayed.
