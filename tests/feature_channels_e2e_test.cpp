@@ -238,6 +238,30 @@ class FeatureChannels : public ::testing::Test {
     }
   }
 
+  // Three quarters of each source frame's drawing at alternate corners, saved at 800x450
+  // (`prefix`N.png: the frame's strokes at 1.67 times the keyframes' scale, as the evaluation
+  // set's line-art crops are), and the same crops of six unrelated drawings in the same style
+  // (negative_N.png), every one looking like line art so that the line-art channel has it.
+  static std::map<std::string, cv::Mat> LargerLineArtCrops(const std::string& prefix) {
+    const cv::Size saved(800, 450);
+    std::map<std::string, cv::Mat> leak;
+    auto add = [&](const std::string& name, const cv::Mat& crop) {
+      cv::Mat larger;
+      cv::resize(crop, larger, saved, 0, 0, cv::INTER_CUBIC);
+      EXPECT_TRUE(MeasureLineArt(larger).line_art) << name;
+      leak[name] = larger;
+    };
+    for (size_t i = 0; i < sources_->size(); ++i) {
+      add(prefix + std::to_string(i) + ".png",
+          Crop((*sources_)[i].line_art, 0.75, i % 2 ? 1.0 : 0.0, i % 4 < 2 ? 1.0 : 0.0));
+    }
+    for (int i = 0; i < 6; ++i) {
+      add("negative_" + std::to_string(i) + ".png",
+          Crop(synth::RenderUnrelatedLineArt(900 + i, {640, 360}), 0.75, i % 2, i % 3 ? 0.0 : 1.0));
+    }
+    return leak;
+  }
+
   static Attributed CountAttributed(const std::map<std::string, nlohmann::json>& records,
                                     const std::string& prefix, const std::string& channel) {
     Attributed counts;
@@ -596,21 +620,7 @@ TEST_F(FeatureChannels, LineArtCropsAtALargerScaleAreTriedDownTheLadder) {
   // Tried at the query side alone (the default) and down the ladder (--line-art-ladder).
   // The keypoints run at the bars the line-art test measured them at, with the lookup off
   // (it takes whole drawings only) and the stroke check at its default.
-  const cv::Size saved(800, 450);
-  std::map<std::string, cv::Mat> leak;
-  for (size_t i = 0; i < sources_->size(); ++i) {
-    cv::Mat crop = Crop((*sources_)[i].line_art, 0.75, i % 2 ? 1.0 : 0.0, i % 4 < 2 ? 1.0 : 0.0);
-    cv::resize(crop, crop, saved, 0, 0, cv::INTER_CUBIC);
-    ASSERT_TRUE(MeasureLineArt(crop).line_art) << i;
-    leak["larger_" + std::to_string(i) + ".png"] = crop;
-  }
-  for (int i = 0; i < 6; ++i) {
-    cv::Mat crop =
-        Crop(synth::RenderUnrelatedLineArt(900 + i, {640, 360}), 0.75, i % 2, i % 3 ? 0.0 : 1.0);
-    cv::resize(crop, crop, saved, 0, 0, cv::INTER_CUBIC);
-    ASSERT_TRUE(MeasureLineArt(crop).line_art) << i;  // so that the line-art channel has it
-    leak["negative_" + std::to_string(i) + ".png"] = crop;
-  }
+  const std::map<std::string, cv::Mat> leak = LargerLineArtCrops("larger_");
   const std::vector<std::string> bars =
       With(With({"--line-art", "--stroke-lookup", "0"}, "--min-line-art-inliers", "20"),
            "--min-line-art-correlation", "0.93");
@@ -640,24 +650,11 @@ TEST_F(FeatureChannels, LineArtCropsAreFoundByTheOptInStrokeSearch) {
   // Three quarters of each drawing at alternate corners, saved at 800x450 (the evaluation
   // set's line-art crops), two of them mirrored, and six crops of unrelated drawings in the
   // same style, with --stroke-search (no --line-art: the search alone can place them).
-  const cv::Size saved(800, 450);
-  std::map<std::string, cv::Mat> leak;
-  for (size_t i = 0; i < sources_->size(); ++i) {
-    cv::Mat crop = Crop((*sources_)[i].line_art, 0.75, i % 2 ? 1.0 : 0.0, i % 4 < 2 ? 1.0 : 0.0);
-    cv::resize(crop, crop, saved, 0, 0, cv::INTER_CUBIC);
-    leak["crop_" + std::to_string(i) + ".png"] = crop;
-    if (i < 2) {
-      cv::Mat mirrored;
-      cv::flip(crop, mirrored, 1);
-      leak["mirrored_" + std::to_string(i) + ".png"] = mirrored;
-    }
-  }
-  for (int i = 0; i < 6; ++i) {
-    cv::Mat crop =
-        Crop(synth::RenderUnrelatedLineArt(900 + i, {640, 360}), 0.75, i % 2, i % 3 ? 0.0 : 1.0);
-    cv::resize(crop, crop, saved, 0, 0, cv::INTER_CUBIC);
-    ASSERT_TRUE(MeasureLineArt(crop).line_art) << i;
-    leak["negative_" + std::to_string(i) + ".png"] = crop;
+  std::map<std::string, cv::Mat> leak = LargerLineArtCrops("crop_");
+  for (int i = 0; i < 2; ++i) {
+    cv::Mat mirrored;
+    cv::flip(leak.at("crop_" + std::to_string(i) + ".png"), mirrored, 1);
+    leak["mirrored_" + std::to_string(i) + ".png"] = mirrored;
   }
   const auto records = Match("stroke_search", leak, {"--stroke-search"});
   const Attributed counts = CountAttributed(records, "crop_", "lineart");
