@@ -139,13 +139,15 @@ Pdq StrokeHash(const cv::Mat& stroke_map) {
 
 namespace {
 
-// 255 where a pixel lies within one pixel (8-neighbourhood) of ink, 0 elsewhere.
-cv::Mat NearInk(const cv::Mat& map) {
-  cv::Mat ink = map == 0;
+// `ones` (ink non-zero, any depth) thickened by a pixel each way (8-neighbourhood).
+cv::Mat Dilated(const cv::Mat& ones) {
   cv::Mat near;
-  cv::dilate(ink, near, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
+  cv::dilate(ones, near, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
   return near;
 }
+
+// 255 where a pixel lies within one pixel (8-neighbourhood) of ink, 0 elsewhere.
+cv::Mat NearInk(const cv::Mat& map) { return Dilated(map == 0); }
 
 }  // namespace
 
@@ -242,10 +244,9 @@ cv::Mat InkOnes(const cv::Mat& map) {
   return ones;
 }
 
-cv::Mat Dilated(const cv::Mat& ones) {
-  cv::Mat near;
-  cv::dilate(ones, near, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
-  return near;
+// The size a coarse map of `coarse` size and the still's widths are padded to for the DFT.
+cv::Size SpectrumSize(cv::Size coarse) {
+  return {cv::getOptimalDFTSize(coarse.width), cv::getOptimalDFTSize(coarse.height)};
 }
 
 // `ones` padded with zeros to `size`, in the Fourier domain (CCS-packed).
@@ -293,12 +294,11 @@ StrokePlacer::StrokePlacer(const cv::Mat& ink_map, double min_share, double max_
 
 StrokePlacer::~StrokePlacer() = default;
 
-const std::vector<StrokePlacer::Scale>& StrokePlacer::ScalesFor(cv::Size coarse,
-                                                                cv::Size spectrum) {
-  if (coarse == scales_coarse_ && spectrum == scales_spectrum_) return scales_;
+const std::vector<StrokePlacer::Scale>& StrokePlacer::ScalesFor(cv::Size coarse) {
+  if (coarse == scales_coarse_) return scales_;
   scales_.clear();
   scales_coarse_ = coarse;
-  scales_spectrum_ = spectrum;
+  const cv::Size spectrum = SpectrumSize(coarse);
   int last_width = 0;
   for (double share = min_share_; share <= max_share_ * 1.000001; share *= kPlacementScaleStep) {
     const int width = static_cast<int>(std::lround(share * coarse.width));
@@ -333,8 +333,7 @@ StrokePlacement StrokePlacer::Place(const cv::Mat& stroke_map, cv::Size referenc
   const cv::Mat coarse_map = StrokeMap(stroke_map);
   const cv::Mat frame_ink = InkOnes(coarse_map);
   if (cv::countNonZero(frame_ink) == 0) return best;
-  const cv::Size spectrum(cv::getOptimalDFTSize(coarse_map.cols),
-                          cv::getOptimalDFTSize(coarse_map.rows));
+  const cv::Size spectrum = SpectrumSize(coarse_map.size());
   const cv::Mat ink_spectrum = Spectrum(frame_ink, spectrum);
   const cv::Mat near_spectrum = Spectrum(Dilated(frame_ink), spectrum);
   cv::Mat frame_sums;  // the frame's ink over any box, for `framed`
@@ -343,7 +342,7 @@ StrokePlacement StrokePlacer::Place(const cv::Mat& stroke_map, cv::Size referenc
   // The best place at each width: `drawn` (the still's ink within a pixel of the frame's) and
   // `framed` (the frame's ink under the still within a pixel of the still's), the lower.
   std::vector<CoarsePlacement> coarse;
-  for (const Scale& scale : ScalesFor(coarse_map.size(), spectrum)) {
+  for (const Scale& scale : ScalesFor(coarse_map.size())) {
     const cv::Mat drawn = Correlation(near_spectrum, scale.ink_spectrum);
     const cv::Mat framed = Correlation(ink_spectrum, scale.near_spectrum);
     CoarsePlacement at;

@@ -63,6 +63,28 @@ std::vector<std::pair<int, std::int64_t>> MostCorresponding(const Correspondence
   return ranked;
 }
 
+// The options of a query's keypoints: options.query_features, as near as options.query_edge
+// to the edges, the picture scaled already.
+FeatureOptions QueryFeatureOptions(const MatchOptions& options) {
+  FeatureOptions feature_options;
+  feature_options.max_features = options.query_features;
+  feature_options.max_side = 0;
+  feature_options.edge_threshold = options.query_edge;
+  return feature_options;
+}
+
+// `size` scaled by `scale`, rounded.
+cv::Size ScaledSize(cv::Size size, double scale) {
+  return {static_cast<int>(std::lround(size.width * scale)),
+          static_cast<int>(std::lround(size.height * scale))};
+}
+
+// The catalogue entry `offset` entries into `keyframe` of `channel`.
+const EntryInfo& EntryOf(const ReferenceIndex& index, const FeatureIndex& channel,
+                         std::int64_t keyframe, std::int64_t offset) {
+  return index.entries()[channel.FirstEntry(keyframe) + offset];
+}
+
 struct ChannelMatch {
   std::vector<VerifiedKeyframe> verified;
   Orientation orientation = Orientation::kOriginal;
@@ -73,10 +95,7 @@ struct ChannelMatch {
 // `colour` is empty or the BGR pixels of `luma` (for the orb channel's colour check).
 ChannelMatch QueryOrientations(const FeatureIndex& channel, const cv::Mat& luma,
                                const cv::Mat& colour, bool ink, const MatchOptions& options) {
-  FeatureOptions feature_options;
-  feature_options.max_features = options.query_features;
-  feature_options.max_side = 0;  // luma is scaled already
-  feature_options.edge_threshold = options.query_edge;
+  const FeatureOptions feature_options = QueryFeatureOptions(options);
   ChannelMatch match;
   for (Orientation orientation : {Orientation::kOriginal, Orientation::kFlipY}) {
     const cv::Mat oriented = OrientImage(luma, orientation);
@@ -99,8 +118,7 @@ ChannelMatch QueryChannel(const FeatureIndex& channel, const cv::Mat& luma, cons
   ChannelMatch match = QueryOrientations(channel, luma, colour, ink, options);
   for (double scale : RetryScales(ink, options)) {
     if (!match.verified.empty()) break;
-    const cv::Size retried(static_cast<int>(std::lround(luma.cols * scale)),
-                           static_cast<int>(std::lround(luma.rows * scale)));
+    const cv::Size retried = ScaledSize(luma.size(), scale);
     if (std::min(retried.width, retried.height) < kRetryMinSide) break;
     cv::Mat smaller_luma, smaller_colour;
     cv::resize(luma, smaller_luma, retried, 0, 0, cv::INTER_AREA);
@@ -195,17 +213,14 @@ StrokeLookup LookUpStrokes(const FeatureIndex& channel, const cv::Mat& luma,
 // accepted as AcceptanceBars::AcceptsSearch and MatchOptions::min_search_margin say.
 StrokeLookup SearchStrokes(const FeatureIndex& channel, const ReferenceIndex& index,
                            const cv::Mat& luma, const MatchOptions& options) {
-  FeatureOptions feature_options;
-  feature_options.max_features = options.query_features;
-  feature_options.max_side = 0;  // scaled below
-  feature_options.edge_threshold = options.query_edge;
+  const FeatureOptions feature_options = QueryFeatureOptions(options);
+  const AcceptanceBars bars = ChannelBars(true, options);
   StrokeLookup search;
   for (Orientation orientation : {Orientation::kOriginal, Orientation::kFlipY}) {
     const cv::Mat oriented = OrientImage(luma, orientation);
     std::set<std::int64_t> keyframes;
     for (double scale : kStrokeSearchScales) {
-      const cv::Size size(static_cast<int>(std::lround(oriented.cols * scale)),
-                          static_cast<int>(std::lround(oriented.rows * scale)));
+      const cv::Size size = ScaledSize(oriented.size(), scale);
       if (std::min(size.width, size.height) < kRetryMinSide) continue;
       cv::Mat smaller;
       cv::resize(oriented, smaller, size, 0, 0, cv::INTER_AREA);
@@ -221,7 +236,7 @@ StrokeLookup SearchStrokes(const FeatureIndex& channel, const ReferenceIndex& in
     StrokePlacer placer(InkMap(oriented), options.stroke_search_min_width, 1.0);
     EpisodeBests<double> bests;
     auto episode_of = [&](const LookedUpEntry& e) {
-      return index.entries()[channel.FirstEntry(e.keyframe) + e.offset].episode;
+      return EntryOf(index, channel, e.keyframe, e.offset).episode;
     };
     for (const std::int64_t keyframe : keyframes) {
       const std::int64_t entries = channel.LastEntry(keyframe) - channel.FirstEntry(keyframe) + 1;
@@ -236,11 +251,10 @@ StrokeLookup SearchStrokes(const FeatureIndex& channel, const ReferenceIndex& in
         search.compared.push_back(entry);
       }
     }
-    const AcceptanceBars bars = ChannelBars(true, options);
     bool accepted = false;
     for (LookedUpEntry& e : search.compared) {
       const double common = e.agreement.common();
-      e.accepted = bars.AcceptsSearch(e.agreement) &&
+      e.accepted = bars.AcceptsSearch(e.agreement.drawn, e.agreement.framed, e.agreement.under) &&
                    common - bests.RivalOf(episode_of(e)) >= options.min_search_margin;
       accepted = accepted || e.accepted;
     }
@@ -256,7 +270,7 @@ StrokeLookup SearchStrokes(const FeatureIndex& channel, const ReferenceIndex& in
 void RecordLookup(const StrokeLookup& lookup, const char* method, const FeatureIndex& channel,
                   const ReferenceIndex& index, const MatchOptions& options, ResultRecord* record) {
   auto entry_of = [&](const LookedUpEntry& e) -> const EntryInfo& {
-    return index.entries()[channel.FirstEntry(e.keyframe) + e.offset];
+    return EntryOf(index, channel, e.keyframe, e.offset);
   };
   EpisodeBests<double> bests;
   for (const LookedUpEntry& e : lookup.compared)
@@ -492,7 +506,7 @@ bool MatchStillByFeatures(const cv::Mat& image, const ReferenceIndex& index,
   // The best verified keyframe of each episode, for margins.
   EpisodeBests<int> bests;
   auto episode_of = [&](const VerifiedKeyframe& v) {
-    return index.entries()[channel->FirstEntry(v.keyframe)].episode;
+    return EntryOf(index, *channel, v.keyframe, 0).episode;
   };
   for (const VerifiedKeyframe& v : match.verified) bests.Add(episode_of(v), v.verification.inliers);
   // The main region's inliers: matches with fewer (other regions) have strength 0.5.
@@ -504,7 +518,7 @@ bool MatchStillByFeatures(const cv::Mat& image, const ReferenceIndex& index,
     const std::int32_t episode = episode_of(v);
     const int rival = bests.RivalOf(episode);
     MatchRecord m = MatchOfEpisode(index, episode);
-    const EntryInfo& entry = index.entries()[channel->FirstEntry(v.keyframe) + v.entry_offset];
+    const EntryInfo& entry = EntryOf(index, *channel, v.keyframe, v.entry_offset);
     m.ref_start = entry.start;
     m.ref_end = entry.end;
     m.distance = v.median_distance;

@@ -352,7 +352,13 @@ TEST(EvaluationScore, ReplayedBarsFilterTheChannelsAttributions) {
                       }),
             4u);
   // The orb channel's bars never accept a search.
-  EXPECT_FALSE(ChannelBars(false, defaults).AcceptsSearch({1.0, 1.0, 100000}));
+  EXPECT_FALSE(ChannelBars(false, defaults).AcceptsSearch(1.0, 1.0, 100000));
+  // The ink bar vetoes only where the ink was measured (the matcher, not a replay).
+  const AcceptanceBars line_art = ChannelBars(true, defaults);
+  EXPECT_TRUE(line_art.AcceptsSearch(1.0, 0.95, std::nullopt));
+  EXPECT_TRUE(line_art.AcceptsSearch(1.0, 0.95, 800));
+  EXPECT_FALSE(line_art.AcceptsSearch(1.0, 0.95, 799));
+  EXPECT_FALSE(line_art.AcceptsSearch(1.0, std::numeric_limits<double>::quiet_NaN(), 800));
   // A realignment that is not a number passes no region; an infinite one only those without
   // a limit.
   const AcceptanceBars orb = ChannelBars(false, defaults);

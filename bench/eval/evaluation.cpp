@@ -174,11 +174,7 @@ std::map<std::string, Record> ReplayBars(const std::map<std::string, Record>& re
       // The stroke search's margin over other episodes and the ink it rests on are not in
       // records: its drawn and framed shares are replayed.
       if (a.channel == "lineart" && a.method == "stroke_search") {
-        StrokeAgreement agreement;
-        agreement.drawn = a.drawn.value_or(0);
-        agreement.framed = a.framed.value_or(0);
-        agreement.under = line_art.min_search_ink;
-        return !line_art.AcceptsSearch(agreement);
+        return !line_art.AcceptsSearch(a.drawn.value_or(0), a.framed.value_or(0), std::nullopt);
       }
       if (a.channel == "lineart") return !line_art.Accepts(evidence);
       return false;

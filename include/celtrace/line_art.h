@@ -137,13 +137,13 @@ class StrokePlacer {
 
  private:
   struct Scale;
-  const std::vector<Scale>& ScalesFor(cv::Size coarse, cv::Size spectrum);
+  const std::vector<Scale>& ScalesFor(cv::Size coarse);
 
   StillStrokes still_;
   cv::Mat ink_;  // CV_32F, 1 where the still has ink
   double min_share_ = 0;
   double max_share_ = 0;
-  cv::Size scales_coarse_, scales_spectrum_;  // the frame size scales_ were made for
+  cv::Size scales_coarse_;  // the coarse map's size scales_ were made for
   std::vector<Scale> scales_;
 };
 
