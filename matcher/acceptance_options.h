@@ -82,6 +82,14 @@ inline void AddAcceptanceOptions(CLI::App& app, MatchOptions& options) {
                  "Stroke search: share of the placed still's ink that must lie near the "
                  "frame's strokes (default 0.95)")
       ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--min-search-ink", options.min_search_ink,
+                 "Stroke search: the frame's ink pixels (of its 320-pixel-wide stroke map) "
+                 "under the placed still that a match must rest on (default 800)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--min-search-margin", options.min_search_margin,
+                 "Stroke search: how far a match's strokes in common must exceed those of "
+                 "every other episode's compared entry (default 0.05)")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--min-lookup-drawn", options.min_lookup_drawn,
                  "Stroke lookup: share of the still's ink that must lie near the frame's "
                  "strokes, the still scaled over the frame (default 0.6)")

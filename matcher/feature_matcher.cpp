@@ -210,7 +210,7 @@ StrokeLookup LookUpStrokes(const FeatureIndex& channel, const cv::Mat& luma,
 // options.stroke_search_keyframes keyframes with most correspondences of the still's ink-map
 // keypoints at each of kStrokeSearchScales, and each of their entries' stroke maps is searched
 // for the still's place (StrokePlacer); the original, then the mirrored still. An entry is
-// accepted as AcceptanceBars::AcceptsSearch and MatchOptions::min_search_margin say.
+// accepted as AcceptanceBars::AcceptsSearch says, its rival the best entry of another episode.
 StrokeLookup SearchStrokes(const FeatureIndex& channel, const ReferenceIndex& index,
                            const cv::Mat& luma, const MatchOptions& options) {
   const FeatureOptions feature_options = QueryFeatureOptions(options);
@@ -253,9 +253,8 @@ StrokeLookup SearchStrokes(const FeatureIndex& channel, const ReferenceIndex& in
     }
     bool accepted = false;
     for (LookedUpEntry& e : search.compared) {
-      const double common = e.agreement.common();
-      e.accepted = bars.AcceptsSearch(e.agreement.drawn, e.agreement.framed, e.agreement.under) &&
-                   common - bests.RivalOf(episode_of(e)) >= options.min_search_margin;
+      e.accepted = bars.AcceptsSearch(e.agreement.drawn, e.agreement.framed, e.agreement.under,
+                                      bests.RivalOf(episode_of(e)));
       accepted = accepted || e.accepted;
     }
     if (accepted) return search;
@@ -303,6 +302,8 @@ void RecordLookup(const StrokeLookup& lookup, const char* method, const FeatureI
     m.strokes = common;
     m.drawn = e->agreement.drawn;
     m.framed = e->agreement.framed;
+    m.ink_under = e->agreement.under;
+    m.rival_strokes = rival;
     record->matches.push_back(std::move(m));
   }
 }

@@ -95,17 +95,12 @@ int main(int argc, char** argv) {
                  "width (default 0.5)")
       ->check(CLI::Range(0.05, 1.0))
       ->needs("--stroke-search");
-  app.add_option("--min-search-ink", options.min_search_ink,
-                 "Stroke search: the frame's ink pixels (of its 320-pixel-wide stroke map) "
-                 "under the placed still that a match must rest on (default 800)")
-      ->check(CLI::NonNegativeNumber)
-      ->needs("--stroke-search");
-  app.add_option("--min-search-margin", options.min_search_margin,
-                 "Stroke search: how far a match's strokes in common must exceed those of "
-                 "every other episode's compared entry (default 0.05)")
-      ->check(CLI::Range(0.0, 1.0))
-      ->needs("--stroke-search");
   AddAcceptanceOptions(app, options);
+  // The search's bars that only it measures are for its runs alone (celtrace-evaluate
+  // --replay takes them with the others).
+  for (const char* bar : {"--min-search-ink", "--min-search-margin"}) {
+    app.get_option(bar)->needs("--stroke-search");
+  }
   app.add_option("--clip-channel-frames", options.clip_channel_frames,
                  "Clips PDQ does not match, or parts of clips it leaves unexplained: frames "
                  "tried with orb/lineart; a segment needs 2 on one episode and time offset "

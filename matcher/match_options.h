@@ -326,25 +326,32 @@ struct AcceptanceBars {
   double min_lookup_drawn = 2;
   double min_lookup_framed = 2;
   // lineart: the strokes in common and the still's ink near the frame's a stroke search's
-  // entry must reach, and the frame's ink pixels they rest on (MatchOptions::
-  // min_search_strokes, min_search_drawn, min_search_ink); never met by default, like the
+  // entry must reach, the frame's ink pixels they rest on and the lead of its strokes in
+  // common over the best other episode's (MatchOptions::min_search_strokes,
+  // min_search_drawn, min_search_ink, min_search_margin); never met by default, like the
   // lookup's.
   double min_search_strokes = 2;
   double min_search_drawn = 2;
   std::int64_t min_search_ink = std::numeric_limits<std::int64_t>::max();
+  double min_search_margin = 2;
 
   // A stroke lookup's entry, with StrokesInCommon's two shares.
   bool AcceptsLookup(double drawn, double framed) const {
     return drawn >= min_lookup_drawn && framed >= min_lookup_framed;
   }
-  // A stroke search's entry, with StrokesInCommon's two shares and, where measured, the
-  // frame's ink pixels under the still (records do not carry it, so a replay cannot veto by
-  // it, as with Accepts' optional measures); its margin over other episodes is the matcher's
-  // to check. Both shares are held to the strokes bar, so that a NaN fails.
-  bool AcceptsSearch(double drawn, double framed, std::optional<std::int64_t> under) const {
+  // A stroke search's entry, with StrokesInCommon's two shares and, where measured (records
+  // written before they were carry neither, so a replay cannot veto by them, as with
+  // Accepts' optional measures), the frame's ink pixels under the still and the most strokes
+  // in common of another episode's compared entry. Both shares are held to the strokes bar,
+  // so that a NaN fails; the margin is met within kSearchMarginSlack, so that shares written
+  // with three decimals replay as the matcher decided them.
+  bool AcceptsSearch(double drawn, double framed, std::optional<std::int64_t> under,
+                     std::optional<double> rival) const {
     return drawn >= min_search_strokes && framed >= min_search_strokes &&
-           drawn >= min_search_drawn && (!under || *under >= min_search_ink);
+           drawn >= min_search_drawn && (!under || *under >= min_search_ink) &&
+           (!rival || std::min(drawn, framed) - *rival >= min_search_margin - kSearchMarginSlack);
   }
+  static constexpr double kSearchMarginSlack = 1e-9;
   // The fewest inliers any region accepts; with `strokes` false, of the regions open to a
   // keyframe whose strokes are not compared (a channel without stroke maps).
   int fewest_inliers(bool strokes = true) const {
@@ -382,7 +389,8 @@ inline AcceptanceBars ChannelBars(bool line_art, const MatchOptions& options) {
         .min_lookup_framed = options.min_lookup_framed,
         .min_search_strokes = options.min_search_strokes,
         .min_search_drawn = options.min_search_drawn,
-        .min_search_ink = options.min_search_ink};
+        .min_search_ink = options.min_search_ink,
+        .min_search_margin = options.min_search_margin};
     if (options.min_line_art_strokes > 0) {
       bars.regions.push_back(
           {options.line_art_stroke_min_inliers, options.line_art_stroke_correlation, true});

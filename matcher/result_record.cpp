@@ -77,6 +77,8 @@ json MatchJson(const MatchRecord& m) {
   if (!m.method.empty()) out["method"] = m.method;
   if (m.drawn) out["drawn"] = Round3(*m.drawn);
   if (m.framed) out["framed"] = Round3(*m.framed);
+  if (m.ink_under) out["ink_under"] = *m.ink_under;
+  if (m.rival_strokes) out["rival_strokes"] = Round3(*m.rival_strokes);
   if (m.segment) {
     out["frames"] = m.frames;
     out["coverage"] = Round3(m.coverage);
@@ -214,6 +216,10 @@ ResultRecord FromJsonLine(std::string_view line) {
       match.method = m.value("method", std::string());
       if (m.contains("drawn")) match.drawn = m.at("drawn").get<double>();
       if (m.contains("framed")) match.framed = m.at("framed").get<double>();
+      if (m.contains("ink_under")) match.ink_under = m.at("ink_under").get<std::int64_t>();
+      if (m.contains("rival_strokes")) {
+        match.rival_strokes = m.at("rival_strokes").get<double>();
+      }
       if (m.contains("chroma")) match.chroma = m.at("chroma").get<double>();
       match.segment = m.contains("frames");
       match.frames = m.value("frames", 0);

@@ -63,6 +63,12 @@ struct MatchRecord {
   // otherwise.
   std::optional<double> drawn;
   std::optional<double> framed;
+  // Stroke lookup and search: the frame's ink pixels under the still (StrokeAgreement::under,
+  // stroke-map pixels), what `framed` is a share of; and the most strokes in common of a
+  // compared entry of another episode (0 when none was compared), which the search's
+  // --min-search-margin is measured against. Unset otherwise and in records written before.
+  std::optional<std::int64_t> ink_under;
+  std::optional<double> rival_strokes;
   bool segment = false;  // a clip segment: `frames` and `coverage` apply
   int frames = 0;        // query drawings matched in the segment
   // pdq segments: matched share of the clip's informative frames; orb and lineart segments:

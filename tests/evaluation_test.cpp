@@ -241,6 +241,11 @@ TEST(EvaluationScore, ReplayedBarsFilterTheChannelsAttributions) {
       R"({"title":"S","season":1,"episode":31,"channel":"lineart","method":"stroke_search","strokes":0.9,"drawn":0.95,"framed":0.9},)"
       R"({"title":"S","season":1,"episode":32,"channel":"lineart","method":"stroke_search","strokes":0.89,"drawn":0.99,"framed":0.89},)"
       R"({"title":"S","season":1,"episode":33,"channel":"lineart","method":"stroke_search","strokes":0.92,"drawn":0.92,"framed":0.99}]})"
+      "\n"
+      R"({"path":"l.png","status":"match","matches":[)"
+      R"({"title":"S","season":1,"episode":40,"channel":"lineart","method":"stroke_search","strokes":0.95,"drawn":1.0,"framed":0.95,"ink_under":800,"rival_strokes":0.9},)"
+      R"({"title":"S","season":1,"episode":41,"channel":"lineart","method":"stroke_search","strokes":0.95,"drawn":1.0,"framed":0.95,"ink_under":799,"rival_strokes":0.5},)"
+      R"({"title":"S","season":1,"episode":42,"channel":"lineart","method":"stroke_search","strokes":0.95,"drawn":1.0,"framed":0.95,"ink_under":5000,"rival_strokes":0.91}]})"
       "\n");
   ASSERT_EQ(records.at("a.png").matches.at(0).inliers, 60);
   ASSERT_EQ(records.at("d.png").matches.at(0).nesting, 0.7);
@@ -338,7 +343,7 @@ TEST(EvaluationScore, ReplayedBarsFilterTheChannelsAttributions) {
                       }),
             6u);
   // k: stroke searches are judged by their strokes (0.9) and drawn (0.95) shares, the bars
-  // included; their margin and the ink they rest on are not in records.
+  // included; records without the ink and rival are not vetoed by those bars.
   ASSERT_EQ(records.at("k.png").matches.at(0).method, "stroke_search");
   std::vector<int> k;
   for (const auto& m : replayed.at("k.png").matches) k.push_back(m.episode);
@@ -351,18 +356,39 @@ TEST(EvaluationScore, ReplayedBarsFilterTheChannelsAttributions) {
                         o.min_search_drawn = 0.9;
                       }),
             4u);
+  // l: where records carry them, the ink under the still (800) and the lead over the best
+  // other episode (0.05 of strokes in common, met as written with three decimals) too.
+  ASSERT_EQ(records.at("l.png").matches.at(0).ink_under, 800);
+  ASSERT_EQ(records.at("l.png").matches.at(0).rival_strokes, 0.9);
+  ASSERT_FALSE(records.at("k.png").matches.at(0).ink_under.has_value());
+  std::vector<int> l;
+  for (const auto& m : replayed.at("l.png").matches) l.push_back(m.episode);
+  EXPECT_EQ(l, (std::vector<int>{40}));
+  EXPECT_EQ(kept_with("l.png", [](MatchOptions& o) { o.min_search_ink = 0; }), 2u);
+  EXPECT_EQ(kept_with("l.png", [](MatchOptions& o) { o.min_search_margin = 0.04; }), 2u);
+  EXPECT_EQ(kept_with("l.png",
+                      [](MatchOptions& o) {
+                        o.min_search_ink = 0;
+                        o.min_search_margin = 0;
+                      }),
+            3u);
+  EXPECT_EQ(kept_with("l.png", [](MatchOptions& o) { o.min_search_ink = 801; }), 0u);
   // The orb channel's bars never accept a search.
-  EXPECT_FALSE(ChannelBars(false, defaults).AcceptsSearch(1.0, 1.0, 100000));
-  // The ink bar vetoes only where the ink was measured (the matcher, not a replay).
+  EXPECT_FALSE(ChannelBars(false, defaults).AcceptsSearch(1.0, 1.0, 100000, 0.0));
+  // The ink and margin bars veto only where measured (the matcher, a replay of records that
+  // carry them).
   const AcceptanceBars line_art = ChannelBars(true, defaults);
-  EXPECT_TRUE(line_art.AcceptsSearch(1.0, 0.95, std::nullopt));
-  EXPECT_TRUE(line_art.AcceptsSearch(1.0, 0.95, 800));
-  EXPECT_FALSE(line_art.AcceptsSearch(1.0, 0.95, 799));
-  EXPECT_FALSE(line_art.AcceptsSearch(1.0, std::numeric_limits<double>::quiet_NaN(), 800));
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_TRUE(line_art.AcceptsSearch(1.0, 0.95, std::nullopt, std::nullopt));
+  EXPECT_TRUE(line_art.AcceptsSearch(1.0, 0.95, 800, std::nullopt));
+  EXPECT_FALSE(line_art.AcceptsSearch(1.0, 0.95, 799, std::nullopt));
+  EXPECT_FALSE(line_art.AcceptsSearch(1.0, nan, 800, std::nullopt));
+  EXPECT_TRUE(line_art.AcceptsSearch(1.0, 0.95, 800, 0.9));
+  EXPECT_FALSE(line_art.AcceptsSearch(1.0, 0.95, 800, 0.901));
+  EXPECT_FALSE(line_art.AcceptsSearch(1.0, 0.95, 800, nan));
   // A realignment that is not a number passes no region; an infinite one only those without
   // a limit.
   const AcceptanceBars orb = ChannelBars(false, defaults);
-  const double nan = std::numeric_limits<double>::quiet_NaN();
   const double inf = std::numeric_limits<double>::infinity();
   EXPECT_FALSE(orb.Accepts({80, 0.88, 0.9, 1.0, {}, {}, nan}));
   EXPECT_FALSE(orb.Accepts({80, 0.95, 0.9, 1.0, {}, {}, nan}));

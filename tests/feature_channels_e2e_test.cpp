@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -218,9 +219,12 @@ class FeatureChannels : public ::testing::Test {
   // is a stroke lookup's (no keypoints).
   // Every match of `records` is a lineart match found by `method` (the stroke lookup or
   // search), its `drawn` and `framed` at least the bars, `strokes` the lower of the two, with
-  // no keypoint measures and a confidence in (0, 1].
+  // no keypoint measures and a confidence in (0, 1]; the frame's ink under the still at least
+  // `min_ink` (and some), its strokes ahead of `rival_strokes` by `min_margin` (as written,
+  // both rounded to three decimals) and rival_strokes a share.
   static void ExpectStrokeMatches(const std::map<std::string, nlohmann::json>& records,
-                                  const std::string& method, double min_drawn, double min_framed) {
+                                  const std::string& method, double min_drawn, double min_framed,
+                                  std::int64_t min_ink = 1, double min_margin = -1) {
     for (const auto& [name, record] : records) {
       if (record["status"] != "match") continue;
       for (const auto& m : record["matches"]) {
@@ -232,6 +236,11 @@ class FeatureChannels : public ::testing::Test {
         EXPECT_DOUBLE_EQ(m["strokes"].get<double>(),
                          std::min(m["drawn"].get<double>(), m["framed"].get<double>()));
         EXPECT_FALSE(m.contains("inliers"));
+        EXPECT_GE(m["ink_under"].get<std::int64_t>(), min_ink);
+        const double rival = m["rival_strokes"].get<double>();
+        EXPECT_GE(rival, 0);
+        EXPECT_LE(rival, 1);
+        EXPECT_GE(m["strokes"].get<double>() - rival, min_margin - 0.0011);
         EXPECT_GT(m["confidence"].get<double>(), 0);
         EXPECT_LE(m["confidence"].get<double>(), 1);
       }
@@ -668,7 +677,7 @@ TEST_F(FeatureChannels, LineArtCropsAreFoundByTheOptInStrokeSearch) {
             << counts.timed << " right time), " << negatives << " of 6 unrelated crops matched\n";
   EXPECT_GE(counts.episode, 6);
   EXPECT_EQ(negatives, 0);
-  ExpectStrokeMatches(records, "stroke_search", 0.95, 0.9);
+  ExpectStrokeMatches(records, "stroke_search", 0.95, 0.9, 800, 0.05);
   // A mirrored crop is found in its mirrored orientation, when its original is found.
   for (int i = 0; i < 2; ++i) {
     const auto& original = records.at("crop_" + std::to_string(i) + ".png");
@@ -694,10 +703,15 @@ TEST_F(FeatureChannels, LineArtCropsAreFoundByTheOptInStrokeSearch) {
                            {"--stroke-search", "--min-search-margin", "1"});
   for (const auto& [name, record] : apart) EXPECT_NE(record["status"], "match") << name;
   // Its options without --stroke-search are a usage error.
-  EXPECT_EQ(RunTool({CELTRACE_MATCH_BIN, "--index", IndexDir().string(),
-                     (*dir_ / "stroke_search").string(), "--min-search-margin", "0.1"},
-                    *dir_ / "stroke_search_bad.jsonl"),
-            2);
+  // (values in range: only the missing --stroke-search is wrong).
+  for (const auto& [option, value] :
+       {std::pair{"--min-search-margin", "0.1"}, std::pair{"--min-search-ink", "100"}}) {
+    EXPECT_EQ(RunTool({CELTRACE_MATCH_BIN, "--index", IndexDir().string(),
+                       (*dir_ / "stroke_search").string(), option, value},
+                      *dir_ / "stroke_search_bad.jsonl"),
+              2)
+        << option;
+  }
 }
 
 // A translucent caption across the frame, as a studio's watermark: it lowers the correlation

@@ -119,6 +119,18 @@ TEST(ResultRecord, ChannelMatchesCarryTheirVerificationEvidence) {
   EXPECT_DOUBLE_EQ(looked_up["framed"].get<double>(), 0.881);
   EXPECT_FALSE(looked_up.contains("inliers"));
   EXPECT_FALSE(looked_up.contains("correlation"));
+  EXPECT_FALSE(looked_up.contains("ink_under"));
+  EXPECT_EQ(FromJsonLine(ToJsonLine(record)), record);
+  // A stroke search's also carries the ink its shares rest on and the best other episode's
+  // strokes, the bars the replay needs besides the shares.
+  lookup.method = "stroke_search";
+  lookup.distance = 0;
+  lookup.ink_under = 1213;
+  lookup.rival_strokes = 0.8124;
+  const auto searched = nlohmann::json::parse(ToJsonLine(record))["matches"][0];
+  EXPECT_EQ(searched["ink_under"].get<std::int64_t>(), 1213);
+  EXPECT_DOUBLE_EQ(searched["rival_strokes"].get<double>(), 0.812);
+  lookup.rival_strokes = 0.812;
   EXPECT_EQ(FromJsonLine(ToJsonLine(record)), record);
   // Other matches have no method.
   EXPECT_FALSE(nlohmann::json::parse(pdq_line)["matches"][0].contains("method"));

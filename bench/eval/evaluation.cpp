@@ -148,6 +148,8 @@ std::map<std::string, Record> ParseRecords(std::string_view jsonl) {
         a.method = m.value("method", std::string());
         if (m.contains("drawn")) a.drawn = m.at("drawn").get<double>();
         if (m.contains("framed")) a.framed = m.at("framed").get<double>();
+        if (m.contains("ink_under")) a.ink_under = m.at("ink_under").get<std::int64_t>();
+        if (m.contains("rival_strokes")) a.rival_strokes = m.at("rival_strokes").get<double>();
         r.matches.push_back(std::move(a));
       }
       records[r.path] = std::move(r);
@@ -171,10 +173,10 @@ std::map<std::string, Record> ReplayBars(const std::map<std::string, Record>& re
       if (a.channel == "lineart" && a.method == "stroke_lookup") {
         return !line_art.AcceptsLookup(a.drawn.value_or(0), a.framed.value_or(0));
       }
-      // The stroke search's margin over other episodes and the ink it rests on are not in
-      // records: its drawn and framed shares are replayed.
+      // The ink a search rests on and its rival are replayed where records carry them.
       if (a.channel == "lineart" && a.method == "stroke_search") {
-        return !line_art.AcceptsSearch(a.drawn.value_or(0), a.framed.value_or(0), std::nullopt);
+        return !line_art.AcceptsSearch(a.drawn.value_or(0), a.framed.value_or(0), a.ink_under,
+                                       a.rival_strokes);
       }
       if (a.channel == "lineart") return !line_art.Accepts(evidence);
       return false;

@@ -5,6 +5,7 @@
 // Pure functions over parsed data; thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -25,16 +26,18 @@ struct Attribution {
   int distance = 0;
   double confidence = 0;
   std::string channel;
-  int inliers = 0;                    // orb and lineart
-  double correlation = 0;             // orb and lineart
-  std::optional<double> chroma;       // orb, when measured
-  std::optional<double> nesting;      // orb and lineart, in records since nesting
-  std::optional<double> realignment;  // orb and lineart, in records since the realignment
-  std::optional<double> ink_inside;   // lineart, in records since the ink check
-  std::optional<double> strokes;      // lineart, in records since the stroke check
-  std::string method;                 // "stroke_lookup", "stroke_search", or empty
-  std::optional<double> drawn;        // stroke lookup and search
-  std::optional<double> framed;       // stroke lookup and search
+  int inliers = 0;                        // orb and lineart
+  double correlation = 0;                 // orb and lineart
+  std::optional<double> chroma;           // orb, when measured
+  std::optional<double> nesting;          // orb and lineart, in records since nesting
+  std::optional<double> realignment;      // orb and lineart, in records since the realignment
+  std::optional<double> ink_inside;       // lineart, in records since the ink check
+  std::optional<double> strokes;          // lineart, in records since the stroke check
+  std::string method;                     // "stroke_lookup", "stroke_search", or empty
+  std::optional<double> drawn;            // stroke lookup and search
+  std::optional<double> framed;           // stroke lookup and search
+  std::optional<std::int64_t> ink_under;  // stroke lookup and search, in records since
+  std::optional<double> rival_strokes;    // 2026-12-06
 };
 
 // The parts of a celtrace-match record the scorer reads.
@@ -61,8 +64,8 @@ std::map<std::string, Record> ParseRecords(std::string_view jsonl);
 
 // Returns `records` as the matcher would have written them at stricter bars for the extra
 // channels: each orb and lineart attribution kept only if `orb` or `line_art` accepts it
-// (AcceptanceBars, match_options.h; a stroke lookup's or search's by its drawn and framed
-// shares, a search's margin and ink not being in records), a
+// (AcceptanceBars, match_options.h; a stroke lookup's by its drawn and framed shares, a
+// search's by those and, where its record carries them, its ink and rival), a
 // record left without attributions `no_match`; PDQ's are kept. Faithful only for records written at
 // bars no stricter than these and with enough --max-matches to hold every verified keyframe; the
 // mirrored query, which the matcher tries only when the original verifies nothing, is not replayed.
