@@ -84,11 +84,13 @@ inline void AddAcceptanceOptions(CLI::App& app, MatchOptions& options) {
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--min-search-ink", options.min_search_ink,
                  "Stroke search: the frame's ink pixels (of its 320-pixel-wide stroke map) "
-                 "under the placed still that a match must rest on (default 800)")
+                 "under the placed still that a match must rest on; replayed where records "
+                 "carry ink_under (default 800)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--min-search-margin", options.min_search_margin,
                  "Stroke search: how far a match's strokes in common must exceed those of "
-                 "every other episode's compared entry (default 0.05)")
+                 "every other episode's compared entry; replayed where records carry "
+                 "rival_strokes (default 0.05)")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--min-lookup-drawn", options.min_lookup_drawn,
                  "Stroke lookup: share of the still's ink that must lie near the frame's "

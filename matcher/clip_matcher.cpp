@@ -183,6 +183,9 @@ std::vector<MatchRecord> MatchFramesByChannels(std::span<const double> times, Vi
     if (!strokes.empty()) m.strokes = median(strokes);
     if (!drawn.empty()) m.drawn = median(drawn);
     if (!framed.empty()) m.framed = median(framed);
+    // One frame's measures, not the segment's: a segment carries neither.
+    m.ink_under.reset();
+    m.rival_strokes.reset();
     m.confidence = median(confidences);
     m.segment = true;
     m.frames = static_cast<int>(best.size());

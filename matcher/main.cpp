@@ -96,8 +96,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.05, 1.0))
       ->needs("--stroke-search");
   AddAcceptanceOptions(app, options);
-  // The search's bars that only it measures are for its runs alone (celtrace-evaluate
-  // --replay takes them with the others).
+  // The ink and margin bars were options of the search alone before records carried their
+  // measures (celtrace-evaluate --replay takes them now); celtrace-match still asks
+  // --stroke-search of them, as it always did.
   for (const char* bar : {"--min-search-ink", "--min-search-margin"}) {
     app.get_option(bar)->needs("--stroke-search");
   }

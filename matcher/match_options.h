@@ -344,7 +344,8 @@ struct AcceptanceBars {
   // Accepts' optional measures), the frame's ink pixels under the still and the most strokes
   // in common of another episode's compared entry. Both shares are held to the strokes bar,
   // so that a NaN fails; the margin is met within kSearchMarginSlack, so that shares written
-  // with three decimals replay as the matcher decided them.
+  // with three decimals replay as the matcher decided them at a margin of whole thousandths
+  // (a replay at other bars may keep an entry within a thousandth of one, as for the shares).
   bool AcceptsSearch(double drawn, double framed, std::optional<std::int64_t> under,
                      std::optional<double> rival) const {
     return drawn >= min_search_strokes && framed >= min_search_strokes &&

@@ -410,6 +410,8 @@ TEST(EvaluateTool, UsageErrorsExitTwo) {
   EXPECT_EQ(run({"--replay", "--min-nesting", "2"}), 2);
   EXPECT_EQ(run({"--replay", "--min-chroma", "2"}), 2);
   EXPECT_EQ(run({"--replay", "--min-line-art-ink-inside", "1.5"}), 2);
+  EXPECT_EQ(run({"--replay", "--min-search-margin", "2"}), 2);
+  EXPECT_EQ(run({"--replay", "--min-search-ink", "-1"}), 2);
 }
 
 TEST(EvaluationSet, HoldsEveryTransformationWithItsGroundTruth) {

@@ -113,16 +113,19 @@ TEST(ResultRecord, ChannelMatchesCarryTheirVerificationEvidence) {
   lookup.strokes = 0.881;
   lookup.drawn = 0.9;
   lookup.framed = 0.881;
+  lookup.ink_under = 2417;
+  lookup.rival_strokes = 0.5;
   const auto looked_up = nlohmann::json::parse(ToJsonLine(record))["matches"][0];
   EXPECT_EQ(looked_up["method"], "stroke_lookup");
   EXPECT_DOUBLE_EQ(looked_up["drawn"].get<double>(), 0.9);
   EXPECT_DOUBLE_EQ(looked_up["framed"].get<double>(), 0.881);
   EXPECT_FALSE(looked_up.contains("inliers"));
   EXPECT_FALSE(looked_up.contains("correlation"));
-  EXPECT_FALSE(looked_up.contains("ink_under"));
+  EXPECT_EQ(looked_up["ink_under"].get<std::int64_t>(), 2417);
+  EXPECT_DOUBLE_EQ(looked_up["rival_strokes"].get<double>(), 0.5);
   EXPECT_EQ(FromJsonLine(ToJsonLine(record)), record);
-  // A stroke search's also carries the ink its shares rest on and the best other episode's
-  // strokes, the bars the replay needs besides the shares.
+  // A stroke search's the same, the ink its shares rest on and the best other episode's
+  // strokes being what its ink and margin bars judge.
   lookup.method = "stroke_search";
   lookup.distance = 0;
   lookup.ink_under = 1213;

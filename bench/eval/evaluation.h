@@ -36,8 +36,8 @@ struct Attribution {
   std::string method;                     // "stroke_lookup", "stroke_search", or empty
   std::optional<double> drawn;            // stroke lookup and search
   std::optional<double> framed;           // stroke lookup and search
-  std::optional<std::int64_t> ink_under;  // stroke lookup and search, in records since
-  std::optional<double> rival_strokes;    // 2026-12-06
+  std::optional<std::int64_t> ink_under;  // stroke lookup and search stills (2026-12-06)
+  std::optional<double> rival_strokes;    // stroke lookup and search stills (2026-12-06)
 };
 
 // The parts of a celtrace-match record the scorer reads.
