@@ -288,6 +288,12 @@ TEST(EvaluationScore, ReplayedBarsFilterTheChannelsAttributions) {
         .at(path)
         .matches.size();
   };
+  // The episodes of a record's attributions kept at the defaults, in order.
+  auto kept_episodes = [&](const std::string& path) {
+    std::vector<int> episodes;
+    for (const auto& m : replayed.at(path).matches) episodes.push_back(m.episode);
+    return episodes;
+  };
   EXPECT_EQ(kept_with("d.png", [](MatchOptions& o) { o.min_nesting = 0; }), 2u);
   EXPECT_EQ(kept_with("a.png", [](MatchOptions& o) { o.min_chroma_correlation = -1; }), 3u);
   // f: the line-art match with 60% of its ink inside the frame fails the ink check (0.8),
@@ -334,9 +340,7 @@ TEST(EvaluationScore, ReplayedBarsFilterTheChannelsAttributions) {
   // refinement moved at most 0.1 of the width, the bar included (older records, without the
   // measure, are not vetoed); at 0.95 the main region accepts whatever the realignment.
   // Without the bar all six are kept.
-  std::vector<int> j;
-  for (const auto& m : replayed.at("j.png").matches) j.push_back(m.episode);
-  EXPECT_EQ(j, (std::vector<int>{25, 26, 27, 28}));
+  EXPECT_EQ(kept_episodes("j.png"), (std::vector<int>{25, 26, 27, 28}));
   EXPECT_EQ(kept_with("j.png",
                       [](MatchOptions& o) {
                         o.strong_max_realignment = std::numeric_limits<double>::infinity();
@@ -345,9 +349,7 @@ TEST(EvaluationScore, ReplayedBarsFilterTheChannelsAttributions) {
   // k: stroke searches are judged by their strokes (0.9) and drawn (0.95) shares, the bars
   // included; records without the ink and rival are not vetoed by those bars.
   ASSERT_EQ(records.at("k.png").matches.at(0).method, "stroke_search");
-  std::vector<int> k;
-  for (const auto& m : replayed.at("k.png").matches) k.push_back(m.episode);
-  EXPECT_EQ(k, (std::vector<int>{30, 31}));
+  EXPECT_EQ(kept_episodes("k.png"), (std::vector<int>{30, 31}));
   EXPECT_EQ(kept_with("k.png", [](MatchOptions& o) { o.min_search_strokes = 0.95; }), 1u);
   EXPECT_EQ(kept_with("k.png", [](MatchOptions& o) { o.min_search_drawn = 0.9; }), 3u);
   EXPECT_EQ(kept_with("k.png",
@@ -361,9 +363,7 @@ TEST(EvaluationScore, ReplayedBarsFilterTheChannelsAttributions) {
   ASSERT_EQ(records.at("l.png").matches.at(0).ink_under, 800);
   ASSERT_EQ(records.at("l.png").matches.at(0).rival_strokes, 0.9);
   ASSERT_FALSE(records.at("k.png").matches.at(0).ink_under.has_value());
-  std::vector<int> l;
-  for (const auto& m : replayed.at("l.png").matches) l.push_back(m.episode);
-  EXPECT_EQ(l, (std::vector<int>{40}));
+  EXPECT_EQ(kept_episodes("l.png"), (std::vector<int>{40}));
   EXPECT_EQ(kept_with("l.png", [](MatchOptions& o) { o.min_search_ink = 0; }), 2u);
   EXPECT_EQ(kept_with("l.png", [](MatchOptions& o) { o.min_search_margin = 0.04; }), 2u);
   EXPECT_EQ(kept_with("l.png",
