@@ -219,10 +219,11 @@ struct MatchOptions {
   // map pixels: a still of one arc lies as well on any head of that size) and beat every
   // other episode's compared entry by min_search_margin (a drawing of a recurring head alone
   // lies as well on the close-ups of other episodes). Needs an index with stroke maps. Off by
-  // default: on the evaluation set it attributes 75% of the line-art crops over nine leaks,
-  // and also 5 of 320 unrelated drawings, such as a frame's character in the frame's pose
-  // placed smaller than the frame (README "Accuracy", "The stroke search"). Defaults 64 keyframes,
-  // 0.5, 0.9, 0.95, 800 and 0.05, set on the calibration leaks.
+  // default: on the evaluation set it attributes 73% of the line-art crops over nineteen
+  // leaks, and also 17 of 640 unrelated drawings and crops of them, such as a frame's
+  // character in the frame's pose placed smaller than the frame (README "Accuracy", "The
+  // stroke search"). Defaults 64 keyframes, 0.5, 0.9, 0.95, 800 and 0.05, set on the
+  // calibration leaks.
   bool stroke_search = false;
   int stroke_search_keyframes = 64;
   double stroke_search_min_width = 0.5;
