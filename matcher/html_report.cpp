@@ -69,6 +69,7 @@ table.rows td.img { width: 172px; }
 .err { color: #8a1c1c; font-size: 12px; overflow-wrap: anywhere; max-width: 220px; }
 .score { white-space: nowrap; font-size: 12px; }
 .score b { font-size: 14px; }
+.score .evidence { white-space: normal; max-width: 16em; color: #555; }
 .ep { font-weight: 600; }
 ul.statuses { list-style: none; padding: 0; margin: 0; }
 ul.statuses li { margin: 2px 0; }
@@ -86,7 +87,7 @@ constexpr std::string_view kScript = R"js(
   const PATH = 0, STATUS = 1, MEDIA = 2, SIZE = 3, QUALITY = 4, LEAK = 5, REF = 6, NOTE = 7,
         MATCHES = 8, MORE = 9, ERROR = 10, DUPLICATE = 11, SHA256 = 12, REMARK = 13;
   const EP = 0, RS = 1, RE = 2, QS = 3, QE = 4, DIST = 5, CONF = 6, ORIENT = 7, CHANNEL = 8,
-        FRAMES = 9, COVERAGE = 10, TRIMMED = 11;
+        FRAMES = 9, COVERAGE = 10, TRIMMED = 11, EVIDENCE = 12;
   const MATCH = data.statuses.indexOf('match');
   // The SVG namespace, taken from an <svg> the HTML parser made, so that the page holds no
   // URL at all.
@@ -219,6 +220,7 @@ constexpr std::string_view kScript = R"js(
     };
     cell.append(line('distance', top[DIST]), line('confidence', top[CONF].toFixed(2)),
                 line('channel', top[CHANNEL]));
+    if (top[EVIDENCE]) cell.append(el('div', 'evidence', top[EVIDENCE]));
     return cell;
   }
 
@@ -418,6 +420,23 @@ std::string Timecode(double seconds) {
 // Leak-supplied or catalogue text as valid UTF-8 (the JSON output's escaping).
 std::string Text(const std::string& text) { return EscapeInvalidUtf8(text, nullptr); }
 
+// What a channel match rests on, for a reviewer weighing it (the record's measures): the
+// stroke lookup's or search's strokes in common and their two shares, or the keypoints'
+// RANSAC inliers and correlation (and the strokes in common where compared); empty for pdq,
+// whose distance says it all.
+std::string Evidence(const MatchRecord& m) {
+  if (!m.method.empty()) {
+    std::string method = m.method;
+    std::replace(method.begin(), method.end(), '_', ' ');
+    return fmt::format("{}: strokes {:.3f} (drawn {:.3f}, framed {:.3f})", Text(method),
+                       m.strokes.value_or(0), m.drawn.value_or(0), m.framed.value_or(0));
+  }
+  if (m.inliers <= 0) return "";
+  std::string out = fmt::format("inliers {}, correlation {:.2f}", m.inliers, m.correlation);
+  if (m.strokes) out += fmt::format(", strokes {:.2f}", *m.strokes);
+  return out;
+}
+
 std::string UtcNow() {
   const std::time_t now = std::time(nullptr);
   std::tm utc{};
@@ -508,10 +527,13 @@ void HtmlReport::Add(const ResultRecord& record, std::span<const std::uint8_t> l
     if (!clip && shown == kStillMatchesShown) break;
     ++shown;
     const int episode = EpisodeOf(m);
+    const std::string evidence = Evidence(m);
+    // 0 for no evidence rather than an empty string: most matches are pdq's, and 10,000 rows
+    // add up.
     matches.push_back({episode, Round3(m.ref_start), Round3(m.ref_end), Round3(m.query_start),
                        Round3(m.query_end), m.distance, Round3(m.confidence), Text(m.orientation),
                        Text(m.channel), m.segment ? m.frames : 0, Round3(m.coverage),
-                       m.trimmed ? 1 : 0});
+                       m.trimmed ? 1 : 0, evidence.empty() ? json(0) : json(evidence)});
     // The summary counts a still under its best match, a clip under each segment's episode.
     if (matched && (clip || shown == 1)) {
       EpisodeSummary& summary =
@@ -525,7 +547,7 @@ void HtmlReport::Add(const ResultRecord& record, std::span<const std::uint8_t> l
                        ? Intern(&notes_, &note_index_, Text(std::string(reference_note)))
                        : 0;
   // Arrays, not objects, to keep 10,000 rows compact; the script names the fields (PATH,
-  // STATUS, ... SHA256, REMARK, and EP, RS, ... TRIMMED for matches) in this order.
+  // STATUS, ... SHA256, REMARK, and EP, RS, ... TRIMMED, EVIDENCE for matches) in this order.
   const json row = {Text(record.path),
                     status,
                     Intern(&media_, &media_index_, Text(record.media)),

@@ -345,6 +345,24 @@ TEST(HtmlReport, LeakNamesAreTextNeverMarkup) {
   }
   clip.note = "channels stopped after 1 of 2 unexplained stretches: <i>timeout</i>";
   records.push_back(clip);
+  // Channel matches show what they rest on: the keypoints' inliers and correlation, a
+  // stroke search's strokes in common and shares.
+  records.push_back(Record("leak/crop.png", "match"));
+  MatchRecord keypoints = Occurrence("Skyfolk", 2, 40, 31);
+  keypoints.channel = "orb";
+  keypoints.inliers = 87;
+  keypoints.correlation = 0.934;
+  records.back().matches = {keypoints};
+  records.push_back(Record("leak/drawing.png", "match"));
+  MatchRecord searched = Occurrence("Skyfolk", 3, 12.846, 0);
+  searched.channel = "lineart";
+  searched.method = "stroke_search";
+  searched.strokes = 0.982;
+  searched.drawn = 0.991;
+  searched.framed = 0.982;
+  keypoints.strokes = 0.9;
+  keypoints.channel = "lineart";
+  records.back().matches = {searched, keypoints};
 
   ReportContext context;
   context.index = "index<dir>";
@@ -408,6 +426,12 @@ TEST(HtmlReport, LeakNamesAreTextNeverMarkup) {
   EXPECT_EQ(rows[6][8].size(), 2u) << "both clip segments";
   EXPECT_EQ(rows[6][13], clip.note) << "the note of a clip whose channel pass stopped";
   EXPECT_EQ(rows[0][13], "");
+  // A pdq match's evidence is its distance alone (0 in the evidence field); channel matches
+  // carry theirs as text.
+  EXPECT_EQ(rows[0][8][0][12], 0);
+  EXPECT_EQ(rows[7][8][0][12], "inliers 87, correlation 0.93");
+  EXPECT_EQ(rows[8][8][0][12], "stroke search: strokes 0.982 (drawn 0.991, framed 0.982)");
+  EXPECT_EQ(rows[8][8][1][12], "inliers 87, correlation 0.93, strokes 0.90");
   EXPECT_EQ(html.find("<i>timeout"), std::string::npos);
   EXPECT_EQ(page.thumbs.size(), records.size() + 1);
 }

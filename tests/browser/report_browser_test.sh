@@ -109,6 +109,16 @@ if grep -qiE '<[a-z][^>]*[[:space:]]onerror=' "$WORK/dom.html"; then
   fail "an element has an onerror attribute"
 fi
 if grep -qiE 'https?://' "$WORK/report.html"; then fail "the report holds a URL"; fi
+# A channel's top match (keypoints' inliers, or a stroke lookup's method; the first match
+# object of a record, which holds no nested object) shows what it rests on; pdq's do not.
+channel_tops=$(grep -cE '"status":"match".*"matches":\[\{[^}]*"(inliers|method)"' \
+  "$WORK/results.jsonl" || true)
+evidence=$(grep -o '<div class="evidence">' "$WORK/dom.html" | wc -l)
+if [[ $inputs -le 200 ]]; then
+  [[ $evidence -eq $channel_tops ]] ||
+    fail "$evidence evidence lines for $channel_tops channel matches"
+fi
+[[ $channel_tops -eq 0 || $evidence -gt 0 ]] || fail "no evidence line shown"
 
 if [[ -n "$SCREENSHOT" ]]; then
   profile="$(mktemp -d)"
@@ -119,8 +129,9 @@ if [[ -n "$SCREENSHOT" ]]; then
   rm -rf "$profile"
 fi
 
-printf 'report: %d inputs, %d matched, %d bytes; chromium: %d rows, %d thumbnails, %d ms\n' \
-  "$inputs" "$matched" "$(stat -c %s "$WORK/report.html")" "$rows" "$thumbs" "$elapsed_ms"
+printf 'report: %d inputs, %d matched (%d by a channel), %d bytes; chromium: %d rows, %d thumbnails, %d ms\n' \
+  "$inputs" "$matched" "$channel_tops" "$(stat -c %s "$WORK/report.html")" "$rows" "$thumbs" \
+  "$elapsed_ms"
 if [[ $failures -gt 0 ]]; then
   echo "FAIL: $failures check(s) failed (work folder: ${KEEP:-removed; rerun with --keep DIR})" >&2
   exit 1
