@@ -220,7 +220,12 @@ constexpr std::string_view kScript = R"js(
     };
     cell.append(line('distance', top[DIST]), line('confidence', top[CONF].toFixed(2)),
                 line('channel', top[CHANNEL]));
-    if (top[EVIDENCE]) cell.append(el('div', 'evidence', top[EVIDENCE]));
+    // A clip segment's measures are medians over its frames.
+    if (top[EVIDENCE]) {
+      cell.append(el('div', 'evidence',
+                     (top[FRAMES] > 0 ? 'medians of ' + top[FRAMES] + ' frames: ' : '') +
+                         top[EVIDENCE]));
+    }
     return cell;
   }
 
@@ -420,20 +425,23 @@ std::string Timecode(double seconds) {
 // Leak-supplied or catalogue text as valid UTF-8 (the JSON output's escaping).
 std::string Text(const std::string& text) { return EscapeInvalidUtf8(text, nullptr); }
 
-// What a channel match rests on, for a reviewer weighing it (the record's measures): the
-// stroke lookup's or search's strokes in common and their two shares, or the keypoints'
-// RANSAC inliers and correlation (and the strokes in common where compared); empty for pdq,
-// whose distance says it all.
+// What a channel match rests on, for a reviewer weighing it, as the JSON record writes it
+// (three decimals): a stroke lookup's or search's strokes in common and their two shares, or
+// the keypoints' RANSAC inliers and correlation (and the strokes in common where compared);
+// empty for pdq, whose distance says it all, and for a method this version does not know (a
+// record read back from a journal is data, not a label to show).
 std::string Evidence(const MatchRecord& m) {
   if (!m.method.empty()) {
-    std::string method = m.method;
-    std::replace(method.begin(), method.end(), '_', ' ');
-    return fmt::format("{}: strokes {:.3f} (drawn {:.3f}, framed {:.3f})", Text(method),
-                       m.strokes.value_or(0), m.drawn.value_or(0), m.framed.value_or(0));
+    const char* name = m.method == "stroke_lookup"   ? "stroke lookup"
+                       : m.method == "stroke_search" ? "stroke search"
+                                                     : nullptr;
+    if (name == nullptr || !m.strokes || !m.drawn || !m.framed) return "";
+    return fmt::format("{}: strokes {} (drawn {}, framed {})", name, Round3(*m.strokes),
+                       Round3(*m.drawn), Round3(*m.framed));
   }
   if (m.inliers <= 0) return "";
-  std::string out = fmt::format("inliers {}, correlation {:.2f}", m.inliers, m.correlation);
-  if (m.strokes) out += fmt::format(", strokes {:.2f}", *m.strokes);
+  std::string out = fmt::format("inliers {}, correlation {}", m.inliers, Round3(m.correlation));
+  if (m.strokes) out += fmt::format(", strokes {}", Round3(*m.strokes));
   return out;
 }
 
@@ -527,9 +535,9 @@ void HtmlReport::Add(const ResultRecord& record, std::span<const std::uint8_t> l
     if (!clip && shown == kStillMatchesShown) break;
     ++shown;
     const int episode = EpisodeOf(m);
-    const std::string evidence = Evidence(m);
-    // 0 for no evidence rather than an empty string: most matches are pdq's, and 10,000 rows
-    // add up.
+    // The page shows the top match's evidence only (a clip's first segment's); 0 for none
+    // rather than an empty string: most matches are pdq's, and 10,000 rows add up.
+    const std::string evidence = shown == 1 ? Evidence(m) : std::string();
     matches.push_back({episode, Round3(m.ref_start), Round3(m.ref_end), Round3(m.query_start),
                        Round3(m.query_end), m.distance, Round3(m.confidence), Text(m.orientation),
                        Text(m.channel), m.segment ? m.frames : 0, Round3(m.coverage),

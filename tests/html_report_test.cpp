@@ -363,6 +363,18 @@ TEST(HtmlReport, LeakNamesAreTextNeverMarkup) {
   keypoints.strokes = 0.9;
   keypoints.channel = "lineart";
   records.back().matches = {searched, keypoints};
+  records.push_back(Record("leak/drawing_keypoints.png", "match"));
+  records.back().matches = {keypoints};
+  records.push_back(Record("leak/unknown_method.png", "match"));
+  MatchRecord unknown = searched;
+  unknown.method =
+      "\xe2\x80\xae"
+      "evil<b>";  // a right-to-left override and markup
+  records.back().matches = {unknown};
+  records.push_back(Record("leak/no_shares.png", "match"));
+  MatchRecord bare = searched;
+  bare.drawn.reset();
+  records.back().matches = {bare};
 
   ReportContext context;
   context.index = "index<dir>";
@@ -429,9 +441,15 @@ TEST(HtmlReport, LeakNamesAreTextNeverMarkup) {
   // A pdq match's evidence is its distance alone (0 in the evidence field); channel matches
   // carry theirs as text.
   EXPECT_EQ(rows[0][8][0][12], 0);
-  EXPECT_EQ(rows[7][8][0][12], "inliers 87, correlation 0.93");
+  // Numbers as the JSON record writes them (three decimals); only the top match's, which
+  // the page shows.
+  EXPECT_EQ(rows[7][8][0][12], "inliers 87, correlation 0.934");
   EXPECT_EQ(rows[8][8][0][12], "stroke search: strokes 0.982 (drawn 0.991, framed 0.982)");
-  EXPECT_EQ(rows[8][8][1][12], "inliers 87, correlation 0.93, strokes 0.90");
+  EXPECT_EQ(rows[8][8][1][12], 0);
+  EXPECT_EQ(rows[9][8][0][12], "inliers 87, correlation 0.934, strokes 0.9");
+  // A method this version does not know, or a stroke match without its shares, shows none.
+  EXPECT_EQ(rows[10][8][0][12], 0);
+  EXPECT_EQ(rows[11][8][0][12], 0);
   EXPECT_EQ(html.find("<i>timeout"), std::string::npos);
   EXPECT_EQ(page.thumbs.size(), records.size() + 1);
 }
