@@ -237,12 +237,15 @@ StrokeAgreement StrokesInCommon(const StillStrokes& still, const cv::Matx23d& tr
 
 namespace {
 
-// 1.0 where a map (0 is ink) has ink, 0 elsewhere.
-cv::Mat InkOnes(const cv::Mat& map) {
+// 1.0 where `mask` (a comparison's 0/255) is set, 0 elsewhere.
+cv::Mat Ones(const cv::Mat& mask) {
   cv::Mat ones;
-  cv::Mat(map == 0).convertTo(ones, CV_32F, 1.0 / 255);
+  mask.convertTo(ones, CV_32F, 1.0 / 255);
   return ones;
 }
+
+// 1.0 where a map (0 is ink) has ink, 0 elsewhere.
+cv::Mat InkOnes(const cv::Mat& map) { return Ones(map == 0); }
 
 // The size a coarse map of `coarse` size and the still's widths are padded to for the DFT.
 cv::Size SpectrumSize(cv::Size coarse) {
@@ -309,8 +312,7 @@ const std::vector<StrokePlacer::Scale>& StrokePlacer::ScalesFor(cv::Size coarse)
     last_width = width;
     cv::Mat area;
     cv::resize(ink_, area, cv::Size(width, height), 0, 0, cv::INTER_AREA);
-    cv::Mat ones;
-    cv::Mat(area > 0).convertTo(ones, CV_32F, 1.0 / 255);  // a coarse pixel is ink when any is
+    const cv::Mat ones = Ones(area > 0);  // a coarse pixel is ink when any is
     Scale scale;
     scale.share = static_cast<double>(width) / coarse.width;
     scale.size = ones.size();

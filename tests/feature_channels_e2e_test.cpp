@@ -208,15 +208,6 @@ class FeatureChannels : public ::testing::Test {
     return Records(out);
   }
 
-  struct Attributed {
-    int episode = 0;  // matched by the channel, the right episode first
-    int timed = 0;    // and the frame's time within 0.1 s of that match's range
-  };
-  // Counts the leaked source frames that come back matched by `channel` (any when empty)
-  // with the right episode first, and those also with the right time. A match never names a
-  // wrong episode first (a false attribution fails the test), and a channel's top match
-  // has at least the 12 inliers the exact region, the lowest, asks (no test lowers it), or
-  // is a stroke lookup's (no keypoints).
   // Every match of `records` is a lineart match found by `method` (the stroke lookup or
   // search), its `drawn` and `framed` at least the bars, `strokes` the lower of the two, with
   // no keypoint measures and a confidence in (0, 1]; the frame's ink under the still at least
@@ -272,6 +263,15 @@ class FeatureChannels : public ::testing::Test {
     return leak;
   }
 
+  struct Attributed {
+    int episode = 0;  // matched by the channel, the right episode first
+    int timed = 0;    // and the frame's time within 0.1 s of that match's range
+  };
+  // Counts the leaked source frames that come back matched by `channel` (any when empty)
+  // with the right episode first, and those also with the right time. A match never names a
+  // wrong episode first (a false attribution fails the test), and a channel's top match
+  // has at least the 12 inliers the exact region, the lowest, asks (no test lowers it), or
+  // is a stroke lookup's or search's (no keypoints).
   static Attributed CountAttributed(const std::map<std::string, nlohmann::json>& records,
                                     const std::string& prefix, const std::string& channel) {
     Attributed counts;

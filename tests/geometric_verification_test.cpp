@@ -805,16 +805,23 @@ cv::Mat FrameStrokes(const cv::Mat& ink, const cv::Matx23d& t) {
   return StrokeMap(frame);
 }
 
+// The drawing the stroke tests share: 12 random figures about two centres at 800x450, and the
+// strokes of the 640x360 frame it was inked for.
+struct InkedFrame {
+  std::vector<cv::Point> figures = {{250, 200}, {560, 250}};
+  cv::Mat drawing = StrokeDrawing(5, figures, 12);
+  cv::Size frame{640, 360};
+  cv::Matx23d fit{0.8, 0, 0, 0, 0.8, 0};  // the drawing at 800, the frame at 640
+  cv::Mat strokes = FrameStrokes(drawing, fit);
+};
+
 // A crop of three quarters of each side of a frame's drawing, blown up to 800x450 (the
 // evaluation set's line-art crops): the stroke search finds its place and width on the frame's
 // stroke map with nothing else to go on; a crop of another drawing about the same centres
 // agrees less wherever it is put.
 TEST(LineArt, TheStrokeSearchPlacesACropOfTheFramesDrawing) {
-  const std::vector<cv::Point> figures = {{250, 200}, {560, 250}};
-  const cv::Mat drawing = StrokeDrawing(5, figures, 12);
-  const cv::Size frame(640, 360);
-  const cv::Matx23d fit(0.8, 0, 0, 0, 0.8, 0);  // the drawing at 800, the frame at 640
-  const cv::Mat strokes = FrameStrokes(drawing, fit);
+  const InkedFrame inked;
+  const auto& [figures, drawing, frame, fit, strokes] = inked;
   const cv::Rect crop(200, 112, 600, 338);
   auto blown_up = [&](const cv::Mat& ink) {
     cv::Mat still;
@@ -937,11 +944,8 @@ TEST(LineArt, StrokeHashesOfADrawingAndItsFrameLieNear) {
 }
 
 TEST(LineArt, StrokesInCommonTellTheFramesDrawingFromAnotherPose) {
-  const std::vector<cv::Point> figures = {{250, 200}, {560, 250}};
-  const cv::Mat drawing = StrokeDrawing(5, figures, 12);
-  const cv::Size frame(640, 360);
-  const cv::Matx23d fit(0.8, 0, 0, 0, 0.8, 0);  // the still at 800, the frame at 640
-  const cv::Mat strokes = FrameStrokes(drawing, fit);
+  const InkedFrame inked;
+  const auto& [figures, drawing, frame, fit, strokes] = inked;
 
   // The frame's own drawing agrees all over, both ways, also when the fit is a few pixels
   // out (the shift search) or the still is rotated a little before the fit.
