@@ -302,14 +302,9 @@ const std::vector<StrokePlacer::Scale>& StrokePlacer::ScalesFor(cv::Size coarse)
   scales_.clear();
   scales_coarse_ = coarse;
   const cv::Size spectrum = SpectrumSize(coarse);
-  int last_width = 0;
-  for (double share = min_share_; share <= max_share_ * 1.000001; share *= kPlacementScaleStep) {
-    const int width = static_cast<int>(std::lround(share * coarse.width));
-    const int height =
-        static_cast<int>(std::lround(width * static_cast<double>(ink_.rows) / ink_.cols));
-    if (width == last_width || width < 2 || height < 2) continue;
-    if (width > coarse.width || height > coarse.height) break;
-    last_width = width;
+  const double aspect = static_cast<double>(ink_.rows) / ink_.cols;
+  auto add = [&](int width) {
+    const int height = static_cast<int>(std::lround(width * aspect));
     cv::Mat area;
     cv::resize(ink_, area, cv::Size(width, height), 0, 0, cv::INTER_AREA);
     const cv::Mat ones = Ones(area > 0);  // a coarse pixel is ink when any is
@@ -317,11 +312,31 @@ const std::vector<StrokePlacer::Scale>& StrokePlacer::ScalesFor(cv::Size coarse)
     scale.share = static_cast<double>(width) / coarse.width;
     scale.size = ones.size();
     scale.ink = cv::sum(ones)[0];
-    if (scale.ink == 0) continue;
+    if (scale.ink == 0) return;
     scale.ink_spectrum = Spectrum(ones, spectrum);
     scale.near_spectrum = Spectrum(Dilated(ones), spectrum);
     scales_.push_back(std::move(scale));
+  };
+  auto fits = [&](int width) {
+    const int height = static_cast<int>(std::lround(width * aspect));
+    return width >= 2 && height >= 2 && width <= coarse.width && height <= coarse.height;
+  };
+  int last_width = 0;
+  for (double share = min_share_; share <= max_share_ * 1.000001; share *= kPlacementScaleStep) {
+    const int width = static_cast<int>(std::lround(share * coarse.width));
+    if (width == last_width || !fits(width)) {
+      if (width > coarse.width) break;
+      continue;
+    }
+    last_width = width;
+    add(width);
   }
+  // The ladder's last step stops short of the widest the still fits at (a crop that keeps the
+  // frame's whole width or height: a cel cut to a band) by up to a step; that width is tried
+  // too, as long as it is within the range.
+  int widest = static_cast<int>(std::lround(max_share_ * coarse.width));
+  while (widest > 0 && !fits(widest)) --widest;
+  if (widest > last_width && widest >= min_share_ * coarse.width) add(widest);
   return scales_;
 }
 

@@ -880,6 +880,33 @@ TEST(LineArt, TheStrokeSearchPlacesACropOfTheFramesDrawing) {
   EXPECT_THROW(StrokePlacer(cv::Mat(10, 10, CV_8UC3), 0.5, 1), Error);
 }
 
+// A band cut across the drawing's whole width (a cel cut top and bottom) or whole height is
+// placed at the width it was cut at: the ladder of widths (0.5 x 1.06^k) stops at 0.95 of the
+// frame's, and the widest width the still fits at is tried as well.
+TEST(LineArt, TheStrokeSearchPlacesABandAsWideOrAsTallAsTheFrame) {
+  const InkedFrame inked;
+  const auto& [figures, drawing, frame, fit, strokes] = inked;
+  struct Band {
+    cv::Rect crop;       // of the 800x450 drawing, kept at its size
+    double share;        // of the frame's width: 640 x crop.width / 800 / 640
+    cv::Point2d corner;  // on the frame: 0.8 x the crop's corner
+  };
+  for (const Band& band :
+       {Band{{0, 90, 800, 270}, 1.0, {0, 72}}, Band{{110, 0, 560, 450}, 0.7, {88, 0}}}) {
+    StrokePlacer placer(drawing(band.crop).clone(), 0.5, 1.0);
+    const StrokePlacement found = placer.Place(strokes, frame);
+    SCOPED_TRACE(testing::Message() << "band " << band.crop);
+    EXPECT_GT(found.agreement.drawn, 0.95);
+    EXPECT_GT(found.agreement.framed, 0.9);
+    // Still pixels -> frame pixels: 0.8, within 1% (the ladder alone reaches 0.95 x 1.02 x
+    // 1.01 of the frame's width at most: 0.78 for the whole width).
+    EXPECT_NEAR(found.transform(0, 0), 0.8, 0.8 * 0.01);
+    EXPECT_NEAR(found.transform(1, 1), 0.8, 0.8 * 0.01);
+    EXPECT_NEAR(found.transform(0, 2), band.corner.x, 5);
+    EXPECT_NEAR(found.transform(1, 2), band.corner.y, 5);
+  }
+}
+
 // An outline (luma 25) around a dark fill (55, with +-8 of texture) on light paint: the black-
 // hat alone misses the outline where the closing spreads the fill over it; the outline rule
 // (near-black, 20 below the closing) keeps all of it, and the fill's texture stays out.

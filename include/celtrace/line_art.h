@@ -115,9 +115,10 @@ struct StrokePlacement {
 // A still's ink prepared for placing on many frames' stroke maps. Place tries every place
 // where the still lies wholly inside the frame, at widths from `min_share` of the frame's up
 // to `max_share`, kPlacementScaleStep apart (the last step at or under `max_share`: from 0.5,
-// 0.95), first on the stroke maps halved again (strokes within one pixel, a frame's 4 pixels
-// at 640, by correlations in the Fourier domain); then it refines the best place at each of
-// the kPlacementPeaks best widths with StrokesInCommon at widths 2%, then 1% apart (the
+// 0.95), and at the widest it fits at within them (a band cut across the frame's whole width
+// or height is that wide), first on the stroke maps halved again (strokes within one pixel, a
+// frame's 4 pixels at 640, by correlations in the Fourier domain); then it refines the best place
+// at each of the kPlacementPeaks best widths with StrokesInCommon at widths 2%, then 1% apart (the
 // still's ink halved like a stroke map, a quarter of the work). Not thread-safe (it keeps
 // the still's spectra for the last frame size); one per still and thread.
 class StrokePlacer {
