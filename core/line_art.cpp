@@ -303,10 +303,10 @@ const std::vector<StrokePlacer::Scale>& StrokePlacer::ScalesFor(cv::Size coarse)
   scales_coarse_ = coarse;
   const cv::Size spectrum = SpectrumSize(coarse);
   const double aspect = static_cast<double>(ink_.rows) / ink_.cols;
+  auto height_of = [&](int width) { return static_cast<int>(std::lround(width * aspect)); };
   auto add = [&](int width) {
-    const int height = static_cast<int>(std::lround(width * aspect));
     cv::Mat area;
-    cv::resize(ink_, area, cv::Size(width, height), 0, 0, cv::INTER_AREA);
+    cv::resize(ink_, area, cv::Size(width, height_of(width)), 0, 0, cv::INTER_AREA);
     const cv::Mat ones = Ones(area > 0);  // a coarse pixel is ink when any is
     Scale scale;
     scale.share = static_cast<double>(width) / coarse.width;
@@ -317,26 +317,29 @@ const std::vector<StrokePlacer::Scale>& StrokePlacer::ScalesFor(cv::Size coarse)
     scale.near_spectrum = Spectrum(Dilated(ones), spectrum);
     scales_.push_back(std::move(scale));
   };
-  auto fits = [&](int width) {
-    const int height = static_cast<int>(std::lround(width * aspect));
-    return width >= 2 && height >= 2 && width <= coarse.width && height <= coarse.height;
-  };
+  auto fits = [&](int width) { return width <= coarse.width && height_of(width) <= coarse.height; };
   int last_width = 0;
   for (double share = min_share_; share <= max_share_ * 1.000001; share *= kPlacementScaleStep) {
     const int width = static_cast<int>(std::lround(share * coarse.width));
-    if (width == last_width || !fits(width)) {
-      if (width > coarse.width) break;
-      continue;
-    }
+    if (!fits(width)) break;  // wider is taller too
+    if (width == last_width || width < 2 || height_of(width) < 2) continue;
     last_width = width;
     add(width);
   }
   // The ladder's last step stops short of the widest the still fits at (a crop that keeps the
   // frame's whole width or height: a cel cut to a band) by up to a step; that width is tried
-  // too, as long as it is within the range.
+  // too, as long as it is within the range, in place of the last step when it is within half
+  // a step of it (the refinement's +-3% covers the one dropped).
   int widest = static_cast<int>(std::lround(max_share_ * coarse.width));
   while (widest > 0 && !fits(widest)) --widest;
-  if (widest > last_width && widest >= min_share_ * coarse.width) add(widest);
+  if (widest > last_width && widest >= 2 && height_of(widest) >= 2 &&
+      widest >= min_share_ * coarse.width) {
+    if (!scales_.empty() && scales_.back().size.width == last_width &&
+        widest < last_width * std::sqrt(kPlacementScaleStep)) {
+      scales_.pop_back();
+    }
+    add(widest);
+  }
   return scales_;
 }
 

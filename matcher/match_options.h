@@ -210,11 +210,11 @@ struct MatchOptions {
   // placed on the frames of candidate keyframes, the stroke_search_keyframes with most
   // correspondences of its ink map's keypoints at each of kStrokeSearchScales of the query
   // side, at every place inside the frame and widths from stroke_search_min_width of the
-  // frame's up to 0.95 of it (StrokePlacer, line_art.h). An entry is a match when its strokes in
-  // common with the placed still (StrokesInCommon's lower share) reach min_search_strokes and
-  // the still's ink near the frame's (`drawn`) min_search_drawn (a crop of the frame's own
-  // drawing lies on its strokes all over; the search tries so many places that a same-style
-  // drawing finds one where most of its strokes lie near some), rest on at least
+  // frame's up to 0.95 of it and at the widest it fits at (StrokePlacer, line_art.h). An entry is a
+  // match when its strokes in common with the placed still (StrokesInCommon's lower share) reach
+  // min_search_strokes and the still's ink near the frame's (`drawn`) min_search_drawn (a crop of
+  // the frame's own drawing lies on its strokes all over; the search tries so many places that a
+  // same-style drawing finds one where most of its strokes lie near some), rest on at least
   // min_search_ink of the frame's ink pixels under the still (StrokeAgreement::under, stroke-
   // map pixels: a still of one arc lies as well on any head of that size) and beat every
   // other episode's compared entry by min_search_margin (a drawing of a recurring head alone
