@@ -318,11 +318,12 @@ const std::vector<StrokePlacer::Scale>& StrokePlacer::ScalesFor(cv::Size coarse)
     scales_.push_back(std::move(scale));
   };
   auto fits = [&](int width) { return width <= coarse.width && height_of(width) <= coarse.height; };
+  auto shows = [&](int width) { return width >= 2 && height_of(width) >= 2; };  // 2x2 at least
   int last_width = 0;
   for (double share = min_share_; share <= max_share_ * 1.000001; share *= kPlacementScaleStep) {
     const int width = static_cast<int>(std::lround(share * coarse.width));
     if (!fits(width)) break;  // wider is taller too
-    if (width == last_width || width < 2 || height_of(width) < 2) continue;
+    if (width == last_width || !shows(width)) continue;
     last_width = width;
     add(width);
   }
@@ -332,8 +333,7 @@ const std::vector<StrokePlacer::Scale>& StrokePlacer::ScalesFor(cv::Size coarse)
   // a step of it (the refinement's +-3% covers the one dropped).
   int widest = static_cast<int>(std::lround(max_share_ * coarse.width));
   while (widest > 0 && !fits(widest)) --widest;
-  if (widest > last_width && widest >= 2 && height_of(widest) >= 2 &&
-      widest >= min_share_ * coarse.width) {
+  if (widest > last_width && shows(widest) && widest >= min_share_ * coarse.width) {
     if (!scales_.empty() && scales_.back().size.width == last_width &&
         widest < last_width * std::sqrt(kPlacementScaleStep)) {
       scales_.pop_back();
