@@ -149,6 +149,17 @@ cv::Mat Dilated(const cv::Mat& ones) {
 // 255 where a pixel lies within one pixel (8-neighbourhood) of ink, 0 elsewhere.
 cv::Mat NearInk(const cv::Mat& map) { return Dilated(map == 0); }
 
+// `stroke_map` with the inside of its dark fills made paper: ink pixels whose eight neighbours
+// are all ink (a pixel on the map's edge has paper beyond it).
+cv::Mat FrameOutlines(const cv::Mat& stroke_map) {
+  cv::Mat paper_near;  // 0 where a pixel and its eight neighbours are all ink
+  cv::dilate(stroke_map, paper_near, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)),
+             cv::Point(-1, -1), 1, cv::BORDER_CONSTANT, cv::Scalar(255));
+  cv::Mat outlines = stroke_map.clone();
+  outlines.setTo(255, paper_near == 0);
+  return outlines;
+}
+
 }  // namespace
 
 StillStrokes PrepareStillStrokes(const cv::Mat& ink_map) {
@@ -211,16 +222,19 @@ StrokeAgreement StrokesInCommon(const StillStrokes& still, const cv::Matx23d& tr
     }
   }
   agreement.drawn = static_cast<double>(best) / static_cast<double>(still_ink.size());
-  // The other way: the frame's ink pixels mapped back into the still, reach scaled alike.
+  // The other way: the frame's outline pixels mapped back into the still, reach scaled alike.
   cv::Matx23d back;
   cv::invertAffineTransform(t, back);
   const double reach = std::hypot(back(0, 0), back(1, 0));  // still pixels per map pixel
   const cv::Mat& still_distance = still.distance;
   const double limit = std::max(1.0, reach * std::sqrt(2.0));
+  // Only the frame's outlines count: inside a dark fill (trousers, pupils, a dark prop) the
+  // painted frame has ink the drawing it was inked from never had.
+  const cv::Mat outlines = FrameOutlines(stroke_map);
   std::int64_t under = 0, near = 0;
-  for (int y = 0; y < stroke_map.rows; ++y) {
-    const std::uint8_t* m = stroke_map.ptr<std::uint8_t>(y);
-    for (int x = 0; x < stroke_map.cols; ++x) {
+  for (int y = 0; y < outlines.rows; ++y) {
+    const std::uint8_t* m = outlines.ptr<std::uint8_t>(y);
+    for (int x = 0; x < outlines.cols; ++x) {
       if (m[x] != 0) continue;
       const double mx = x - best_shift.x, my = y - best_shift.y;
       const int sx = cvRound(back(0, 0) * mx + back(0, 1) * my + back(0, 2));
@@ -353,18 +367,21 @@ StrokePlacement StrokePlacer::Place(const cv::Mat& stroke_map, cv::Size referenc
   const cv::Mat coarse_map = StrokeMap(stroke_map);
   const cv::Mat frame_ink = InkOnes(coarse_map);
   if (cv::countNonZero(frame_ink) == 0) return best;
+  // `framed` counts the frame's outlines, as StrokesInCommon does: the stroke map's, halved.
+  const cv::Mat frame_outlines = InkOnes(StrokeMap(FrameOutlines(stroke_map)));
   const cv::Size spectrum = SpectrumSize(coarse_map.size());
-  const cv::Mat ink_spectrum = Spectrum(frame_ink, spectrum);
+  const cv::Mat outline_spectrum = Spectrum(frame_outlines, spectrum);
   const cv::Mat near_spectrum = Spectrum(Dilated(frame_ink), spectrum);
-  cv::Mat frame_sums;  // the frame's ink over any box, for `framed`
-  cv::integral(frame_ink, frame_sums, CV_64F);
+  cv::Mat frame_sums;  // the frame's outlines over any box, for `framed`
+  cv::integral(frame_outlines, frame_sums, CV_64F);
 
   // The best place at each width: `drawn` (the still's ink within a pixel of the frame's) and
-  // `framed` (the frame's ink under the still within a pixel of the still's), the lower.
+  // `framed` (the frame's outlines under the still within a pixel of the still's ink), the
+  // lower.
   std::vector<CoarsePlacement> coarse;
   for (const Scale& scale : ScalesFor(coarse_map.size())) {
     const cv::Mat drawn = Correlation(near_spectrum, scale.ink_spectrum);
-    const cv::Mat framed = Correlation(ink_spectrum, scale.near_spectrum);
+    const cv::Mat framed = Correlation(outline_spectrum, scale.near_spectrum);
     CoarsePlacement at;
     at.share = scale.share;
     for (int y = 0; y + scale.size.height <= coarse_map.rows; ++y) {

@@ -83,9 +83,9 @@ inline void AddAcceptanceOptions(CLI::App& app, MatchOptions& options) {
                  "frame's strokes (default 0.95)")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--min-search-ink", options.min_search_ink,
-                 "Stroke search: the frame's ink pixels (of its 320-pixel-wide stroke map) "
-                 "under the placed still that a match must rest on; replayed where records "
-                 "carry ink_under (default 800)")
+                 "Stroke search: the frame's outline pixels (ink beside paper, of its "
+                 "320-pixel-wide stroke map) under the placed still that a match must rest "
+                 "on; replayed where records carry ink_under (default 800)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--min-search-margin", options.min_search_margin,
                  "Stroke search: how far a match's strokes in common must exceed those of "

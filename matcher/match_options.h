@@ -215,12 +215,12 @@ struct MatchOptions {
   // min_search_strokes and the still's ink near the frame's (`drawn`) min_search_drawn (a crop of
   // the frame's own drawing lies on its strokes all over; the search tries so many places that a
   // same-style drawing finds one where most of its strokes lie near some), rest on at least
-  // min_search_ink of the frame's ink pixels under the still (StrokeAgreement::under, stroke-
+  // min_search_ink of the frame's outline pixels under the still (StrokeAgreement::under, stroke-
   // map pixels: a still of one arc lies as well on any head of that size) and beat every
   // other episode's compared entry by min_search_margin (a drawing of a recurring head alone
   // lies as well on the close-ups of other episodes). Needs an index with stroke maps. Off by
-  // default: on the evaluation set it attributes 73% of the line-art crops over nineteen
-  // leaks, and also 17 of 640 unrelated drawings and crops of them, such as a frame's
+  // default: on the evaluation set it attributes 77% of the line-art crops over nineteen
+  // leaks, and also 18 of 640 unrelated drawings and crops of them, such as a frame's
   // character in the frame's pose placed smaller than the frame (README "Accuracy", "The
   // stroke search"). Defaults 64 keyframes, 0.5, 0.9, 0.95, 800 and 0.05, set on the
   // calibration leaks.
@@ -327,7 +327,7 @@ struct AcceptanceBars {
   double min_lookup_drawn = 2;
   double min_lookup_framed = 2;
   // lineart: the strokes in common and the still's ink near the frame's a stroke search's
-  // entry must reach, the frame's ink pixels they rest on and the lead of its strokes in
+  // entry must reach, the frame's outline pixels they rest on and the lead of its strokes in
   // common over the best other episode's (MatchOptions::min_search_strokes,
   // min_search_drawn, min_search_ink, min_search_margin); never met by default, like the
   // lookup's.
@@ -342,7 +342,7 @@ struct AcceptanceBars {
   }
   // A stroke search's entry, with StrokesInCommon's two shares and, where measured (records
   // written before they were carry neither, so a replay cannot veto by them, as with
-  // Accepts' optional measures), the frame's ink pixels under the still and the most strokes
+  // Accepts' optional measures), the frame's outline pixels under the still and the most strokes
   // in common of another episode's compared entry. Both shares are held to the strokes bar,
   // so that a NaN fails; the margin is met within kSearchMarginSlack, so that shares written
   // with three decimals replay as the matcher decided them at a margin of whole thousandths

@@ -63,9 +63,9 @@ struct MatchRecord {
   // otherwise.
   std::optional<double> drawn;
   std::optional<double> framed;
-  // Stroke lookup and search: the frame's ink pixels under the still (StrokeAgreement::under,
-  // stroke-map pixels), what `framed` is a share of; and the most strokes in common of a
-  // compared entry of another episode (0 when none was compared), which the search's
+  // Stroke lookup and search: the frame's outline pixels under the still
+  // (StrokeAgreement::under, stroke-map pixels), what `framed` is a share of; and the most strokes
+  // in common of a compared entry of another episode (0 when none was compared), which the search's
   // --min-search-margin is measured against. Stills only (a clip segment's shares are its
   // frames' medians); unset otherwise and in records written before.
   std::optional<std::int64_t> ink_under;

@@ -210,7 +210,7 @@ class FeatureChannels : public ::testing::Test {
 
   // Every match of `records` is a lineart match found by `method` (the stroke lookup or
   // search), its `drawn` and `framed` at least the bars, `strokes` the lower of the two, with
-  // no keypoint measures and a confidence in (0, 1]; the frame's ink under the still at least
+  // no keypoint measures and a confidence in (0, 1]; the frame's outlines under the still at least
   // `min_ink` (and some), its strokes ahead of `rival_strokes` by `min_margin` (a margin of
   // whole thousandths survives both shares' rounding to three decimals) and rival_strokes a
   // share.
@@ -695,7 +695,7 @@ TEST_F(FeatureChannels, LineArtCropsAreFoundByTheOptInStrokeSearch) {
   const auto whole = Match("stroke_search_whole", Named(leak, "crop_"),
                            {"--stroke-search", "--stroke-search-min-width", "1"});
   for (const auto& [name, record] : whole) EXPECT_NE(record["status"], "match") << name;
-  // The ink bar (more of the frame's ink than a 320x180 stroke map holds) and the margin bar
+  // The ink bar (more of the frame's outlines than a 320x180 stroke map holds) and the margin bar
   // (a lead over every other episode of all the strokes) refuse every placement.
   const auto inked = Match("stroke_search_inked", Named(leak, "crop_"),
                            {"--stroke-search", "--min-search-ink", "60000"});

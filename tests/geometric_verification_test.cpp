@@ -832,7 +832,7 @@ TEST(LineArt, TheStrokeSearchPlacesACropOfTheFramesDrawing) {
   const StrokePlacement found = placer.Place(strokes, frame);
   EXPECT_GT(found.agreement.drawn, 0.95);
   EXPECT_GT(found.agreement.framed, 0.9);
-  // The frame's ink under the crop: most of the map's, which the crop covers 56% of.
+  // The frame's outlines under the crop: most of the map's ink, which the crop covers 56% of.
   const std::int64_t frame_ink = cv::countNonZero(strokes == 0);
   EXPECT_GT(found.agreement.under, frame_ink / 3);
   EXPECT_LE(found.agreement.under, frame_ink);
@@ -969,6 +969,65 @@ TEST(LineArt, StrokeHashesOfADrawingAndItsFrameLieNear) {
   EXPECT_GT(nearest_other, 2 * same);
   EXPECT_THROW(StrokeHash(cv::Mat()), Error);
   EXPECT_THROW(StrokeHash(cv::Mat(10, 10, CV_8UC3)), Error);
+}
+
+// The same crop when the frame paints a large part of it as one dark fill that the drawing
+// only outlines (a character's dark coat): the search weighs the frame's outlines, not the
+// fill, when it chooses where to look closer, so it still finds the crop's place and width.
+TEST(LineArt, TheStrokeSearchPlacesACropOverADarkFill) {
+  InkedFrame inked;
+  auto& [figures, drawing, frame, fit, strokes] = inked;
+  const cv::Rect fill_drawn(260, 150, 320, 240);  // on the drawing, inside the crop
+  cv::rectangle(drawing, fill_drawn, cv::Scalar(0), 3);
+  const cv::Rect crop(200, 112, 600, 338);
+  cv::Mat still;
+  cv::resize(drawing(crop), still, {800, 450}, 0, 0, cv::INTER_NEAREST);
+  // The frame: the drawing's strokes, the rectangle filled (at 0.4 of the drawing's
+  // coordinates on the stroke map).
+  cv::Mat painted = FrameStrokes(drawing, fit);
+  cv::rectangle(painted, cv::Rect(104, 60, 128, 96), cv::Scalar(0), cv::FILLED);
+  const std::int64_t inside = cv::countNonZero(painted(cv::Rect(105, 61, 126, 94)) == 0);
+  ASSERT_GT(inside, cv::countNonZero(painted == 0) / 2);  // most of the frame's ink is fill
+  StrokePlacer placer(still, 0.5, 1.0);
+  const StrokePlacement found = placer.Place(painted, frame);
+  std::cout << "[ measured ] stroke search over a dark fill: drawn " << found.agreement.drawn
+            << ", framed " << found.agreement.framed << ", scale " << found.transform(0, 0) << "\n";
+  EXPECT_GT(found.agreement.drawn, 0.95);
+  EXPECT_GT(found.agreement.framed, 0.9);
+  EXPECT_NEAR(found.transform(0, 0), 0.6, 0.6 * 0.02);
+  EXPECT_NEAR(found.transform(0, 2), 160, 5);
+  EXPECT_NEAR(found.transform(1, 2), 89.6, 5);
+}
+
+// A painted frame has ink its drawing lacks inside dark fills (trousers, pupils): the drawing
+// outlines the fill, the frame's ink map is black all over it. Only the frame's outlines count
+// towards `framed` and `under`, so the fill neither lowers the drawing's agreement nor adds to
+// the ink it rests on.
+TEST(LineArt, StrokesInCommonLeaveTheFramesDarkFillsOut) {
+  InkedFrame inked;
+  auto& [figures, drawing, frame, fit, strokes] = inked;
+  const cv::Rect fill_drawn(600, 60, 150, 120);  // on the drawing (800x450)
+  cv::rectangle(drawing, fill_drawn, cv::Scalar(0), 3);
+  strokes = FrameStrokes(drawing, fit);
+  const StrokeAgreement outlined = StrokesInCommon(drawing, fit, frame, strokes);
+  // The same rectangle filled on the frame's stroke map (at 0.4 of the drawing's coordinates).
+  cv::Mat filled = strokes.clone();
+  const cv::Rect fill_map(240, 24, 60, 48);
+  cv::rectangle(filled, fill_map, cv::Scalar(0), cv::FILLED);
+  const int fill_inside = (fill_map.width - 2) * (fill_map.height - 2);
+  const int frame_ink = cv::countNonZero(filled == 0);
+  ASSERT_GT(fill_inside, frame_ink / 5);  // enough to pull an all-ink `framed` under 0.8
+  const StrokeAgreement painted = StrokesInCommon(drawing, fit, frame, filled);
+  std::cout << "[ measured ] frame ink " << frame_ink << " stroke-map pixels, " << fill_inside
+            << " inside the fill; framed " << outlined.framed << " outlined, " << painted.framed
+            << " filled; under " << outlined.under << ", " << painted.under << "\n";
+  EXPECT_GT(outlined.framed, 0.97);
+  EXPECT_NEAR(painted.framed, outlined.framed, 0.02);
+  EXPECT_GE(painted.drawn, outlined.drawn);  // more of the frame is ink, none less
+  // The fill adds next to nothing to the ink the comparison rests on; it takes away the
+  // rectangle's inner ring, an outline no longer.
+  EXPECT_LT(painted.under, outlined.under + fill_inside / 10);
+  EXPECT_GT(painted.under, outlined.under - fill_inside / 10);
 }
 
 TEST(LineArt, StrokesInCommonTellTheFramesDrawingFromAnotherPose) {

@@ -65,9 +65,9 @@ Pdq StrokeHash(const cv::Mat& stroke_map);
 // How far a line-art still and a frame agree stroke by stroke once aligned, 0..1.
 struct StrokeAgreement {
   double drawn = 0;   // share of the still's ink within a stroke-map pixel of the frame's ink
-  double framed = 0;  // share of the frame's ink under the still within reach of its ink
-  // The frame's ink pixels under the still (stroke-map pixels; `framed` is a share of them):
-  // how much of the frame's drawing the comparison rests on.
+  double framed = 0;  // share of the frame's outlines under the still within reach of its ink
+  // The frame's outline pixels under the still (stroke-map pixels; `framed` is a share of
+  // them): how much of the frame's drawing the comparison rests on.
   std::int64_t under = 0;
   double common() const { return std::min(drawn, framed); }
 };
@@ -86,8 +86,10 @@ StillStrokes PrepareStillStrokes(const cv::Mat& ink_map);
 // whose picture is `reference_size`), `transform` mapping ink-map pixels to reference pixels.
 // `drawn`: the share of the still's ink pixels that land within one stroke-map pixel of the
 // frame's ink (ink that lands outside the frame counts as missed); `framed`: of the frame's
-// ink that lands inside the still, the share within the same reach (in still pixels) of the
-// still's ink. The alignment is a fit to the keyframe refined on 64-pixel thumbnails, a few
+// outlines that land inside the still, the share within the same reach (in still pixels) of
+// the still's ink. Outlines are the frame's ink pixels with paper among their eight neighbours:
+// the inside of a dark fill is ink in the painted frame but not in the drawing it was inked
+// from. The alignment is a fit to the keyframe refined on 64-pixel thumbnails, a few
 // stroke-map pixels out at times, so the transform is shifted by up to kStrokeShift stroke-map
 // pixels each way and the shift that explains most of the still's ink counts. The drawing a
 // frame was inked from agrees both ways all over; a same-style drawing of another pose agrees
@@ -117,7 +119,8 @@ struct StrokePlacement {
 // to `max_share`, kPlacementScaleStep apart (the last step at or under `max_share`: from 0.5,
 // 0.95), and at the widest it fits at within them (a band cut across the frame's whole width
 // or height is that wide), first on the stroke maps halved again (strokes within one pixel, a
-// frame's 4 pixels at 640, by correlations in the Fourier domain); then it refines the best place
+// frame's 4 pixels at 640, by correlations in the Fourier domain; the frame's outlines for
+// `framed`, as StrokesInCommon counts them); then it refines the best place
 // at each of the kPlacementPeaks best widths with StrokesInCommon at widths 2%, then 1% apart (the
 // still's ink halved like a stroke map, a quarter of the work). Not thread-safe (it keeps
 // the still's spectra for the last frame size); one per still and thread.
