@@ -217,6 +217,22 @@ void BM_StrokesInCommon(benchmark::State& state) {
 }
 BENCHMARK(BM_StrokesInCommon)->Unit(benchmark::kMicrosecond);
 
+// The same with the frame prepared once (PrepareFrameStrokes), as the stroke search compares
+// one frame with up to 15 placements of a still.
+void BM_StrokesInCommonPreparedFrame(benchmark::State& state) {
+  const cv::Mat grey = GreyFrame(800, 450);
+  cv::Mat frame;
+  const celtrace::StillStrokes still = celtrace::PrepareStillStrokes(celtrace::InkMap(grey));
+  cv::resize(grey, frame, {640, 360}, 0, 0, cv::INTER_AREA);
+  const celtrace::FrameStrokes strokes =
+      celtrace::PrepareFrameStrokes(celtrace::StrokeMap(celtrace::InkMap(frame)));
+  const cv::Matx23d transform(0.8, 0, 0, 0, 0.8, 0);  // query -> reference pixels
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(celtrace::StrokesInCommon(still, transform, {640, 360}, strokes));
+  }
+}
+BENCHMARK(BM_StrokesInCommonPreparedFrame)->Unit(benchmark::kMicrosecond);
+
 struct CropOfAFrame {
   cv::Mat strokes;  // the frame's stroke map, at 640x360
   cv::Mat ink;      // the crop's ink map, at 800x450

@@ -177,10 +177,29 @@ StrokeAgreement StrokesInCommon(const cv::Mat& ink_map, const cv::Matx23d& trans
   return StrokesInCommon(PrepareStillStrokes(ink_map), transform, reference_size, stroke_map);
 }
 
+FrameStrokes PrepareFrameStrokes(const cv::Mat& stroke_map) {
+  FrameStrokes frame;
+  if (stroke_map.empty() || stroke_map.type() != CV_8UC1) return frame;
+  frame.near = NearInk(stroke_map);
+  // Only the frame's outlines count: inside a dark fill (trousers, pupils, a dark prop) the
+  // painted frame has ink the drawing it was inked from never had.
+  frame.outlines = FrameOutlines(stroke_map);
+  cv::findNonZero(frame.outlines == 0, frame.outline);
+  return frame;
+}
+
 StrokeAgreement StrokesInCommon(const StillStrokes& still, const cv::Matx23d& transform,
                                 cv::Size reference_size, const cv::Mat& stroke_map) {
-  StrokeAgreement agreement;
   if (stroke_map.type() != CV_8UC1 || stroke_map.size() != StrokeMapSize(reference_size)) {
+    return {};
+  }
+  return StrokesInCommon(still, transform, reference_size, PrepareFrameStrokes(stroke_map));
+}
+
+StrokeAgreement StrokesInCommon(const StillStrokes& still, const cv::Matx23d& transform,
+                                cv::Size reference_size, const FrameStrokes& frame) {
+  StrokeAgreement agreement;
+  if (frame.near.type() != CV_8UC1 || frame.near.size() != StrokeMapSize(reference_size)) {
     return agreement;
   }
   for (int i = 0; i < 6; ++i) {
@@ -193,7 +212,7 @@ StrokeAgreement StrokesInCommon(const StillStrokes& still, const cv::Matx23d& tr
   cv::Matx23d t = transform * 0.5;
   t(0, 2) -= 0.25;
   t(1, 2) -= 0.25;
-  const cv::Mat near_frame = NearInk(stroke_map);
+  const cv::Mat& near_frame = frame.near;
   std::vector<cv::Point> placed(still_ink.size());  // on the stroke map, before the shift
   for (size_t i = 0; i < still_ink.size(); ++i) {
     const cv::Point& p = still_ink[i];
@@ -228,21 +247,14 @@ StrokeAgreement StrokesInCommon(const StillStrokes& still, const cv::Matx23d& tr
   const double reach = std::hypot(back(0, 0), back(1, 0));  // still pixels per map pixel
   const cv::Mat& still_distance = still.distance;
   const double limit = std::max(1.0, reach * std::sqrt(2.0));
-  // Only the frame's outlines count: inside a dark fill (trousers, pupils, a dark prop) the
-  // painted frame has ink the drawing it was inked from never had.
-  const cv::Mat outlines = FrameOutlines(stroke_map);
   std::int64_t under = 0, near = 0;
-  for (int y = 0; y < outlines.rows; ++y) {
-    const std::uint8_t* m = outlines.ptr<std::uint8_t>(y);
-    for (int x = 0; x < outlines.cols; ++x) {
-      if (m[x] != 0) continue;
-      const double mx = x - best_shift.x, my = y - best_shift.y;
-      const int sx = cvRound(back(0, 0) * mx + back(0, 1) * my + back(0, 2));
-      const int sy = cvRound(back(1, 0) * mx + back(1, 1) * my + back(1, 2));
-      if (sx < 0 || sy < 0 || sx >= still_distance.cols || sy >= still_distance.rows) continue;
-      ++under;
-      near += still_distance.at<float>(sy, sx) <= limit;
-    }
+  for (const cv::Point& p : frame.outline) {
+    const double mx = p.x - best_shift.x, my = p.y - best_shift.y;
+    const int sx = cvRound(back(0, 0) * mx + back(0, 1) * my + back(0, 2));
+    const int sy = cvRound(back(1, 0) * mx + back(1, 1) * my + back(1, 2));
+    if (sx < 0 || sy < 0 || sx >= still_distance.cols || sy >= still_distance.rows) continue;
+    ++under;
+    near += still_distance.at<float>(sy, sx) <= limit;
   }
   agreement.framed = under == 0 ? 0 : static_cast<double>(near) / static_cast<double>(under);
   agreement.under = under;
@@ -367,8 +379,10 @@ StrokePlacement StrokePlacer::Place(const cv::Mat& stroke_map, cv::Size referenc
   const cv::Mat coarse_map = StrokeMap(stroke_map);
   const cv::Mat frame_ink = InkOnes(coarse_map);
   if (cv::countNonZero(frame_ink) == 0) return best;
-  // `framed` counts the frame's outlines, as StrokesInCommon does: the stroke map's, halved.
-  const cv::Mat frame_outlines = InkOnes(StrokeMap(FrameOutlines(stroke_map)));
+  // The frame prepared once for the coarse pass and every refinement. `framed` counts the
+  // frame's outlines, as StrokesInCommon does: the stroke map's, halved.
+  const FrameStrokes frame = PrepareFrameStrokes(stroke_map);
+  const cv::Mat frame_outlines = InkOnes(StrokeMap(frame.outlines));
   const cv::Size spectrum = SpectrumSize(coarse_map.size());
   const cv::Mat outline_spectrum = Spectrum(frame_outlines, spectrum);
   const cv::Mat near_spectrum = Spectrum(Dilated(frame_ink), spectrum);
@@ -420,8 +434,7 @@ StrokePlacement StrokePlacer::Place(const cv::Mat& stroke_map, cv::Size referenc
     const double scale = share * reference_size.width / halved.width;
     const cv::Matx23d transform(scale, 0, cx - scale * halved.width / 2.0, 0, scale,
                                 cy - scale * halved.height / 2.0);
-    const StrokeAgreement agreement =
-        StrokesInCommon(still_, transform, reference_size, stroke_map);
+    const StrokeAgreement agreement = StrokesInCommon(still_, transform, reference_size, frame);
     const bool better =
         agreement.common() > best.agreement.common() ||
         (agreement.common() == best.agreement.common() && agreement.drawn > best.agreement.drawn);

@@ -798,7 +798,7 @@ cv::Mat StrokeDrawing(std::uint32_t seed, const std::vector<cv::Point>& centres,
 }
 
 // The frame a drawing was inked for: its strokes placed by `t` on a 640x360 frame.
-cv::Mat FrameStrokes(const cv::Mat& ink, const cv::Matx23d& t) {
+cv::Mat StrokeMapOfDrawing(const cv::Mat& ink, const cv::Matx23d& t) {
   cv::Mat frame;
   cv::warpAffine(ink, frame, t, {640, 360}, cv::INTER_NEAREST, cv::BORDER_CONSTANT,
                  cv::Scalar(255));
@@ -812,7 +812,7 @@ struct InkedFrame {
   cv::Mat drawing = StrokeDrawing(5, figures, 12);
   cv::Size frame{640, 360};
   cv::Matx23d fit{0.8, 0, 0, 0, 0.8, 0};  // the drawing at 800, the frame at 640
-  cv::Mat strokes = FrameStrokes(drawing, fit);
+  cv::Mat strokes = StrokeMapOfDrawing(drawing, fit);
 };
 
 // A crop of three quarters of each side of a frame's drawing, blown up to 800x450 (the
@@ -956,7 +956,7 @@ TEST(LineArt, StrokeHashesOfADrawingAndItsFrameLieNear) {
   const std::vector<cv::Point> figures = {{250, 200}, {560, 250}};
   const cv::Mat drawing = StrokeDrawing(5, figures, 12);
   const cv::Matx23d fit(0.8, 0, 0, 0, 0.8, 0);
-  const Pdq frame = StrokeHash(FrameStrokes(drawing, fit));
+  const Pdq frame = StrokeHash(StrokeMapOfDrawing(drawing, fit));
   const int same = HammingDistance(StrokeHash(StrokeMap(drawing)), frame);
   int nearest_other = 256;
   for (std::uint32_t seed = 6; seed < 16; ++seed) {
@@ -984,7 +984,7 @@ TEST(LineArt, TheStrokeSearchPlacesACropOverADarkFill) {
   cv::resize(drawing(crop), still, {800, 450}, 0, 0, cv::INTER_NEAREST);
   // The frame: the drawing's strokes, the rectangle filled (at 0.4 of the drawing's
   // coordinates on the stroke map).
-  cv::Mat painted = FrameStrokes(drawing, fit);
+  cv::Mat painted = StrokeMapOfDrawing(drawing, fit);
   cv::rectangle(painted, cv::Rect(104, 60, 128, 96), cv::Scalar(0), cv::FILLED);
   const std::int64_t inside = cv::countNonZero(painted(cv::Rect(105, 61, 126, 94)) == 0);
   ASSERT_GT(inside, cv::countNonZero(painted == 0) / 2);  // most of the frame's ink is fill
@@ -1008,7 +1008,7 @@ TEST(LineArt, StrokesInCommonLeaveTheFramesDarkFillsOut) {
   auto& [figures, drawing, frame, fit, strokes] = inked;
   const cv::Rect fill_drawn(600, 60, 150, 120);  // on the drawing (800x450)
   cv::rectangle(drawing, fill_drawn, cv::Scalar(0), 3);
-  strokes = FrameStrokes(drawing, fit);
+  strokes = StrokeMapOfDrawing(drawing, fit);
   const StrokeAgreement outlined = StrokesInCommon(drawing, fit, frame, strokes);
   // The same rectangle filled on the frame's stroke map (at 0.4 of the drawing's coordinates).
   cv::Mat filled = strokes.clone();
@@ -1045,6 +1045,22 @@ TEST(LineArt, StrokesInCommonTellTheFramesDrawingFromAnotherPose) {
     EXPECT_EQ(again.framed, same.framed);
     EXPECT_EQ(StrokesInCommon(prepared, fit, frame, cv::Mat()).common(), 0);
   }
+  // So does a frame prepared once (the stroke search's way), and the same (a shift, a
+  // fill) through both: every share and count equal, not only close.
+  const FrameStrokes prepared_frame = PrepareFrameStrokes(strokes);
+  for (const cv::Matx23d& t :
+       {fit, cv::Matx23d(fit(0, 0), 0, fit(0, 2) + 3, 0, fit(1, 1), fit(1, 2) - 5)}) {
+    const StrokeAgreement once = StrokesInCommon(prepared, t, frame, strokes);
+    const StrokeAgreement both = StrokesInCommon(prepared, t, frame, prepared_frame);
+    EXPECT_EQ(both.drawn, once.drawn);
+    EXPECT_EQ(both.framed, once.framed);
+    EXPECT_EQ(both.under, once.under);
+    EXPECT_GT(both.under, 0);
+  }
+  EXPECT_EQ(StrokesInCommon(prepared, fit, frame, PrepareFrameStrokes(cv::Mat())).common(), 0);
+  EXPECT_EQ(
+      StrokesInCommon(prepared, fit, {frame.width * 2, frame.height * 2}, prepared_frame).common(),
+      0);  // a map that is not half of the reference size
   EXPECT_GT(same.drawn, 0.97);
   EXPECT_GT(same.framed, 0.97);
   cv::Matx23d off = fit;  // 2 stroke-map pixels each way, the most the search covers

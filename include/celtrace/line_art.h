@@ -102,6 +102,23 @@ StrokeAgreement StrokesInCommon(const cv::Mat& ink_map, const cv::Matx23d& trans
 StrokeAgreement StrokesInCommon(const StillStrokes& still, const cv::Matx23d& transform,
                                 cv::Size reference_size, const cv::Mat& stroke_map);
 
+// A frame's stroke map, prepared once for StrokesInCommon against many placements of one
+// still (the stroke search refines up to 15 on each frame): where its ink reaches, and its
+// outlines as StrokesInCommon counts them.
+struct FrameStrokes {
+  cv::Mat near;                    // 255 within one pixel (8-neighbourhood) of ink, else 0
+  cv::Mat outlines;                // the stroke map with its dark fills' inside made paper
+  std::vector<cv::Point> outline;  // (x, y) of every outline pixel (0 in `outlines`)
+};
+
+// Prepares `stroke_map` (StrokeMap's); an empty FrameStrokes for a map that is not 8-bit grey.
+FrameStrokes PrepareFrameStrokes(const cv::Mat& stroke_map);
+
+// The same for a still and a frame both prepared: StrokesInCommon(still, transform,
+// reference_size, stroke_map) with `frame` = PrepareFrameStrokes(stroke_map), the same result.
+StrokeAgreement StrokesInCommon(const StillStrokes& still, const cv::Matx23d& transform,
+                                cv::Size reference_size, const FrameStrokes& frame);
+
 inline constexpr int kStrokeShift = 2;  // stroke-map pixels
 
 // Where a line-art still lies on a frame, found by trying places and scales: the stroke
