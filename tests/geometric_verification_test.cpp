@@ -1030,6 +1030,112 @@ TEST(LineArt, StrokesInCommonLeaveTheFramesDarkFillsOut) {
   EXPECT_GT(painted.under, outlined.under - fill_inside / 10);
 }
 
+// StrokesInCommon against a brute force written from its contract (line_art.h): every ink
+// pixel of the still mapped to the stroke map at each of the 25 shifts, the shift with most
+// ink within a map pixel of the frame's ink (ties to the nearer shift, the first in dy-then-dx
+// order), then every outline pixel of the map (ink with paper among its eight neighbours or
+// on the map's edge) mapped back. Transforms at random (seeded), some placing the still
+// partly off the map: every share and count equal.
+TEST(LineArt, StrokesInCommonCountAsABruteForceDoes) {
+  const InkedFrame inked;
+  const auto& [figures, drawing, frame, fit, drawn_strokes] = inked;
+  const StillStrokes still = PrepareStillStrokes(drawing);
+  auto brute_force = [&](const cv::Mat& strokes, const cv::Matx23d& t) {
+    auto ink_at = [&](int x, int y) {
+      return x >= 0 && y >= 0 && x < strokes.cols && y < strokes.rows &&
+             strokes.at<uchar>(y, x) == 0;
+    };
+    auto near_ink = [&](int x, int y) {  // ink landing off the map is missed
+      if (x < 0 || y < 0 || x >= strokes.cols || y >= strokes.rows) return false;
+      for (int dy = -1; dy <= 1; ++dy) {
+        for (int dx = -1; dx <= 1; ++dx) {
+          if (ink_at(x + dx, y + dy)) return true;
+        }
+      }
+      return false;
+    };
+    auto outline = [&](int x, int y) {
+      if (!ink_at(x, y)) return false;
+      for (int dy = -1; dy <= 1; ++dy) {
+        for (int dx = -1; dx <= 1; ++dx) {
+          const int nx = x + dx, ny = y + dy;
+          const bool off = nx < 0 || ny < 0 || nx >= strokes.cols || ny >= strokes.rows;
+          if (off || !ink_at(nx, ny)) return true;
+        }
+      }
+      return false;
+    };
+    cv::Matx23d m = t * 0.5;  // still -> stroke map
+    m(0, 2) -= 0.25;
+    m(1, 2) -= 0.25;
+    int best = -1;
+    cv::Point best_shift;
+    for (int dy = -kStrokeShift; dy <= kStrokeShift; ++dy) {
+      for (int dx = -kStrokeShift; dx <= kStrokeShift; ++dx) {
+        int hits = 0;
+        for (const cv::Point& p : still.ink) {
+          const int x = cvRound(static_cast<float>(m(0, 0) * p.x + m(0, 1) * p.y + m(0, 2)));
+          const int y = cvRound(static_cast<float>(m(1, 0) * p.x + m(1, 1) * p.y + m(1, 2)));
+          hits += near_ink(x + dx, y + dy);
+        }
+        const bool nearer =
+            std::abs(dx) + std::abs(dy) < std::abs(best_shift.x) + std::abs(best_shift.y);
+        if (hits > best || (hits == best && nearer)) {
+          best = hits;
+          best_shift = {dx, dy};
+        }
+      }
+    }
+    cv::Matx23d back;
+    cv::invertAffineTransform(m, back);
+    const double limit = std::max(1.0, std::hypot(back(0, 0), back(1, 0)) * std::sqrt(2.0));
+    std::int64_t under = 0, near = 0;
+    for (int y = 0; y < strokes.rows; ++y) {
+      for (int x = 0; x < strokes.cols; ++x) {
+        if (!outline(x, y)) continue;
+        const double mx = x - best_shift.x, my = y - best_shift.y;
+        const int sx = cvRound(back(0, 0) * mx + back(0, 1) * my + back(0, 2));
+        const int sy = cvRound(back(1, 0) * mx + back(1, 1) * my + back(1, 2));
+        if (sx < 0 || sy < 0 || sx >= drawing.cols || sy >= drawing.rows) continue;
+        ++under;
+        near += still.distance.at<float>(sy, sx) <= limit;
+      }
+    }
+    StrokeAgreement expected;
+    expected.drawn = static_cast<double>(best) / static_cast<double>(still.ink.size());
+    expected.framed = under == 0 ? 0 : static_cast<double>(near) / static_cast<double>(under);
+    expected.under = under;
+    return expected;
+  };
+  auto expect_same = [&](const cv::Mat& strokes, const cv::Matx23d& t) {
+    const StrokeAgreement expected = brute_force(strokes, t);
+    const StrokeAgreement measured = StrokesInCommon(still, t, frame, PrepareFrameStrokes(strokes));
+    EXPECT_EQ(measured.drawn, expected.drawn);
+    EXPECT_EQ(measured.under, expected.under);
+    EXPECT_EQ(measured.framed, expected.framed);
+    return measured;
+  };
+  EXPECT_GT(expect_same(drawn_strokes, fit).common(), 0.97);  // the fit itself
+  std::mt19937 random(17);
+  std::uniform_real_distribution<double> scale(0.5, 1.1), shift(-200, 300);
+  for (int round = 0; round < 10; ++round) {
+    SCOPED_TRACE(round);
+    const double k = scale(random);
+    expect_same(drawn_strokes, cv::Matx23d(k, 0, shift(random), 0, k, shift(random) / 2));
+  }
+  // A frame all ink: every shift lands all the still's ink near it (a tie, kept at no
+  // shift), and only the map's edge is outline.
+  const cv::Mat all_ink(StrokeMapSize(frame), CV_8UC1, cv::Scalar(0));
+  const StrokeAgreement tie = expect_same(all_ink, cv::Matx23d(0.6, 0, -20, 0, 0.6, -10));
+  EXPECT_EQ(tie.drawn, 1.0);
+  EXPECT_GT(tie.under, 0);
+  // The same frame with the still across its right and bottom edges: ink beyond them is
+  // missed, at every shift alike.
+  const StrokeAgreement across = expect_same(all_ink, cv::Matx23d(0.6, 0, 300, 0, 0.6, 150));
+  EXPECT_LT(across.drawn, 0.9);
+  EXPECT_GT(across.under, 0);
+}
+
 TEST(LineArt, StrokesInCommonTellTheFramesDrawingFromAnotherPose) {
   const InkedFrame inked;
   const auto& [figures, drawing, frame, fit, strokes] = inked;
