@@ -190,7 +190,8 @@ FrameStrokes PrepareFrameStrokes(const cv::Mat& stroke_map) {
 
 StrokeAgreement StrokesInCommon(const StillStrokes& still, const cv::Matx23d& transform,
                                 cv::Size reference_size, const cv::Mat& stroke_map) {
-  if (stroke_map.type() != CV_8UC1 || stroke_map.size() != StrokeMapSize(reference_size)) {
+  if (stroke_map.empty() || stroke_map.type() != CV_8UC1 ||
+      stroke_map.size() != StrokeMapSize(reference_size)) {
     return {};
   }
   return StrokesInCommon(still, transform, reference_size, PrepareFrameStrokes(stroke_map));
@@ -199,7 +200,8 @@ StrokeAgreement StrokesInCommon(const StillStrokes& still, const cv::Matx23d& tr
 StrokeAgreement StrokesInCommon(const StillStrokes& still, const cv::Matx23d& transform,
                                 cv::Size reference_size, const FrameStrokes& frame) {
   StrokeAgreement agreement;
-  if (frame.near.type() != CV_8UC1 || frame.near.size() != StrokeMapSize(reference_size)) {
+  if (frame.near.empty() || frame.near.type() != CV_8UC1 ||
+      frame.near.size() != StrokeMapSize(reference_size)) {
     return agreement;
   }
   for (int i = 0; i < 6; ++i) {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <iostream>
 #include <limits>
 #include <opencv2/imgproc.hpp>
@@ -1130,7 +1131,7 @@ TEST(LineArt, StrokesInCommonCountAsABruteForceDoes) {
   EXPECT_EQ(tie.drawn, 1.0);
   EXPECT_GT(tie.under, 0);
   // The same frame with the still across its right and bottom edges: ink beyond them is
-  // missed, at every shift alike.
+  // missed (the shifts back towards the map bring some of it in).
   const StrokeAgreement across = expect_same(all_ink, cv::Matx23d(0.6, 0, 300, 0, 0.6, 150));
   EXPECT_LT(across.drawn, 0.9);
   EXPECT_GT(across.under, 0);
@@ -1164,6 +1165,11 @@ TEST(LineArt, StrokesInCommonTellTheFramesDrawingFromAnotherPose) {
     EXPECT_GT(both.under, 0);
   }
   EXPECT_EQ(StrokesInCommon(prepared, fit, frame, PrepareFrameStrokes(cv::Mat())).common(), 0);
+  EXPECT_EQ(StrokesInCommon(prepared, fit, frame, FrameStrokes{}).common(), 0);
+  const cv::Mat not_grey(StrokeMapSize(frame), CV_32F, cv::Scalar(0));  // right size, not 8-bit
+  EXPECT_EQ(StrokesInCommon(prepared, fit, frame, PrepareFrameStrokes(not_grey)).common(), 0);
+  EXPECT_EQ(StrokesInCommon(prepared, fit, frame, not_grey).common(), 0);
+  EXPECT_EQ(StrokesInCommon(prepared, fit, {0, 0}, cv::Mat()).common(), 0);
   EXPECT_EQ(
       StrokesInCommon(prepared, fit, {frame.width * 2, frame.height * 2}, prepared_frame).common(),
       0);  // a map that is not half of the reference size

@@ -106,12 +106,13 @@ StrokeAgreement StrokesInCommon(const StillStrokes& still, const cv::Matx23d& tr
 // still (the stroke search refines up to 15 on each frame): where its ink reaches, and its
 // outlines as StrokesInCommon counts them.
 struct FrameStrokes {
-  cv::Mat near;                    // 255 within one pixel (8-neighbourhood) of ink, else 0
-  cv::Mat outlines;                // the stroke map with its dark fills' inside made paper
-  std::vector<cv::Point> outline;  // (x, y) of every outline pixel (0 in `outlines`)
+  cv::Mat near;      // CV_8U, the stroke map's size: 255 within one pixel of ink, else 0
+  cv::Mat outlines;  // CV_8U, the stroke map with its dark fills' inside made paper
+  std::vector<cv::Point> outline;  // (x, y) of every outline pixel (0 in `outlines`), row by row
 };
 
-// Prepares `stroke_map` (StrokeMap's); an empty FrameStrokes for a map that is not 8-bit grey.
+// Prepares `stroke_map` (StrokeMap's). Does not throw: an empty FrameStrokes, which
+// StrokesInCommon compares as {0, 0}, for a map that is empty or not 8-bit grey.
 FrameStrokes PrepareFrameStrokes(const cv::Mat& stroke_map);
 
 // The same for a still and a frame both prepared: StrokesInCommon(still, transform,
