@@ -190,10 +190,8 @@ FrameStrokes PrepareFrameStrokes(const cv::Mat& stroke_map) {
 
 StrokeAgreement StrokesInCommon(const StillStrokes& still, const cv::Matx23d& transform,
                                 cv::Size reference_size, const cv::Mat& stroke_map) {
-  if (stroke_map.empty() || stroke_map.type() != CV_8UC1 ||
-      stroke_map.size() != StrokeMapSize(reference_size)) {
-    return {};
-  }
+  // The prepared overload checks the map's size and type (an empty FrameStrokes for a map
+  // that is empty or not 8-bit grey).
   return StrokesInCommon(still, transform, reference_size, PrepareFrameStrokes(stroke_map));
 }
 

@@ -1059,9 +1059,7 @@ TEST(LineArt, StrokesInCommonCountAsABruteForceDoes) {
       if (!ink_at(x, y)) return false;
       for (int dy = -1; dy <= 1; ++dy) {
         for (int dx = -1; dx <= 1; ++dx) {
-          const int nx = x + dx, ny = y + dy;
-          const bool off = nx < 0 || ny < 0 || nx >= strokes.cols || ny >= strokes.rows;
-          if (off || !ink_at(nx, ny)) return true;
+          if (!ink_at(x + dx, y + dy)) return true;  // paper, or off the map
         }
       }
       return false;
@@ -1152,8 +1150,8 @@ TEST(LineArt, StrokesInCommonTellTheFramesDrawingFromAnotherPose) {
     EXPECT_EQ(again.framed, same.framed);
     EXPECT_EQ(StrokesInCommon(prepared, fit, frame, cv::Mat()).common(), 0);
   }
-  // So does a frame prepared once (the stroke search's way), and the same (a shift, a
-  // fill) through both: every share and count equal, not only close.
+  // So does a frame prepared once (the stroke search's way), at the fit and shifted a few
+  // pixels: every share and count equal, not only close.
   const FrameStrokes prepared_frame = PrepareFrameStrokes(strokes);
   for (const cv::Matx23d& t :
        {fit, cv::Matx23d(fit(0, 0), 0, fit(0, 2) + 3, 0, fit(1, 1), fit(1, 2) - 5)}) {
