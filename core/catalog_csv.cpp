@@ -6,6 +6,7 @@
 
 #include "celtrace/csv.h"
 #include "celtrace/error.h"
+#include "celtrace/utf8.h"
 
 namespace celtrace {
 namespace {
@@ -25,9 +26,13 @@ std::vector<EpisodeSource> ReadCatalogCsv(const std::filesystem::path& csv) {
   if (!in) throw Error("cannot open catalogue " + csv.string());
   std::stringstream text;
   text << in.rdbuf();
+  std::string_view content = text.view();
+  // A byte-order mark, as spreadsheets write "CSV UTF-8": not part of the first column's name.
+  if (content.starts_with("\xEF\xBB\xBF")) content.remove_prefix(3);
   std::vector<std::vector<std::string>> rows;
+  std::vector<size_t> lines;  // each row's line in the file
   try {
-    rows = ParseCsv(text.str());
+    rows = ParseCsv(content, &lines);
   } catch (const Error& e) {
     throw Error(csv.string() + ": " + e.what());
   }
@@ -36,10 +41,20 @@ std::vector<EpisodeSource> ReadCatalogCsv(const std::filesystem::path& csv) {
   const std::string where = csv.string() + ":";
   std::vector<std::string> problems;
   std::map<std::string, size_t> column;
-  for (size_t c = 0; c < rows[0].size(); ++c) column[rows[0][c]] = c;
+  const std::string header_line = where + std::to_string(lines[0]) + ": ";
+  for (size_t c = 0; c < rows[0].size(); ++c) {
+    const std::string& name = rows[0][c];
+    if (!IsValidUtf8(name)) {
+      problems.push_back(header_line + "column " + std::to_string(c + 1) +
+                         "'s name is not valid UTF-8 (save the catalogue as UTF-8)");
+    } else if (const auto [it, inserted] = column.emplace(name, c); !inserted) {
+      problems.push_back(header_line + "column '" + name + "' appears twice (columns " +
+                         std::to_string(it->second + 1) + " and " + std::to_string(c + 1) + ")");
+    }
+  }
   for (const char* name : kRequired) {
     if (!column.contains(name)) {
-      problems.push_back(where + "1: missing column '" + name +
+      problems.push_back(header_line + "missing column '" + name +
                          "' (header must name path,title,season,episode)");
     }
   }
@@ -49,13 +64,24 @@ std::vector<EpisodeSource> ReadCatalogCsv(const std::filesystem::path& csv) {
   std::vector<EpisodeSource> episodes;
   std::map<std::string, size_t> seen_keys, seen_files;
   for (size_t r = 1; r < rows.size(); ++r) {
-    const std::string line = where + std::to_string(r + 1) + ": ";
+    const std::string line = where + std::to_string(lines[r]) + ": ";
     const auto& fields = rows[r];
     if (fields.size() != rows[0].size()) {
       problems.push_back(line + "has " + std::to_string(fields.size()) + " fields, header has " +
                          std::to_string(rows[0].size()));
       continue;
     }
+    // The index keeps its text as UTF-8 (the manifest is JSON): refused here, before hours of
+    // decoding, not when the generation is written.
+    bool utf8 = true;
+    for (const auto& [name, index] : column) {
+      if (!IsValidUtf8(fields[index])) {
+        problems.push_back(line + "'" + name + "' is not valid UTF-8 (save the catalogue as " +
+                           "UTF-8; a file name that is not must be renamed)");
+        utf8 = false;
+      }
+    }
+    if (!utf8) continue;
     EpisodeSource episode;
     episode.source = fields[column["path"]];
     episode.title = fields[column["title"]];
@@ -92,7 +118,7 @@ std::vector<EpisodeSource> ReadCatalogCsv(const std::filesystem::path& csv) {
       ok = false;
     } else {
       const std::string canonical = std::filesystem::canonical(episode.path, error).string();
-      if (const auto [it, inserted] = seen_files.emplace(canonical, r + 1); !inserted) {
+      if (const auto [it, inserted] = seen_files.emplace(canonical, lines[r]); !inserted) {
         problems.push_back(line + "same file as line " + std::to_string(it->second) + ": " +
                            episode.source);
         ok = false;
@@ -101,7 +127,7 @@ std::vector<EpisodeSource> ReadCatalogCsv(const std::filesystem::path& csv) {
     if (!ok) continue;
     const std::string key = episode.title + "\x1f" + std::to_string(episode.season) + "\x1f" +
                             std::to_string(episode.episode);
-    if (const auto [it, inserted] = seen_keys.emplace(key, r + 1); !inserted) {
+    if (const auto [it, inserted] = seen_keys.emplace(key, lines[r]); !inserted) {
       problems.push_back(line + "duplicate of line " + std::to_string(it->second) + ": " +
                          episode.title + " S" + std::to_string(episode.season) + "E" +
                          std::to_string(episode.episode));

@@ -4,23 +4,29 @@
 
 namespace celtrace {
 
-std::vector<std::vector<std::string>> ParseCsv(std::string_view text) {
+std::vector<std::vector<std::string>> ParseCsv(std::string_view text,
+                                               std::vector<size_t>* row_lines) {
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> row;
   std::string field;
   bool quoted = false;
   bool row_has_content = false;
+  size_t line = 1, row_line = 1;  // the current line; the one the current row started on
   auto end_row = [&] {
     if (row_has_content || !row.empty()) {
       row.push_back(std::move(field));
       rows.push_back(std::move(row));
+      if (row_lines) row_lines->push_back(row_line);
     }
     row.clear();
     field.clear();
     row_has_content = false;
   };
+  if (row_lines) row_lines->clear();
   for (size_t i = 0; i < text.size(); ++i) {
     const char ch = text[i];
+    if (!quoted && !row_has_content && row.empty()) row_line = line;
+    if (ch == '\n' || (ch == '\r' && (i + 1 == text.size() || text[i + 1] != '\n'))) ++line;
     if (quoted) {
       if (ch == '"' && i + 1 < text.size() && text[i + 1] == '"') {
         field += '"';

@@ -117,6 +117,14 @@ std::vector<int> GenerationNumbers(const fs::path& index_dir) {
   return numbers;
 }
 
+// The generation CURRENT names, or "" when there is none (no build has finished).
+std::string CurrentName(const fs::path& index_dir) {
+  std::ifstream in(index_dir / kCurrent);
+  std::string name;
+  if (!in || !std::getline(in, name)) return {};
+  return name;
+}
+
 std::string GenerationName(int number) {
   char name[32];
   std::snprintf(name, sizeof(name), "gen-%06d", number);
@@ -148,6 +156,15 @@ T ManifestInteger(const json& value) {
 }  // namespace
 
 std::string ToolVersion() { return "celtrace 0.1.0"; }
+
+std::string EpisodeKey(const std::string& title, int season, int episode) {
+  return title + "\x1f" + std::to_string(season) + "\x1f" + std::to_string(episode);
+}
+
+fs::path GenerationInfo::CatalogDirOf(const std::string& title, int season, int episode) const {
+  const auto found = episode_catalog_dirs.find(EpisodeKey(title, season, episode));
+  return found != episode_catalog_dirs.end() ? found->second : catalog_dir;
+}
 
 GenerationInfo ReadGenerationInfo(const fs::path& index_dir) {
   const fs::path current = index_dir / kCurrent;
@@ -188,6 +205,14 @@ GenerationInfo ReadGenerationInfo(const fs::path& index_dir) {
     info.episodes = static_cast<std::int64_t>(manifest.at("episodes").size());
     info.created = manifest.at("created").get<std::string>();
     info.catalog_dir = manifest.value("catalog_dir", std::string());
+    // Optional per episode: written since episodes added from another folder kept theirs.
+    for (const json& episode : manifest.at("episodes")) {
+      if (!episode.is_object() || !episode.contains("catalog_dir")) continue;
+      info.episode_catalog_dirs[EpisodeKey(episode.at("title").get<std::string>(),
+                                           ManifestInteger<int>(episode.at("season")),
+                                           ManifestInteger<int>(episode.at("episode")))] =
+          episode.at("catalog_dir").get<std::string>();
+    }
     // Optional: generations without extra channels (older celtrace, or switched off).
     info.parameters.local_features = info.parameters.line_art = false;
     if (manifest.contains("channels")) {
@@ -383,7 +408,8 @@ std::vector<std::string> CheckConsistency(const Index& index) {
   return problems;
 }
 
-GenerationWriter::GenerationWriter(const fs::path& index_dir) : index_dir_(index_dir) {
+GenerationWriter::GenerationWriter(const fs::path& index_dir, const std::string& based_on)
+    : index_dir_(index_dir) {
   std::error_code error;
   fs::create_directories(index_dir_, error);
   if (error)
@@ -395,6 +421,16 @@ GenerationWriter::GenerationWriter(const fs::path& index_dir) : index_dir_(index
     ::close(lock_fd_);
     lock_fd_ = -1;
     throw Error("another celtrace-index is writing " + index_dir_.string());
+  }
+  if (!based_on.empty()) {
+    const std::string current = CurrentName(index_dir_);
+    if (current != based_on) {
+      ::close(lock_fd_);
+      lock_fd_ = -1;
+      throw Error("the index " + index_dir_.string() + " changed while it was being read (" +
+                  based_on + " was live, now " + (current.empty() ? "none" : current) +
+                  "): another celtrace-index published a generation meanwhile; run again");
+    }
   }
   // Holding the lock, any temporary folder belongs to a writer that died.
   for (const auto& item : fs::directory_iterator(index_dir_)) {
@@ -421,7 +457,8 @@ fs::path GenerationWriter::catalog_path() const { return temp_dir_ / kCatalogFil
 
 std::string GenerationWriter::Publish(const HashIndex& pdq, const IndexParameters& parameters,
                                       const fs::path& catalog_dir,
-                                      const std::map<std::string, const FeatureIndex*>& channels) {
+                                      const std::map<std::string, const FeatureIndex*>& channels,
+                                      const std::map<std::string, fs::path>& episode_dirs) {
   const auto pdq_bytes = pdq.Serialize();
   WriteFileSynced(temp_dir_ / kPdqFile, pdq_bytes);
   json channel_files = json::object();
@@ -454,6 +491,11 @@ std::string GenerationWriter::Publish(const HashIndex& pdq, const IndexParameter
                           {"episode", episode.episode},
                           {"source", episode.source},
                           {"sha256", episode.sha256}});
+      const auto dir =
+          episode_dirs.find(EpisodeKey(episode.title, episode.season, episode.episode));
+      if (dir != episode_dirs.end() && dir->second != catalog_dir) {
+        episodes.back()["catalog_dir"] = dir->second.string();
+      }
     }
     entry_count = catalog.EntryCount();
   }
@@ -498,16 +540,19 @@ std::string GenerationWriter::Publish(const HashIndex& pdq, const IndexParameter
   published_ = true;
   SyncPath(index_dir_, true);
 
+  const std::string previous = CurrentName(index_dir_);
   const fs::path current_temp = index_dir_ / "CURRENT.tmp";
   WriteFileSynced(current_temp, name + "\n");
   fs::rename(current_temp, index_dir_ / kCurrent, error);
   if (error) throw Error("cannot swap CURRENT to " + name + ": " + error.message());
   SyncPath(index_dir_, true);
 
-  // Keep the new and the previous generation; readers holding older ones keep their open
-  // files until they close them.
+  // Keep the new generation and the one live before it (not merely the one numbered before
+  // it: a generation whose publication failed at the swap was never live); readers holding
+  // older ones keep their open files until they close them.
   for (int old : numbers) {
-    if (old < number - 1) fs::remove_all(index_dir_ / GenerationName(old), error);
+    const std::string old_name = GenerationName(old);
+    if (old_name != previous) fs::remove_all(index_dir_ / old_name, error);
   }
   return name;
 }

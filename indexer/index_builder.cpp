@@ -34,10 +34,6 @@ int ThreadCount(int requested) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-std::string EpisodeKey(const std::string& title, int season, int episode) {
-  return title + "\x1f" + std::to_string(season) + "\x1f" + std::to_string(episode);
-}
-
 // An episode carried into the new generation from the previous one, entries, hashes and
 // keyframes (first_entry/last_entry as positions in `entries`) and all.
 struct KeptEpisode {
@@ -45,21 +41,29 @@ struct KeptEpisode {
   std::vector<Entry> entries;
   std::vector<FeatureKeyframe> orb;
   std::vector<FeatureKeyframe> line_art;
+  std::filesystem::path catalog_dir;  // its relative source's folder; empty if absolute
 };
 
 // The single writer: appends episodes to the new generation's catalogue and FAISS index,
 // numbering entries 0..n-1 in the order they arrive, and their keyframes to the channels.
 class GenerationBuilder {
  public:
-  GenerationBuilder(const std::filesystem::path& index_dir, const IndexParameters& parameters)
-      : writer_(index_dir), catalog_(Catalog::Create(writer_.catalog_path())) {
+  // `based_on`: as GenerationWriter's.
+  GenerationBuilder(const std::filesystem::path& index_dir, const IndexParameters& parameters,
+                    const std::string& based_on)
+      : writer_(index_dir, based_on), catalog_(Catalog::Create(writer_.catalog_path())) {
     if (parameters.local_features) orb_.emplace();
     if (parameters.line_art) line_art_.emplace();
   }
 
+  // `catalog_dir`: the folder the episode's relative source is resolved against (empty for
+  // an absolute one, or unknown).
   void Append(EpisodeRecord record, std::vector<Entry> entries,
-              const std::vector<FeatureKeyframe>& orb,
-              const std::vector<FeatureKeyframe>& line_art) {
+              const std::vector<FeatureKeyframe>& orb, const std::vector<FeatureKeyframe>& line_art,
+              const std::filesystem::path& catalog_dir) {
+    if (!catalog_dir.empty()) {
+      episode_dirs_[EpisodeKey(record.title, record.season, record.episode)] = catalog_dir;
+    }
     const std::int64_t episode_id = catalog_.AddEpisode(record);
     const std::int64_t first_id = next_id_;
     std::vector<std::uint8_t> codes;
@@ -81,7 +85,7 @@ class GenerationBuilder {
     std::map<std::string, const FeatureIndex*> channels;
     if (orb_) channels[kOrbChannel] = &*orb_;
     if (line_art_) channels[kLineArtChannel] = &*line_art_;
-    return writer_.Publish(pdq_, parameters, catalog_dir, channels);
+    return writer_.Publish(pdq_, parameters, catalog_dir, channels, episode_dirs_);
   }
 
   int episodes() const { return episodes_; }
@@ -104,23 +108,39 @@ class GenerationBuilder {
   HashIndex pdq_;
   std::optional<FeatureIndex> orb_;
   std::optional<FeatureIndex> line_art_;
+  std::map<std::string, std::filesystem::path> episode_dirs_;
   std::int64_t next_id_ = 0;
   int episodes_ = 0;
 };
 
-// The catalogue CSV's absolute folder, recovered from an episode with a relative path
-// (resolved as folder / source); empty if every path is absolute.
+// The absolute folder of the catalogue CSV that lists `episode` with a relative path,
+// recovered as path = folder / source; empty for an absolute path.
+std::filesystem::path SourceFolder(const EpisodeSource& episode) {
+  const std::filesystem::path source(episode.source);
+  if (source.empty() || source.is_absolute()) return {};
+  std::filesystem::path folder = episode.path;
+  for (auto it = source.begin(); it != source.end(); ++it) folder = folder.parent_path();
+  std::error_code error;
+  folder = std::filesystem::absolute(folder.empty() ? "." : folder, error);
+  return error ? std::filesystem::path() : folder.lexically_normal();
+}
+
+// The catalogue CSV's absolute folder (SourceFolder of its first episode with a relative
+// path); empty if every path is absolute.
 std::filesystem::path CatalogDir(std::span<const EpisodeSource> episodes) {
   for (const EpisodeSource& episode : episodes) {
-    const std::filesystem::path source(episode.source);
-    if (source.empty() || source.is_absolute()) continue;
-    std::filesystem::path folder = episode.path;
-    for (auto it = source.begin(); it != source.end(); ++it) folder = folder.parent_path();
-    std::error_code error;
-    folder = std::filesystem::absolute(folder.empty() ? "." : folder, error);
-    if (!error) return folder.lexically_normal();
+    if (std::filesystem::path folder = SourceFolder(episode); !folder.empty()) return folder;
   }
   return {};
+}
+
+// How the catalogue's episodes are opened: the studio's own footage, not a leak's files, so
+// FFmpeg's demuxer and decoder allowlists (README "Hostile inputs") are off; masters in
+// JPEG 2000, DV, v210 or raw H.264 would be refused by them.
+VideoReaderOptions CatalogueFootage() {
+  VideoReaderOptions options;
+  options.allowlists = false;
+  return options;
 }
 
 std::string ExtraJson(const EpisodeSource& source) {
@@ -129,25 +149,36 @@ std::string ExtraJson(const EpisodeSource& source) {
   return extra.dump();
 }
 
-// Writes a generation from kept episodes plus newly decoded ones, and publishes it.
+// Writes a generation from kept episodes plus newly decoded ones, and publishes it. The kept
+// episodes were read from the generation `based_on` (empty for a build from scratch): if
+// another writer has published since, nothing is written (GenerationWriter).
 IndexReport WriteGeneration(std::vector<KeptEpisode> kept, std::span<const EpisodeSource> to_decode,
                             const IndexParameters& parameters,
                             const std::filesystem::path& catalog_dir, const IndexOptions& options,
-                            IndexReport report) {
+                            IndexReport report, const std::string& based_on) {
   const auto started = std::chrono::steady_clock::now();
   const int threads = ThreadCount(options.threads);
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
-  GenerationBuilder builder(options.index_dir, parameters);
+  GenerationBuilder builder(options.index_dir, parameters, based_on);
+  // The episodes' files by SHA-256: one file is one episode (an `add` listing an indexed file
+  // under another title or number, a typo fixed, would list every frame twice).
+  std::map<std::string, std::string> episode_of_file;
+  auto describe = [](const EpisodeRecord& r) {
+    return r.title + " S" + std::to_string(r.season) + "E" + std::to_string(r.episode) + " (" +
+           r.source + ")";
+  };
+  for (const KeptEpisode& episode : kept)
+    episode_of_file.emplace(episode.record.sha256, describe(episode.record));
   for (KeptEpisode& episode : kept)
     builder.Append(std::move(episode.record), std::move(episode.entries), episode.orb,
-                   episode.line_art);
+                   episode.line_art, episode.catalog_dir);
   report.episodes_kept = static_cast<int>(kept.size());
 
   // Durations up front, for the ETA; a file that cannot be opened fails later with its reason.
   std::vector<double> durations(to_decode.size(), 0);
   tbb::parallel_for(size_t{0}, to_decode.size(), [&](size_t i) {
     try {
-      durations[i] = VideoReader(to_decode[i].path).duration_seconds();
+      durations[i] = VideoReader(to_decode[i].path, CatalogueFootage()).duration_seconds();
     } catch (const Error&) {
     }
   });
@@ -198,7 +229,7 @@ IndexReport WriteGeneration(std::vector<KeptEpisode> kept, std::span<const Episo
                           progress.Advance(0, std::min(seconds, durations[i]) - reported, frames);
                           reported = std::min(seconds, durations[i]);
                         });
-                  } catch (const Error& e) {
+                  } catch (const std::exception& e) {  // ours, OpenCV's, the allocator's
                     result.error = e.what();
                   }
                   progress.Advance(1, durations[i] - reported, 0);
@@ -215,18 +246,34 @@ IndexReport WriteGeneration(std::vector<KeptEpisode> kept, std::span<const Episo
                 return;
               }
               HashedEpisode& hashed = *result.hashed;
+              const auto [same, inserted] =
+                  episode_of_file.emplace(hashed.record.sha256, describe(hashed.record));
+              if (!inserted) {
+                report.failures.push_back(
+                    {source.source, "same file as the indexed episode " + same->second +
+                                        "; remove that episode first to index the file again"});
+                return;
+              }
               report.frames_decoded += hashed.record.frames;
               report.footage_seconds += hashed.record.duration;
               report.low_quality_frames += hashed.low_quality_frames;
               report.feature_seconds += hashed.feature_seconds;
               ++report.episodes_decoded;
               builder.Append(std::move(hashed.record), std::move(hashed.entries), hashed.orb,
-                             hashed.line_art);
+                             hashed.line_art, SourceFolder(source));
             }));
   }
   if (Cancelled(options.cancel))
     throw Error("interrupted: nothing published, the previous generation stays live");
-  if (builder.episodes() == 0) throw Error("no episode could be indexed; nothing published");
+  // Nothing to publish when no episode could be indexed, or none of those asked for (an `add`
+  // whose new episodes all failed would publish the live generation again).
+  if (builder.episodes() == 0 || (!to_decode.empty() && report.episodes_decoded == 0)) {
+    std::string message = "no episode could be indexed; nothing published";
+    for (const EpisodeFailure& failure : report.failures) {
+      message += "\n  " + failure.source + ": " + failure.reason;
+    }
+    throw Error(message);
+  }
   report.generation = builder.Publish(parameters, catalog_dir);
   report.episodes = builder.episodes();
   report.entries = builder.entries();
@@ -251,7 +298,11 @@ std::vector<KeptEpisode> ReadEpisodes(const Index& index) {
     std::sort(entries.begin(), entries.end(),
               [](const Entry& a, const Entry& b) { return a.id < b.id; });
     if (!entries.empty()) episode_of_first_entry[entries.front().id] = kept.size();
-    kept.push_back({std::move(record), std::move(entries), {}, {}});
+    const std::filesystem::path folder =
+        std::filesystem::path(record.source).is_absolute()
+            ? std::filesystem::path()
+            : index.info().CatalogDirOf(record.title, record.season, record.episode);
+    kept.push_back({std::move(record), std::move(entries), {}, {}, folder});
   }
   auto carry = [&](const FeatureIndex* channel, std::vector<FeatureKeyframe> KeptEpisode::*out) {
     if (!channel) return;
@@ -288,7 +339,7 @@ HashedEpisode HashEpisode(const EpisodeSource& source, const IndexParameters& pa
   record.sha256 = Sha256File(source.path);
 
   const bool features = parameters.local_features || parameters.line_art;
-  VideoReaderOptions decode;
+  VideoReaderOptions decode = CatalogueFootage();
   decode.threads = decoder_threads;
   decode.luma_only = true;  // PDQ needs luma only; skips the colour conversion
   // Features need the frame's geometry: decode aspect-kept luma, square it for PDQ here.
@@ -377,7 +428,7 @@ HashedEpisode HashEpisode(const EpisodeSource& source, const IndexParameters& pa
 
 IndexReport BuildIndex(std::span<const EpisodeSource> episodes, const IndexOptions& options) {
   return WriteGeneration({}, episodes, options.parameters, CatalogDir(episodes), options,
-                         IndexReport{});
+                         IndexReport{}, {});
 }
 
 IndexReport AddToIndex(std::span<const EpisodeSource> episodes, const IndexOptions& options) {
@@ -422,7 +473,7 @@ IndexReport AddToIndex(std::span<const EpisodeSource> episodes, const IndexOptio
   std::filesystem::path catalog_dir = CatalogDir(episodes);
   if (catalog_dir.empty()) catalog_dir = index.info().catalog_dir;
   return WriteGeneration(std::move(kept), to_decode, index.info().parameters, catalog_dir, options,
-                         std::move(report));
+                         std::move(report), index.info().name);
 }
 
 IndexReport RemoveFromIndex(const EpisodeSelector& selector, const IndexOptions& options) {
@@ -444,7 +495,7 @@ IndexReport RemoveFromIndex(const EpisodeSelector& selector, const IndexOptions&
   if (report.episodes_removed == 0) throw Error("no indexed episode matches the selection");
   if (kept.empty()) throw Error("remove would leave the index empty; build a new one instead");
   return WriteGeneration(std::move(kept), {}, index.info().parameters, index.info().catalog_dir,
-                         options, std::move(report));
+                         options, std::move(report), index.info().name);
 }
 
 }  // namespace celtrace

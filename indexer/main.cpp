@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "celtrace/catalog_csv.h"
+#include "celtrace/cli_checks.h"
 #include "celtrace/error.h"
 #include "hash_listing.h"
 #include "index_builder.h"
@@ -50,7 +51,8 @@ int main(int argc, char** argv) {
     command->add_option("--index", options.index_dir, "Index folder")->required();
   };
   auto add_run = [&](CLI::App* command) {
-    command->add_option("--threads", options.threads, "Episodes decoded at once (0: all cores)");
+    command->add_option("--threads", options.threads, "Episodes decoded at once (0: all cores)")
+        ->check(CLI::Range(0, 1024));
     command->add_flag_function(
         "--no-progress", [&](std::int64_t) { options.progress = false; }, "No progress on stderr");
   };
@@ -62,22 +64,32 @@ int main(int argc, char** argv) {
       ->required();
   add_index(build);
   add_run(build);
-  build->add_option("--hold-distance", options.parameters.hold_distance,
-                    "Bits within which consecutive frames are one entry (default 10)");
-  build->add_option("--min-quality", options.parameters.min_quality,
-                    "PDQ quality below which frames are not indexed (default 20)");
-  build->add_option("--hash-side", options.parameters.hash_side,
-                    "Scale larger frames to this square before hashing (default 384)");
+  build
+      ->add_option("--hold-distance", options.parameters.hold_distance,
+                   "Bits within which consecutive frames are one entry (default 10)")
+      ->check(CLI::Range(0, 256));
+  build
+      ->add_option("--min-quality", options.parameters.min_quality,
+                   "PDQ quality below which frames are not indexed (default 20)")
+      ->check(CLI::Range(0, 100));
+  build
+      ->add_option("--hash-side", options.parameters.hash_side,
+                   "Scale larger frames to this square before hashing (default 384)")
+      ->check(CLI::Range(64, 8192));
   build->add_flag_function(
       "--no-local-features", [&](std::int64_t) { options.parameters.local_features = false; },
       "No local-feature channel (orb: crops, screenshots, small rotations)");
   build->add_flag_function(
       "--no-line-art", [&](std::int64_t) { options.parameters.line_art = false; },
       "No line-art channel (uncoloured drawings)");
-  build->add_option("--keyframe-distance", options.parameters.keyframe_distance,
-                    "Bits of PDQ between feature keyframes (default 24)");
-  build->add_option("--keyframe-seconds", options.parameters.keyframe_seconds,
-                    "Seconds between feature keyframes within a shot (default 0.25)");
+  build
+      ->add_option("--keyframe-distance", options.parameters.keyframe_distance,
+                   "Bits of PDQ between feature keyframes (default 24)")
+      ->check(CLI::Range(0, 256));
+  build
+      ->add_option("--keyframe-seconds", options.parameters.keyframe_seconds,
+                   "Seconds between feature keyframes within a shot (default 0.25)")
+      ->check(celtrace::Within(0.0, 86400.0));
   build
       ->add_option("--keyframe-features", options.parameters.keyframe_features,
                    "ORB keypoints per keyframe of the orb channel (default 300)")
@@ -104,7 +116,8 @@ int main(int argc, char** argv) {
   add_index(remove);
   remove->add_option("--title", selector.title, "Title to remove")->required();
   remove->add_option("--season", selector.season, "Only this season");
-  remove->add_option("--episode", selector.episode, "Only this episode (needs --season)");
+  remove->add_option("--episode", selector.episode, "Only this episode (needs --season)")
+      ->needs("--season");
   add_run(remove);
 
   bool json = false;

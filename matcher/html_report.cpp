@@ -697,9 +697,16 @@ void WriteMatchReport(std::span<const ResultRecord> records,
   for (const ResultRecord& record : records) {
     if (const auto frame = frame_of(record)) wanted.push_back(*frame);
   }
-  const fs::path catalog_dir = index.info().catalog_dir;
+  // Each episode's own catalogue folder: an index grown with `add` from CSVs in several
+  // folders resolves each episode's relative source against the folder of the CSV that
+  // listed it.
+  std::vector<fs::path> catalog_dirs;
+  for (const EpisodeRecord& episode : index.episodes()) {
+    catalog_dirs.push_back(
+        index.info().CatalogDirOf(episode.title, episode.season, episode.episode));
+  }
   const auto grabbed = GrabReferenceThumbnails(index.episodes(), std::move(wanted),
-                                               report.footage_dir, catalog_dir, report.thumbnails);
+                                               report.footage_dir, catalog_dirs, report.thumbnails);
   int missing = 0;
   std::string reason;
   for (const auto& [frame, thumbnail] : grabbed) {

@@ -152,7 +152,8 @@ fs::path FindFootage(const EpisodeRecord& episode, const fs::path& footage_dir,
 
 std::map<ReferenceFrame, ReferenceThumbnail> GrabReferenceThumbnails(
     std::span<const EpisodeRecord> episodes, std::vector<ReferenceFrame> frames,
-    const fs::path& footage_dir, const fs::path& catalog_dir, const ThumbnailOptions& options) {
+    const fs::path& footage_dir, std::span<const fs::path> catalog_dirs,
+    const ThumbnailOptions& options) {
   std::sort(frames.begin(), frames.end());
   frames.erase(std::unique(frames.begin(), frames.end()), frames.end());
   // Runs of one episode, ascending times.
@@ -170,7 +171,9 @@ std::map<ReferenceFrame, ReferenceThumbnail> GrabReferenceThumbnails(
     std::string note = "episode not in the index";
     fs::path path;
     if (e >= 0 && static_cast<size_t>(e) < episodes.size()) {
-      path = FindFootage(episodes[e], footage_dir, catalog_dir, &note);
+      path = FindFootage(
+          episodes[e], footage_dir,
+          static_cast<size_t>(e) < catalog_dirs.size() ? catalog_dirs[e] : fs::path(), &note);
     }
     std::unique_ptr<VideoReader> reader;
     if (!path.empty()) {

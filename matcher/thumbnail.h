@@ -67,13 +67,14 @@ std::filesystem::path FindFootage(const EpisodeRecord& episode,
                                   const std::filesystem::path& footage_dir,
                                   const std::filesystem::path& catalog_dir, std::string* note);
 
-// Grabs thumbnails of `frames` from the footage of `episodes` (found with FindFootage): one
-// reader per episode, episodes in parallel (TBB), each episode's times in ascending order
-// so that a file is decoded at most about once however many frames it gives. Never
-// throws for missing or undecodable footage: those frames get a note instead.
+// Grabs thumbnails of `frames` from the footage of `episodes` (found with FindFootage, each
+// episode under its own catalogue folder of `catalog_dirs`, which runs parallel to
+// `episodes`): one reader per episode, episodes in parallel (TBB), each episode's times in
+// ascending order so that a file is decoded at most about once however many frames it
+// gives. Never throws for missing or undecodable footage: those frames get a note instead.
 std::map<ReferenceFrame, ReferenceThumbnail> GrabReferenceThumbnails(
     std::span<const EpisodeRecord> episodes, std::vector<ReferenceFrame> frames,
-    const std::filesystem::path& footage_dir, const std::filesystem::path& catalog_dir,
+    const std::filesystem::path& footage_dir, std::span<const std::filesystem::path> catalog_dirs,
     const ThumbnailOptions& options = {});
 
 }  // namespace celtrace

@@ -63,6 +63,69 @@ TEST(CatalogCsv, ReportsEveryProblemWithItsLine) {
   }
 }
 
+// Lines, not rows: a blank line and a quoted field over two lines put rows on later lines.
+TEST(CatalogCsv, ProblemsNameTheFilesLineAfterBlankLinesAndQuotedNewlines) {
+  testing::TempDir dir;
+  Write(dir / "a.mkv", "x");
+  Write(dir / "catalog.csv",
+        "path,title,season,episode,notes\n"
+        "\n"                                  // line 2: blank, skipped
+        "a.mkv,Skyfolk,1,1,\"two\nlines\"\n"  // lines 3-4: one row
+        "a.mkv,Skyfolk,1,x,\n");              // line 5
+  try {
+    ReadCatalogCsv(dir / "catalog.csv");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("catalog.csv:5: episode 'x'"), std::string::npos) << message;
+  }
+}
+
+// Spreadsheets save "CSV UTF-8" with a byte-order mark, which is not part of the first
+// column's name.
+TEST(CatalogCsv, AcceptsAByteOrderMark) {
+  testing::TempDir dir;
+  Write(dir / "a.mkv", "x");
+  Write(dir / "catalog.csv", "\xEF\xBB\xBFpath,title,season,episode\na.mkv,Skyfolk,1,1\n");
+  const auto episodes = ReadCatalogCsv(dir / "catalog.csv");
+  ASSERT_EQ(episodes.size(), 1u);
+  EXPECT_EQ(episodes[0].source, "a.mkv");
+}
+
+// The index keeps its text as UTF-8 and one value per column: a Latin-1 title, file name or
+// extra column, or a column named twice, is refused with its line before any decoding.
+TEST(CatalogCsv, RefusesTextThatIsNotUtf8AndColumnsNamedTwice) {
+  testing::TempDir dir;
+  Write(dir / "a.mkv", "x");
+  Write(dir / "latin1.csv",
+        "path,title,season,episode,episode_title\n"
+        "a.mkv,Am\xE9lie,1,1,\n"
+        "a.mkv,Skyfolk,1,2,Caf\xE9\n");
+  try {
+    ReadCatalogCsv(dir / "latin1.csv");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("latin1.csv:2: 'title' is not valid UTF-8"), std::string::npos)
+        << message;
+    EXPECT_NE(message.find("latin1.csv:3: 'episode_title' is not valid UTF-8"), std::string::npos)
+        << message;
+  }
+  Write(dir / "twice.csv", "path,title,season,episode,title\na.mkv,Skyfolk,1,1,Wrong\n");
+  try {
+    ReadCatalogCsv(dir / "twice.csv");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("twice.csv:1: column 'title' appears twice (columns 2 and 5)"),
+              std::string::npos)
+        << message;
+  }
+  // Valid UTF-8 beyond ASCII is fine.
+  Write(dir / "utf8.csv", "path,title,season,episode\na.mkv,Am\xC3\xA9lie,1,1\n");
+  EXPECT_EQ(ReadCatalogCsv(dir / "utf8.csv").at(0).title, "Am\xC3\xA9lie");
+}
+
 TEST(CatalogCsv, RejectsMissingColumnsAndEmptyFiles) {
   testing::TempDir dir;
   Write(dir / "no-episode.csv", "path,title,season\na,b,1\n");

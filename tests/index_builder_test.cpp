@@ -195,6 +195,92 @@ TEST(IndexBuilder, BuildAddRemoveKeepTheCatalogueRight) {
   EXPECT_THROW(RemoveFromIndex(selector, options), Error);
 }
 
+// An index grown with `add` from a catalogue in another folder resolves each episode's
+// relative source against the folder of the CSV that listed it: both catalogues name their
+// file s01e01.mkv, and the report must not show one show's frame for the other.
+TEST(IndexBuilder, EachEpisodeKeepsTheFolderOfItsCatalogue) {
+  testing::TempDir dir;
+  std::vector<EpisodeSource> first = MakeCatalog(dir / "a", 1, 3, 7);
+  std::vector<EpisodeSource> second = MakeCatalog(dir / "b", 1, 3, 8);
+  second[0].title = "Other Show";
+  ASSERT_EQ(first[0].source, second[0].source);  // the same relative name
+  const IndexOptions options = QuietOptions(dir / "index");
+  BuildIndex(first, options);
+  AddToIndex(second, options);
+  const fs::path a = fs::absolute(dir / "a").lexically_normal();
+  const fs::path b = fs::absolute(dir / "b").lexically_normal();
+  {
+    const GenerationInfo info = ReadGenerationInfo(dir / "index");
+    EXPECT_EQ(info.catalog_dir, b);  // the newest catalogue's
+    EXPECT_EQ(info.CatalogDirOf(first[0].title, first[0].season, first[0].episode), a);
+    EXPECT_EQ(info.CatalogDirOf(second[0].title, second[0].season, second[0].episode), b);
+  }
+  // Carried through a removal too.
+  EpisodeSelector selector;
+  selector.title = "Other Show";
+  RemoveFromIndex(selector, options);
+  const GenerationInfo info = ReadGenerationInfo(dir / "index");
+  EXPECT_EQ(info.CatalogDirOf(first[0].title, first[0].season, first[0].episode), a);
+}
+
+// One file is one episode: `add` listing an indexed file under another title (a typo fixed)
+// would list every frame of it twice. Nothing new could be indexed, so nothing is published.
+TEST(IndexBuilder, AddRefusesAFileIndexedUnderAnotherTitle) {
+  testing::TempDir dir;
+  std::vector<EpisodeSource> catalogue = MakeCatalog(dir / "footage", 1, 3);
+  const IndexOptions options = QuietOptions(dir / "index");
+  BuildIndex(catalogue, options);
+  const std::string original = catalogue[0].title;
+  catalogue[0].title += " (fixed)";
+  try {
+    AddToIndex(catalogue, options);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("nothing published"), std::string::npos) << message;
+    EXPECT_NE(message.find("same file as the indexed episode " + original), std::string::npos)
+        << message;
+  }
+  EXPECT_EQ(ReadGenerationInfo(dir / "index").name, "gen-000001");
+}
+
+// `add` and `remove` read the live generation before they take the writer's lock (`add`
+// hashes every listed file meanwhile): if another writer publishes in between, publishing
+// would undo its generation, so the writer refuses.
+TEST(IndexBuilder, AWriterRefusesWhenAnotherPublishedSinceItRead) {
+  testing::TempDir dir;
+  std::vector<EpisodeSource> catalogue = MakeCatalog(dir / "footage", 2, 3);
+  const IndexOptions options = QuietOptions(dir / "index");
+  BuildIndex(std::span(catalogue).first(1), options);  // gen-000001
+  AddToIndex(catalogue, options);                      // gen-000002: another writer
+  try {
+    GenerationWriter stale(dir / "index", "gen-000001");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("changed while it was being read"), std::string::npos)
+        << e.what();
+  }
+  { GenerationWriter current(dir / "index", "gen-000002"); }  // the lock is free again
+  EXPECT_EQ(ReadGenerationInfo(dir / "index").name, "gen-000002");
+  EXPECT_EQ(ReadGenerationInfo(dir / "index").episodes, 2);
+}
+
+// The generation kept beside the new one is the one that was live, not the one numbered
+// before it: a generation whose publication failed at CURRENT's swap was never live.
+TEST(IndexBuilder, PublishingKeepsTheGenerationThatWasLive) {
+  testing::TempDir dir;
+  const std::vector<EpisodeSource> catalogue = MakeCatalog(dir / "footage", 1, 3);
+  const IndexOptions options = QuietOptions(dir / "index");
+  BuildIndex(catalogue, options);
+  BuildIndex(catalogue, options);                                // gen-000002 live, gen-000001 kept
+  fs::copy(dir / "index/gen-000002", dir / "index/gen-000003");  // published, never swapped in
+  BuildIndex(catalogue, options);
+  EXPECT_EQ(ReadGenerationInfo(dir / "index").name, "gen-000004");
+  EXPECT_TRUE(fs::exists(dir / "index/gen-000002"));
+  EXPECT_FALSE(fs::exists(dir / "index/gen-000003"));
+  EXPECT_FALSE(fs::exists(dir / "index/gen-000001"));
+}
+
 // Ids are given in catalogue order, not in the order episodes finish decoding: a long
 // episode listed first keeps the first ids though a short one, decoded beside it, is done
 // long before it. Two builds of one catalogue are then the same.

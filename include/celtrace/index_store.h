@@ -95,6 +95,9 @@ struct GenerationInfo {
   // relative episode sources are resolved against (the HTML report's reference frames).
   // Empty when not recorded (older indexes, or only absolute paths).
   std::filesystem::path catalog_dir;
+  // Each episode's own catalogue folder (EpisodeKey -> absolute folder), where it
+  // differs from catalog_dir: episodes added from a CSV in another folder. Use CatalogDirOf.
+  std::map<std::string, std::filesystem::path> episode_catalog_dirs;
   // Extra channels present (kOrbChannel, kLineArtChannel), with their keyframe and
   // descriptor counts. Empty for indexes built without them.
   struct Channel {
@@ -106,7 +109,13 @@ struct GenerationInfo {
     std::int64_t stroke_hashes = 0;
   };
   std::map<std::string, Channel> channels;
+
+  // The folder the episode's relative source is resolved against: its own, else catalog_dir.
+  std::filesystem::path CatalogDirOf(const std::string& title, int season, int episode) const;
 };
+
+// The key of an episode in GenerationInfo::episode_catalog_dirs.
+std::string EpisodeKey(const std::string& title, int season, int episode);
 
 // Names of the extra channels: their files are NAME.faiss and NAME.keys, their records'
 // "channel" is the name.
@@ -158,8 +167,11 @@ class GenerationWriter {
  public:
   // Takes INDEX's writer lock (creating INDEX if needed), removes temporary folders left by
   // crashed writers and creates a fresh one. Throws celtrace::Error if another writer holds
-  // the lock or the folder cannot be made.
-  explicit GenerationWriter(const std::filesystem::path& index_dir);
+  // the lock, if `based_on` is not empty and CURRENT no longer names it (the generation the
+  // new one was made from, read before the lock: another writer published meanwhile, and
+  // publishing would undo its work), or if the folder cannot be made.
+  explicit GenerationWriter(const std::filesystem::path& index_dir,
+                            const std::string& based_on = {});
   // Removes the temporary folder unless published, and releases the lock.
   ~GenerationWriter();
   GenerationWriter(const GenerationWriter&) = delete;
@@ -169,15 +181,18 @@ class GenerationWriter {
   std::filesystem::path catalog_path() const;
 
   // Writes pdq.faiss and manifest.json beside the finished catalogue, fsyncs, renames the
-  // folder to the next gen-NNNNNN and swaps CURRENT to it, then deletes generations older
-  // than the previous one. Returns the new generation's name. Throws celtrace::Error on
-  // any I/O failure, leaving the previous generation live. A non-empty `catalog_dir` is
-  // recorded in the manifest (GenerationInfo::catalog_dir). Each of `channels` (name ->
-  // index) is written as NAME.faiss and NAME.keys, checksummed in the manifest like
+  // folder to the next gen-NNNNNN and swaps CURRENT to it, then deletes every generation
+  // but the new one and the one live before it. Returns the new generation's name. Throws
+  // celtrace::Error on any I/O failure, leaving the previous generation live. A non-empty
+  // `catalog_dir` is recorded in the manifest (GenerationInfo::catalog_dir). Each of `channels`
+  // (name -> index) is written as NAME.faiss and NAME.keys, checksummed in the manifest like
   // pdq.faiss.
+  // `episode_dirs` (EpisodeKey -> absolute folder): episodes whose catalogue folder is
+  // not `catalog_dir`, recorded with them (GenerationInfo::episode_catalog_dirs).
   std::string Publish(const HashIndex& pdq, const IndexParameters& parameters,
                       const std::filesystem::path& catalog_dir = {},
-                      const std::map<std::string, const FeatureIndex*>& channels = {});
+                      const std::map<std::string, const FeatureIndex*>& channels = {},
+                      const std::map<std::string, std::filesystem::path>& episode_dirs = {});
 
  private:
   std::filesystem::path index_dir_;
