@@ -121,9 +121,7 @@ void AnalyseContent(const InputItem& item, const ItemContent& content, const Ref
                     const MatchOptions& options, ResultRecord* record,
                     std::vector<std::uint8_t>* thumbnail) {
   record->sha256 = content.sha256;
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                            std::chrono::duration<double>(options.max_seconds_per_file));
+  const Deadline deadline = DeadlineIn(options.max_seconds_per_file);
   MediaKind kind = MediaKind::kUnknown;
   if (content.bytes) {
     kind = SniffMediaKind(
@@ -153,10 +151,9 @@ void AnalyseContent(const InputItem& item, const ItemContent& content, const Ref
         } catch (const Error& e) {
           throw Error(std::string("corrupt: ") + e.what());
         }
-        MatchStill(image, index, options, record);
-        if (std::chrono::steady_clock::now() > deadline) {
-          throw TimeoutError("timeout: analysis ran past the per-file limit");
-        }
+        MatchStill(image, index, options, record, deadline);
+        // Decoding counts too, and the steps between the channels' checks.
+        CheckDeadline(deadline, options.max_seconds_per_file);
         if (thumbnail) {
           try {
             *thumbnail = EncodeThumbnail(image);

@@ -62,13 +62,6 @@ struct DrawingTrack {
   }
 };
 
-void CheckDeadline(std::chrono::steady_clock::time_point deadline, const MatchOptions& options) {
-  if (std::chrono::steady_clock::now() > deadline) {
-    throw TimeoutError("timeout: analysis ran past " +
-                       std::to_string(static_cast<int>(options.max_seconds_per_file)) + " s");
-  }
-}
-
 // The clip's frames at `times` (ascending), decoded by `reader` at the channels' query side
 // and matched as stills by the extra channels. The verified frames that agree on one episode
 // and one time offset make a segment if there are at least two; the frames outside its
@@ -78,8 +71,7 @@ void CheckDeadline(std::chrono::steady_clock::time_point deadline, const MatchOp
 // `deadline`.
 std::vector<MatchRecord> MatchFramesByChannels(std::span<const double> times, VideoReader& reader,
                                                const ReferenceIndex& index,
-                                               const MatchOptions& options,
-                                               std::chrono::steady_clock::time_point deadline) {
+                                               const MatchOptions& options, Deadline deadline) {
   struct Verified {
     MatchRecord top;
     double seconds = 0;  // in the clip
@@ -94,10 +86,10 @@ std::vector<MatchRecord> MatchFramesByChannels(std::span<const double> times, Vi
   std::map<std::string, std::vector<Verified>> by_kind;
   Frame frame;
   for (const double seconds : times) {
-    CheckDeadline(deadline, options);
+    CheckDeadline(deadline, options.max_seconds_per_file);
     if (!reader.SeekTo(seconds) || !reader.Read(&frame)) break;
     ResultRecord still;
-    if (!MatchStillByFeatures(frame.image, index, options, false, &still)) continue;
+    if (!MatchStillByFeatures(frame.image, index, options, false, &still, deadline)) continue;
     const MatchRecord& top = still.matches.front();
     by_kind[top.source + '\n' + top.channel + '\n' + top.method].push_back({top, frame.seconds});
   }
@@ -356,8 +348,7 @@ constexpr size_t kMaxChannelGaps = 4;
 std::vector<MatchRecord> MatchGapsByChannels(const DrawingTrack& track,
                                              std::span<const Segment> segments,
                                              const ReopenClip& reopen, const ReferenceIndex& index,
-                                             const MatchOptions& options,
-                                             std::chrono::steady_clock::time_point deadline,
+                                             const MatchOptions& options, Deadline deadline,
                                              std::string* note) {
   const bool channels =
       options.clip_channel_frames > 0 &&
@@ -402,8 +393,7 @@ std::vector<MatchRecord> MatchGapsByChannels(const DrawingTrack& track,
 }  // namespace
 
 void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOptions& options,
-               std::chrono::steady_clock::time_point deadline, ResultRecord* record,
-               const ReopenClip& reopen) {
+               Deadline deadline, ResultRecord* record, const ReopenClip& reopen) {
   const int side = options.hash_side > 0 ? options.hash_side : index.info().parameters.hash_side;
   // Long clips are sampled evenly so that at most max_clip_frames are hashed.
   const double expected = reader.duration_seconds() * reader.frame_rate();
@@ -417,7 +407,7 @@ void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOpti
   Frame frame;
   std::int64_t decoded = 0;
   while (reader.Read(&frame)) {
-    CheckDeadline(deadline, options);
+    CheckDeadline(deadline, options.max_seconds_per_file);
     if (decoded++ % stride != 0) continue;
     const cv::Mat input = HashInput(frame.image, side);
     const Pdq hash = ComputePdq(input);

@@ -15,6 +15,7 @@
 #include "celtrace/hash_index.h"
 #include "celtrace/pdq.h"
 #include "celtrace/video_reader.h"
+#include "deadline.h"
 #include "match_options.h"
 #include "reference_index.h"
 #include "result_record.h"
@@ -73,11 +74,6 @@ std::vector<ClipGap> UnexplainedGaps(std::span<const QueryDrawing> drawings,
 std::vector<double> GapSampleTimes(std::span<const QueryDrawing> drawings, const ClipGap& gap,
                                    int wanted);
 
-// Thrown when a file's analysis runs past MatchOptions::max_seconds_per_file.
-struct TimeoutError : Error {
-  using Error::Error;
-};
-
 // Opens the clip again with other decode options (the caller adds its limits).
 using ReopenClip = std::function<std::unique_ptr<VideoReader>(const VideoReaderOptions&)>;
 
@@ -91,7 +87,6 @@ using ReopenClip = std::function<std::unique_ptr<VideoReader>(const VideoReaderO
 // the segments kept. Throws celtrace::Error if nothing decodes
 // and TimeoutError past `deadline`.
 void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOptions& options,
-               std::chrono::steady_clock::time_point deadline, ResultRecord* record,
-               const ReopenClip& reopen = {});
+               Deadline deadline, ResultRecord* record, const ReopenClip& reopen = {});
 
 }  // namespace celtrace

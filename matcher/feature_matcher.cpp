@@ -1,5 +1,7 @@
 #include "feature_matcher.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -94,7 +96,8 @@ struct ChannelMatch {
 // Keyframes verified in one orientation of the query, tried in order until one verifies.
 // `colour` is empty or the BGR pixels of `luma` (for the orb channel's colour check).
 ChannelMatch QueryOrientations(const FeatureIndex& channel, const cv::Mat& luma,
-                               const cv::Mat& colour, bool ink, const MatchOptions& options) {
+                               const cv::Mat& colour, bool ink, const MatchOptions& options,
+                               Deadline deadline) {
   const FeatureOptions feature_options = QueryFeatureOptions(options);
   ChannelMatch match;
   for (Orientation orientation : {Orientation::kOriginal, Orientation::kFlipY}) {
@@ -103,7 +106,7 @@ ChannelMatch QueryOrientations(const FeatureIndex& channel, const cv::Mat& luma,
     const FeatureSet query = ExtractFeatures(picture, feature_options);
     const cv::Mat oriented_colour = colour.empty() ? cv::Mat() : OrientImage(colour, orientation);
     match.verified = FindVerifiedKeyframes(channel, query, picture, ink, oriented_colour, options,
-                                           ChannelBars(ink, options));
+                                           ChannelBars(ink, options), deadline);
     match.orientation = orientation;
     if (!match.verified.empty()) break;
   }
@@ -114,8 +117,8 @@ ChannelMatch QueryOrientations(const FeatureIndex& channel, const cv::Mat& luma,
 // whose picture keeps a shorter side of kRetryMinSide. RANSAC's scale range applies to the
 // picture that verifies, so a retried match may lie beyond its bounds against the still.
 ChannelMatch QueryChannel(const FeatureIndex& channel, const cv::Mat& luma, const cv::Mat& colour,
-                          bool ink, const MatchOptions& options) {
-  ChannelMatch match = QueryOrientations(channel, luma, colour, ink, options);
+                          bool ink, const MatchOptions& options, Deadline deadline) {
+  ChannelMatch match = QueryOrientations(channel, luma, colour, ink, options, deadline);
   for (double scale : RetryScales(ink, options)) {
     if (!match.verified.empty()) break;
     const cv::Size retried = ScaledSize(luma.size(), scale);
@@ -123,7 +126,7 @@ ChannelMatch QueryChannel(const FeatureIndex& channel, const cv::Mat& luma, cons
     cv::Mat smaller_luma, smaller_colour;
     cv::resize(luma, smaller_luma, retried, 0, 0, cv::INTER_AREA);
     if (!colour.empty()) cv::resize(colour, smaller_colour, retried, 0, 0, cv::INTER_AREA);
-    match = QueryOrientations(channel, smaller_luma, smaller_colour, ink, options);
+    match = QueryOrientations(channel, smaller_luma, smaller_colour, ink, options, deadline);
     match.picture_scale = static_cast<double>(retried.width) / luma.cols;
   }
   return match;
@@ -211,8 +214,9 @@ StrokeLookup LookUpStrokes(const FeatureIndex& channel, const cv::Mat& luma,
 // keypoints at each of kStrokeSearchScales, and each of their entries' stroke maps is searched
 // for the still's place (StrokePlacer); the original, then the mirrored still. An entry is
 // accepted as AcceptanceBars::AcceptsSearch says, its rival the best entry of another episode.
+// Throws TimeoutError once `deadline` has passed, checked before each keyframe's entries.
 StrokeLookup SearchStrokes(const FeatureIndex& channel, const ReferenceIndex& index,
-                           const cv::Mat& luma, const MatchOptions& options) {
+                           const cv::Mat& luma, const MatchOptions& options, Deadline deadline) {
   const FeatureOptions feature_options = QueryFeatureOptions(options);
   const AcceptanceBars bars = ChannelBars(true, options);
   StrokeLookup search;
@@ -238,7 +242,15 @@ StrokeLookup SearchStrokes(const FeatureIndex& channel, const ReferenceIndex& in
     auto episode_of = [&](const LookedUpEntry& e) {
       return EntryOf(index, channel, e.keyframe, e.offset).episode;
     };
+    size_t placed = 0;  // keyframes
     for (const std::int64_t keyframe : keyframes) {
+      if (Passed(deadline)) {
+        ThrowTimeout(
+            options.max_seconds_per_file,
+            fmt::format("stroke search, {} orientation: {} of {} candidate keyframes placed",
+                        OrientationName(orientation), placed, keyframes.size()));
+      }
+      ++placed;
       const std::int64_t entries = channel.LastEntry(keyframe) - channel.FirstEntry(keyframe) + 1;
       for (std::int64_t offset = 0; offset < entries; ++offset) {
         const cv::Mat map = channel.StrokeMap(keyframe, offset);
@@ -350,7 +362,7 @@ std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
                                                     const cv::Mat& query_picture, bool ink_map,
                                                     const cv::Mat& query_colour,
                                                     const MatchOptions& options,
-                                                    const AcceptanceBars& bars) {
+                                                    const AcceptanceBars& bars, Deadline deadline) {
   std::vector<VerifiedKeyframe> out;
   if (query.count() < 3 || channel.descriptor_count() == 0) return out;
   const Correspondences by_keyframe = CorrespondencesByKeyframe(channel, query, options);
@@ -362,7 +374,13 @@ std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
   VerificationOptions verification;
   verification.min_inliers = fewest;
   verification.min_spread = options.min_spread;
-  for (const auto& [votes, keyframe] : ranked) {
+  for (size_t r = 0; r < ranked.size(); ++r) {
+    if (Passed(deadline)) {
+      ThrowTimeout(options.max_seconds_per_file,
+                   fmt::format("{} keypoints: {} of {} candidate keyframes verified",
+                               ink_map ? "line-art" : "orb", r, ranked.size()));
+    }
+    const auto& [votes, keyframe] = ranked[r];
     std::vector<cv::Point2f> from, to;
     std::vector<int> distances;
     for (const auto& [descriptor, c] : by_keyframe.at(keyframe)) {
@@ -463,7 +481,8 @@ bool StrokeSearchAvailable(const ReferenceIndex& index, const MatchOptions& opti
 }
 
 bool MatchStillByFeatures(const cv::Mat& image, const ReferenceIndex& index,
-                          const MatchOptions& options, bool line_art_only, ResultRecord* record) {
+                          const MatchOptions& options, bool line_art_only, ResultRecord* record,
+                          Deadline deadline) {
   const FeatureIndex* line_art = options.line_art ? index.channel(kLineArtChannel) : nullptr;
   const FeatureIndex* orb = options.local_features ? index.channel(kOrbChannel) : nullptr;
   const bool lookup = StrokeLookupAvailable(index, options);
@@ -486,7 +505,7 @@ bool MatchStillByFeatures(const cv::Mat& image, const ReferenceIndex& index,
   }
   if (search) {
     const FeatureIndex& strokes = *index.channel(kLineArtChannel);
-    const StrokeLookup found = SearchStrokes(strokes, index, luma, options);
+    const StrokeLookup found = SearchStrokes(strokes, index, luma, options, deadline);
     if (!found.compared.empty()) {
       RecordLookup(found, kStrokeSearchMethod, strokes, index, options, record);
       return true;
@@ -501,7 +520,8 @@ bool MatchStillByFeatures(const cv::Mat& image, const ReferenceIndex& index,
       cv::resize(image, colour, luma.size(), 0, 0, cv::INTER_AREA);
     }
   }
-  const ChannelMatch match = QueryChannel(*channel, luma, colour, looks_like_line_art, options);
+  const ChannelMatch match =
+      QueryChannel(*channel, luma, colour, looks_like_line_art, options, deadline);
   if (match.verified.empty()) return false;
 
   // The best verified keyframe of each episode, for margins.

@@ -14,6 +14,7 @@
 
 #include "celtrace/feature_index.h"
 #include "celtrace/geometric_verification.h"
+#include "deadline.h"
 #include "match_options.h"
 #include "reference_index.h"
 #include "result_record.h"
@@ -48,13 +49,12 @@ struct VerifiedKeyframe {
 // (query_picture is InkMap's, the line-art channel) the share of its ink inside the frame is
 // measured and held to bars.min_ink_inside, and its strokes in common with the entry's
 // stroke map, where the index has one, to bars.min_strokes. Uses options'
-// descriptor_distance, descriptor_neighbors and verify_candidates.
-std::vector<VerifiedKeyframe> FindVerifiedKeyframes(const FeatureIndex& channel,
-                                                    const FeatureSet& query,
-                                                    const cv::Mat& query_picture, bool ink_map,
-                                                    const cv::Mat& query_colour,
-                                                    const MatchOptions& options,
-                                                    const AcceptanceBars& bars);
+// descriptor_distance, descriptor_neighbors and verify_candidates. Throws TimeoutError once
+// `deadline` has passed, checked before each candidate keyframe's verification.
+std::vector<VerifiedKeyframe> FindVerifiedKeyframes(
+    const FeatureIndex& channel, const FeatureSet& query, const cv::Mat& query_picture,
+    bool ink_map, const cv::Mat& query_colour, const MatchOptions& options,
+    const AcceptanceBars& bars, Deadline deadline = kNoDeadline);
 
 // The lineart `method` of a record found by the stroke lookup, and by the stroke search.
 inline constexpr const char* kStrokeLookupMethod = "stroke_lookup";
@@ -92,8 +92,11 @@ bool StrokeSearchAvailable(const ReferenceIndex& index, const MatchOptions& opti
 // "match" and fills matches (channel "orb" or "lineart"; with inliers, or method "stroke_lookup" or
 // "stroke_search") and returns true; otherwise leaves the record unchanged and returns false. With
 // `line_art_only` (PDQ found the still uninformative) only a still that looks like line art is
-// tried.
+// tried. Throws TimeoutError once `deadline` has passed (the per-file limit), checked between
+// the stroke search's candidate keyframes and the keypoints' verifications; the record is then
+// left as it was.
 bool MatchStillByFeatures(const cv::Mat& image, const ReferenceIndex& index,
-                          const MatchOptions& options, bool line_art_only, ResultRecord* record);
+                          const MatchOptions& options, bool line_art_only, ResultRecord* record,
+                          Deadline deadline = kNoDeadline);
 
 }  // namespace celtrace

@@ -7,10 +7,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 
 #include "acceptance_options.h"
+#include "celtrace/cli_checks.h"
 #include "celtrace/error.h"
 #include "celtrace/local_features.h"
+#include "deadline.h"
 #include "input_walker.h"
 #include "match_job.h"
 #include "result_record.h"
@@ -48,14 +51,19 @@ int main(int argc, char** argv) {
   app.add_option("--footage", outputs.footage_dir,
                  "Report: folder the catalogue's relative footage paths are resolved against "
                  "(default: the catalogue CSV's folder recorded in the index)");
-  app.add_option("--threads", options.threads, "Analysis threads (0: one per core)");
-  app.add_option("--threshold", options.threshold, "Match distance, bits of 256 (default 31)");
+  app.add_option("--threads", options.threads, "Analysis threads (0: one per core)")
+      ->check(CLI::Range(0, 1024));
+  app.add_option("--threshold", options.threshold, "Match distance, bits of 256 (default 31)")
+      ->check(CLI::Range(0, 256));
   app.add_option("--clip-threshold", options.clip_threshold,
                  "Clips: per-frame match distance, bits of 256; segments also need 3 drawings "
-                 "at one time offset (default 40)");
+                 "at one time offset (default 40)")
+      ->check(CLI::Range(0, 256));
   app.add_option("--min-quality", options.min_quality,
-                 "Queries below this PDQ quality are low_information (default 50)");
-  app.add_option("--max-matches", options.max_matches, "Occurrences listed per still (20)");
+                 "Queries below this PDQ quality are low_information (default 50)")
+      ->check(CLI::Range(0, 100));
+  app.add_option("--max-matches", options.max_matches, "Occurrences listed per still (20)")
+      ->check(CLI::Range(1, 100000));
   app.add_flag("--no-trim{false}", options.trim_borders, "Do not also query without borders");
   app.add_flag("--no-local-features{false}", options.local_features,
                "Do not query the local-feature channel (orb) when PDQ finds no match (with "
@@ -93,7 +101,7 @@ int main(int argc, char** argv) {
   app.add_option("--stroke-search-min-width", options.stroke_search_min_width,
                  "Stroke search: the narrowest placement tried, as a share of the frame's "
                  "width (default 0.5)")
-      ->check(CLI::Range(0.05, 1.0))
+      ->check(celtrace::Within(0.05, 1.0))
       ->needs("--stroke-search");
   AddAcceptanceOptions(app, options);
   // The ink and margin bars were options of the search alone before records carried their
@@ -111,15 +119,16 @@ int main(int argc, char** argv) {
                  "Clips PDQ aligns in part: stretches it leaves unexplained of at least this "
                  "many seconds (up to 4 per clip) are tried with the channels too (default 2, "
                  "0: only clips PDQ aligns nothing in)")
-      ->check(CLI::Range(0.0, 1e6));
+      ->check(celtrace::Within(0.0, 1e6));
   app.add_option("--query-side", options.query_side,
-                 "Pixels: the longer side stills are scaled to for orb and lineart (800)");
+                 "Pixels: the longer side stills are scaled to for orb and lineart (800; 64-8192)")
+      ->check(CLI::Range(64, 8192));
   app.add_option("--retry-scale", options.retry_scale,
                  "Stills orb verifies nothing for are tried again scaled by this "
                  "factor: a crop of half the frame then meets the index's keyframes at their "
                  "scale; with --line-art-ladder, line art is tried at half-octave steps "
                  "(x 0.71) down to it (default 0.5, 0: off for both)")
-      ->check(CLI::Range(0.0, 0.9));
+      ->check(celtrace::Within(0.0, 0.9));
   app.add_option("--query-features", options.query_features,
                  "ORB keypoints taken from a still for orb and lineart (default 1000)")
       ->check(CLI::Range(16, 20000));
@@ -135,18 +144,26 @@ int main(int argc, char** argv) {
   app.add_option("--min-spread", options.min_spread,
                  "Share of the frame's width and height the RANSAC inliers of an orb or "
                  "lineart match must span, each (default 0.05)")
-      ->check(CLI::Range(0.0, 1.0));
-  app.add_option("--max-pixels", options.max_pixels, "Per-image pixel limit (100000000)");
+      ->check(celtrace::Within(0.0, 1.0));
+  app.add_option("--max-pixels", options.max_pixels, "Per-image pixel limit (100000000)")
+      ->check(CLI::Range(std::int64_t{1}, std::numeric_limits<std::int64_t>::max()));
   app.add_option("--max-seconds", options.max_seconds_per_file,
-                 "Per-file analysis time limit, seconds (120)");
-  app.add_option("--max-file-bytes", options.max_file_bytes, "Per-file size limit (8 GiB)");
-  app.add_option("--max-archive-depth", options.max_archive_depth, "Nested archives opened (3)");
+                 "Per-file analysis time limit, seconds (120; more than 0, at most 1000000): "
+                 "a file past it gets a timeout error record")
+      ->check(celtrace::Within(0.001, celtrace::kMaxSecondsPerFile));
+  app.add_option("--max-file-bytes", options.max_file_bytes, "Per-file size limit (8 GiB)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-archive-depth", options.max_archive_depth, "Nested archives opened (3)")
+      ->check(CLI::Range(0, 16));
   app.add_option("--max-archive-bytes", options.max_archive_bytes,
-                 "Uncompressed bytes read from one archive, nested ones included (8 GiB)");
+                 "Uncompressed bytes read from one archive, nested ones included (8 GiB)")
+      ->check(CLI::PositiveNumber);
   app.add_option("--max-archive-entries", options.max_archive_entries,
-                 "Entries per archive (100000)");
+                 "Entries per archive (100000)")
+      ->check(CLI::PositiveNumber);
   app.add_option("--max-compression-ratio", options.max_compression_ratio,
-                 "Archive expansion ratio past 16 MiB that marks a compression bomb (200)");
+                 "Archive expansion ratio past 16 MiB that marks a compression bomb (200)")
+      ->check(celtrace::Within(1.0, std::numeric_limits<double>::infinity()));
   app.add_flag("--no-progress{false}", options.progress, "No progress on stderr");
   bool no_sandbox = false, worker = false;
   app.add_flag("--no-sandbox", no_sandbox,
@@ -156,7 +173,8 @@ int main(int argc, char** argv) {
                "is that file's `error` record)");
   app.add_option("--worker-memory", options.worker_memory_bytes,
                  "Sandbox: a worker's address-space limit in bytes beyond 3x the index size "
-                 "(4294967296)");
+                 "(4294967296)")
+      ->check(CLI::PositiveNumber);
   // The sandbox worker: this program re-executed with the job's own flags.
   app.add_flag("--worker", worker)->group("");
   try {

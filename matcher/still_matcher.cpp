@@ -65,7 +65,7 @@ double Confidence(int distance, int rival_distance, int threshold) {
 }
 
 void MatchStill(const cv::Mat& image, const ReferenceIndex& index, const MatchOptions& options,
-                ResultRecord* record) {
+                ResultRecord* record, Deadline deadline) {
   const int side = options.hash_side > 0 ? options.hash_side : index.info().parameters.hash_side;
   std::vector<QueryHash> hashes;
   AddVariant(image, side, false, &hashes);
@@ -81,7 +81,7 @@ void MatchStill(const cv::Mat& image, const ReferenceIndex& index, const MatchOp
   if (quality < options.min_quality) {
     record->status = "low_information";
     // Sparse line art can have little PDQ gradient; its channel verifies geometrically.
-    MatchStillByFeatures(image, index, options, /*line_art_only=*/true, record);
+    MatchStillByFeatures(image, index, options, /*line_art_only=*/true, record, deadline);
     return;
   }
 
@@ -124,7 +124,7 @@ void MatchStill(const cv::Mat& image, const ReferenceIndex& index, const MatchOp
   if (matched.empty()) {
     // Only now the extra channels: a clean PDQ match is never overruled by them.
     record->status = "no_match";
-    MatchStillByFeatures(image, index, options, /*line_art_only=*/false, record);
+    MatchStillByFeatures(image, index, options, /*line_art_only=*/false, record, deadline);
     return;
   }
   std::sort(matched.begin(), matched.end(), [&](const auto& a, const auto& b) {

@@ -5,6 +5,7 @@
 
 #include <opencv2/core/mat.hpp>
 
+#include "deadline.h"
 #include "match_options.h"
 #include "reference_index.h"
 #include "result_record.h"
@@ -12,8 +13,10 @@
 namespace celtrace {
 
 // Fills record->status, quality and matches for a decoded image (any type PdqLuma takes).
+// Throws TimeoutError once `deadline` has passed, checked in the extra channels' long steps
+// (MatchStillByFeatures).
 void MatchStill(const cv::Mat& image, const ReferenceIndex& index, const MatchOptions& options,
-                ResultRecord* record);
+                ResultRecord* record, Deadline deadline = kNoDeadline);
 
 // Returns the PDQ luma of `image` as 8-bit grey, scaled (area filter) to side x side when
 // it is larger, which is how the indexer sees frames. side <= 0: no scaling.

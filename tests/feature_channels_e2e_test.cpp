@@ -715,6 +715,60 @@ TEST_F(FeatureChannels, LineArtCropsAreFoundByTheOptInStrokeSearch) {
   }
 }
 
+cv::Mat CornerCrop60(const cv::Mat& frame);
+
+// The per-file limit reaches into one still's extra channels: past its deadline the stroke
+// search stops before placing the next candidate keyframe, and the keypoints before
+// verifying the next, each saying how far it got, and the record is left as it was (the
+// caller records the timeout). Before, a still's analysis ran to its end, however long, and
+// was refused afterwards (in the sandbox, its worker killed 10 s past the limit).
+TEST_F(FeatureChannels, TheExtraChannelsStopAtTheFilesDeadline) {
+  const ReferenceIndex index(IndexDir());
+  const Deadline passed = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  const std::map<std::string, cv::Mat> crops = LargerLineArtCrops("crop_");
+  MatchOptions search;
+  search.stroke_search = true;
+  search.max_seconds_per_file = 120;
+  int stopped = 0;
+  for (const auto& [name, crop] : crops) {
+    ResultRecord record;
+    record.status = "no_match";
+    try {
+      MatchStillByFeatures(crop, index, search, false, &record, passed);
+      continue;  // the stroke lookup took it, or nothing was a candidate
+    } catch (const TimeoutError& e) {
+      const std::string message = e.what();
+      EXPECT_TRUE(message.starts_with("timeout: analysis ran past 120 s (stroke search, "))
+          << message;
+      EXPECT_NE(message.find(" orientation: 0 of "), std::string::npos) << message;
+      EXPECT_TRUE(message.ends_with(" candidate keyframes placed)")) << message;
+    }
+    EXPECT_EQ(record.status, "no_match");
+    EXPECT_TRUE(record.matches.empty());
+    ++stopped;
+    // Without a deadline the same crop is searched to the end.
+    ResultRecord searched;
+    EXPECT_NO_THROW(MatchStillByFeatures(crop, index, search, false, &searched, kNoDeadline));
+  }
+  EXPECT_GE(stopped, 4);  // the search is where crops go (the test above finds 6 of 8 there)
+
+  // A painted crop goes to the orb channel's keypoints.
+  const Source& source = sources_->front();
+  const cv::Mat painted = CornerCrop60(source.image);
+  ResultRecord record;
+  try {
+    MatchStillByFeatures(painted, index, MatchOptions{}, false, &record, passed);
+    FAIL() << "expected a timeout";
+  } catch (const TimeoutError& e) {
+    EXPECT_TRUE(
+        std::string(e.what()).starts_with("timeout: analysis ran past 120 s (orb keypoints: 0 of "))
+        << e.what();
+  }
+  EXPECT_TRUE(record.matches.empty());
+  ResultRecord found;
+  EXPECT_NO_THROW(MatchStillByFeatures(painted, index, MatchOptions{}, false, &found, kNoDeadline));
+}
+
 // A translucent caption across the frame, as a studio's watermark: it lowers the correlation
 // of the aligned copy but leaves most keypoints.
 cv::Mat Watermarked(const cv::Mat& frame) {

@@ -271,6 +271,49 @@ TEST_F(MatchEndToEnd, PathsFromStdinAndExitCodes) {
         2)
         << bar;
   }
+  // Values no run can mean are usage errors, not a run that quietly does something else: NaN
+  // compares false with every bar (CLI::Range let it through), --max-seconds 1e30 overflowed
+  // the deadline into the past (every file a timeout), 0 and negatives timed out every file,
+  // --max-pixels -1 killed every sandbox worker at start, --query-side 0 fed ORB full-size
+  // stills, --max-compression-ratio 0 disarmed the bomb check.
+  for (const auto& [option, value] :
+       std::vector<std::pair<std::string, std::string>>{{"--max-seconds", "nan"},
+                                                        {"--max-seconds", "0"},
+                                                        {"--max-seconds", "-5"},
+                                                        {"--max-seconds", "1e30"},
+                                                        {"--min-correlation", "nan"},
+                                                        {"--min-search-strokes", "nan"},
+                                                        {"--strong-max-realignment", "nan"},
+                                                        {"--close-correlation", "2"},
+                                                        {"--min-inliers", "-5"},
+                                                        {"--clip-gap-seconds", "nan"},
+                                                        {"--retry-scale", "nan"},
+                                                        {"--max-compression-ratio", "0"},
+                                                        {"--max-compression-ratio", "nan"},
+                                                        {"--max-pixels", "-1"},
+                                                        {"--query-side", "0"},
+                                                        {"--threads", "-3"},
+                                                        {"--threshold", "300"},
+                                                        {"--max-matches", "0"}}) {
+    EXPECT_EQ(RunProgram(
+                  {CELTRACE_MATCH_BIN, "--index", Index().string(), option, value, Leak().string()},
+                  *dir_ / "x.jsonl"),
+              2)
+        << option << " " << value;
+  }
+  // The largest limit is a limit still: a still is analysed as usual under it.
+  const auto still = std::find_if(expected_->begin(), expected_->end(), [](const auto& item) {
+    return item.kind == "still" && item.expected == "match" &&
+           item.path.find('!') == std::string::npos;
+  });
+  ASSERT_NE(still, expected_->end());
+  EXPECT_EQ(RunProgram({CELTRACE_MATCH_BIN, "--index", Index().string(), "--no-progress",
+                        "--max-seconds", "1000000", (Leak() / still->path).string()},
+                       *dir_ / "x.jsonl"),
+            0);
+  const auto records = Records(*dir_ / "x.jsonl");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records.begin()->second["status"], "match") << records.begin()->second.dump();
 }
 
 }  // namespace
