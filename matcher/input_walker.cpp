@@ -402,6 +402,7 @@ class InputWalker::State {
       return;
     }
     archive_bytes_ = 0;
+    archive_entries_ = 0;
     archives_.push_back(std::move(top));
   }
 
@@ -432,11 +433,12 @@ class InputWalker::State {
       archives_.pop_back();
       return;
     }
-    // Counted before anything else so that a stream of failing headers also ends.
-    if (++top.entries > options_.max_archive_entries) {
-      Skip(top.label, "too_large: more than " + std::to_string(options_.max_archive_entries) +
-                          " entries; the rest was not read");
-      archives_.pop_back();
+    // Counted before anything else so that a stream of failing headers also ends; over the
+    // top-level archive, nested ones included, as the byte budget is.
+    ++top.entries;
+    if (++archive_entries_ > options_.max_archive_entries) {
+      StopArchives(
+          {}, "too_large: more than " + std::to_string(options_.max_archive_entries) + " entries");
       return;
     }
     if (status == ARCHIVE_FATAL) {
@@ -471,7 +473,17 @@ class InputWalker::State {
   void VisitMember(archive_entry* entry, std::string label) {
     OpenArchive& top = archives_.back();
     archive* handle = top.handle.get();
-    if (archive_entry_filetype(entry) == AE_IFDIR) return;
+    if (archive_entry_filetype(entry) == AE_IFDIR) {
+      // A folder has no data. One that declares some (a zip entry with the MS-DOS folder
+      // attribute on a file's name and content, which unzip extracts as a file) gets a
+      // record: libarchive gives a folder no data, and a silent skip would hide a picture.
+      if (archive_entry_size_is_set(entry) != 0 && archive_entry_size(entry) > 0) {
+        Skip(std::move(label), "special: a folder entry declaring " +
+                                   std::to_string(archive_entry_size(entry)) +
+                                   " bytes of data (not read; a file marked as a folder)");
+      }
+      return;
+    }
     if (std::string reason = SpecialMemberReason(entry); !reason.empty()) {
       Skip(std::move(label), std::move(reason));
       return;
@@ -480,31 +492,37 @@ class InputWalker::State {
       Skip(std::move(label), "encrypted: member is encrypted and no passphrase is given");
       return;
     }
+    if (archive_bytes_ >= options_.max_archive_bytes) {
+      StopArchives(std::move(label), ArchiveBudgetReason());
+      return;
+    }
     const bool declared = archive_entry_size_is_set(entry) != 0;
     const auto declared_size =
         static_cast<std::uint64_t>(std::max<la_int64_t>(archive_entry_size(entry), 0));
+    // Unread data is skipped by the next archive_read_next_header(): cheaply (a seek) in an
+    // archive read as it is, but in a compressed stream (.tar.gz, .tar.bz2) by decompressing
+    // it all, inside that one call, uncounted and uninterruptible: 842 KB of bzip2 declaring
+    // a terabyte kept the job busy for hours. There a skipped member is read through here
+    // instead, its bytes counted against the budget and the compression ratio.
+    const bool drain = archive_filter_count(handle) > 1;
+    bool keep = true;  // false once the member is refused: its bytes are only drained
     if (declared && declared_size > options_.max_member_bytes) {
-      Skip(std::move(label), "too_large: member of " + std::to_string(declared_size) +
-                                 " bytes exceeds the limit of " +
-                                 std::to_string(options_.max_member_bytes));
-      return;
+      Skip(label, "too_large: member of " + std::to_string(declared_size) +
+                      " bytes exceeds the limit of " + std::to_string(options_.max_member_bytes));
+      if (!drain) return;
+      keep = false;
     }
-    if (archive_bytes_ >= options_.max_archive_bytes) {
-      Skip(std::move(label), ArchiveBudgetReason());
-      return;
-    }
-    // Unread data is skipped by the next archive_read_next_header(), so early returns are
-    // safe; the limit is enforced on the bytes that arrive, whatever the header said.
-    const std::uint64_t room = options_.max_archive_bytes - archive_bytes_;
     std::vector<std::uint8_t> data;
-    if (declared) data.reserve(std::min({declared_size, options_.max_member_bytes, kMaxReserve}));
+    if (keep && declared) {
+      data.reserve(std::min({declared_size, options_.max_member_bytes, kMaxReserve}));
+    }
     while (true) {
       const la_ssize_t got = archive_read_data(handle, chunk_.data(), chunk_.size());
       if (got == 0) break;
       if (got < 0) {
         const std::string reason = DescribeArchiveError(handle);
         // A raw stream's only member is the archive itself: one record is enough.
-        if (!top.raw || got != ARCHIVE_FATAL) Skip(label, reason);
+        if (keep && (!top.raw || got != ARCHIVE_FATAL)) Skip(label, reason);
         if (got == ARCHIVE_FATAL) {
           Skip(top.label, reason);
           archives_.pop_back();
@@ -519,28 +537,29 @@ class InputWalker::State {
         const double ratio =
             static_cast<double>(archive_bytes_) / static_cast<double>(std::max<la_int64_t>(raw, 1));
         if (ratio > options_.max_compression_ratio) {
-          const std::string reason =
-              "too_large: archive expands more than " +
-              std::to_string(static_cast<long long>(options_.max_compression_ratio)) +
-              " times its size (compression bomb)";
-          Skip(std::move(label), reason);
-          const std::string outer = archives_.front().label;
-          archives_.clear();
-          Skip(outer, reason + "; the rest was not read");
+          StopArchives(keep ? std::move(label) : std::string(),
+                       "too_large: archive expands more than " +
+                           std::to_string(static_cast<long long>(options_.max_compression_ratio)) +
+                           " times its size (compression bomb)");
           return;
         }
       }
-      if (data.size() + count > options_.max_member_bytes) {
-        Skip(std::move(label), "too_large: member exceeds the limit of " +
-                                   std::to_string(options_.max_member_bytes) + " bytes");
+      if (archive_bytes_ > options_.max_archive_bytes) {
+        StopArchives(keep ? std::move(label) : std::string(), ArchiveBudgetReason());
         return;
       }
-      if (data.size() + count > room) {
-        Skip(std::move(label), ArchiveBudgetReason());
-        return;
+      if (!keep) continue;
+      if (data.size() + count > options_.max_member_bytes) {
+        Skip(label, "too_large: member exceeds the limit of " +
+                        std::to_string(options_.max_member_bytes) + " bytes");
+        if (!drain) return;
+        keep = false;
+        data = {};
+        continue;
       }
       data.insert(data.end(), chunk_.begin(), chunk_.begin() + static_cast<std::ptrdiff_t>(got));
     }
+    if (!keep) return;
     auto bytes = std::make_shared<const std::vector<std::uint8_t>>(std::move(data));
     const std::size_t head = std::min(bytes->size(), kSniffBytes);
     if (SniffMediaKind(std::span(bytes->data(), head)) == MediaKind::kArchive) {
@@ -560,6 +579,16 @@ class InputWalker::State {
     Yield(std::move(item));
   }
 
+  // Ends the top-level archive being read, nested ones included, past one of its budgets:
+  // the member being read (unless `member` is empty: already recorded) and the top-level
+  // archive get `reason` as records, and nothing more of it is read.
+  void StopArchives(std::string member, const std::string& reason) {
+    if (!member.empty()) Skip(std::move(member), reason);
+    const std::string outer = archives_.front().label;
+    archives_.clear();
+    Skip(outer, reason + "; the rest was not read");
+  }
+
   std::string ArchiveBudgetReason() const {
     return "too_large: archive expands past the limit of " +
            std::to_string(options_.max_archive_bytes) + " bytes";
@@ -571,7 +600,8 @@ class InputWalker::State {
   std::vector<Directory> directories_;  // the folders from the current root down
   std::vector<OpenArchive> archives_;   // the archive being read and its enclosing ones
   std::deque<InputItem> pending_;
-  std::uint64_t archive_bytes_ = 0;  // uncompressed bytes read under the current top archive
+  std::uint64_t archive_bytes_ = 0;    // uncompressed bytes read under the current top archive
+  std::uint64_t archive_entries_ = 0;  // entries read under it
   std::vector<std::uint8_t> chunk_;
   LocalePtr utf8_locale_;  // null if the C library lacks C.UTF-8: names then as libarchive can
 };

@@ -159,7 +159,7 @@ int main(int argc, char** argv) {
                  "Uncompressed bytes read from one archive, nested ones included (8 GiB)")
       ->check(CLI::PositiveNumber);
   app.add_option("--max-archive-entries", options.max_archive_entries,
-                 "Entries per archive (100000)")
+                 "Entries read from one archive, nested ones included (100000)")
       ->check(CLI::PositiveNumber);
   app.add_option("--max-compression-ratio", options.max_compression_ratio,
                  "Archive expansion ratio past 16 MiB that marks a compression bomb (200)")

@@ -453,5 +453,62 @@ TEST(HostileArchive, CompressionBombsStopAtTheRatioAndCompressedDataDoesNot) {
   for (const auto& item : plain) EXPECT_EQ(item.kind, InputKind::kArchiveMember) << item.reason;
 }
 
+// A member skipped in a compressed stream (declared past the member limit) was skipped by
+// libarchive inside its next header call: decompressed in full, uncounted and
+// uninterruptible (842 KB of bzip2 declaring a terabyte of zeros kept the job busy for
+// hours). Now its bytes are drained through the walker, counted against the budget and the
+// compression ratio: the bomb stops the archive after 16 MiB, and what follows is not read.
+TEST(HostileArchive, SkippedMembersOfCompressedStreamsCountTowardsTheBudgets) {
+  testing::TempDir dir;
+  WriteFile(dir / "skip.tar.gz",
+            MakeArchive(Format::kTarGz, {{.path = "huge.bin", .data = std::string(64u << 20, '\0')},
+                                         {.path = "after.png", .data = RandomPng(12)}}));
+  std::vector<InputItem> items;
+  InputWalker walker({(dir / "skip.tar.gz").string()}, {.max_member_bytes = 1u << 20});
+  while (auto item = walker.Next()) items.push_back(std::move(*item));
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0].label, (dir / "skip.tar.gz").string() + "!/huge.bin");
+  EXPECT_TRUE(items[0].reason.starts_with("too_large: member of 67108864 bytes"))
+      << items[0].reason;
+  EXPECT_EQ(items[1].label, (dir / "skip.tar.gz").string());
+  EXPECT_EQ(items[1].reason,
+            "too_large: archive expands more than 200 times its size (compression bomb); the rest "
+            "was not read");
+  // Within the ratio, a skipped member is drained and the next one read as usual.
+  WriteFile(dir / "fine.tar.gz",
+            MakeArchive(Format::kTarGz, {{.path = "big.bin", .data = std::string(2u << 20, '\0')},
+                                         {.path = "after.png", .data = RandomPng(12)}}));
+  items.clear();
+  InputWalker fine({(dir / "fine.tar.gz").string()}, {.max_member_bytes = 1u << 20});
+  while (auto item = fine.Next()) items.push_back(std::move(*item));
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0].kind, InputKind::kSkipped);
+  EXPECT_EQ(items[1].label, (dir / "fine.tar.gz").string() + "!/after.png");
+  EXPECT_EQ(items[1].kind, InputKind::kArchiveMember);
+}
+
+// A zip entry with the MS-DOS folder attribute but a file's name and data, which unzip and
+// Python extract as a file, was dropped without a record: a way to hide a frame. libarchive
+// gives such a folder no data, so it gets a record saying so.
+TEST(HostileArchive, AFolderEntryWithDataGetsARecord) {
+  testing::TempDir dir;
+  std::string zip = MakeArchive(Format::kZip, {{.path = "dirflag.png", .data = RandomPng(13)},
+                                               {.path = "real/", .type = AE_IFDIR}});
+  const size_t central = zip.find("PK\x01\x02");
+  ASSERT_NE(central, std::string::npos);
+  zip[central + 5] = 0;                    // made by MS-DOS
+  const char folder[4] = {0x10, 0, 0, 0};  // external attributes: FILE_ATTRIBUTE_DIRECTORY
+  zip.replace(central + 38, 4, folder, 4);
+  WriteFile(dir / "dirflag.zip", zip);
+  std::vector<InputItem> items;
+  InputWalker walker({(dir / "dirflag.zip").string()});
+  while (auto item = walker.Next()) items.push_back(std::move(*item));
+  ASSERT_EQ(items.size(), 1u);  // the real folder has no record
+  EXPECT_TRUE(items[0].label.starts_with((dir / "dirflag.zip").string() + "!/dirflag.png"))
+      << items[0].label;
+  EXPECT_EQ(items[0].kind, InputKind::kSkipped);
+  EXPECT_TRUE(items[0].reason.starts_with("special: a folder entry declaring ")) << items[0].reason;
+}
+
 }  // namespace
 }  // namespace celtrace

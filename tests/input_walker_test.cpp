@@ -503,15 +503,31 @@ TEST(InputWalker, ArchiveByteBudgetAndEntryLimitAreHonoured) {
   const std::string zip = (dir / "five.zip").string();
   const std::string next = (dir / "next.zip").string();
 
-  // The budget is per top-level archive: next.zip starts afresh.
+  // The budget is per top-level archive: next.zip starts afresh. Past it, the member being
+  // read and the archive get records and the rest is not read (before, each later member was
+  // read up to the budget again and got a record of its own, the archive none).
   const auto budget = Walk({zip, next}, {.max_archive_bytes = 2500});
   const std::vector<std::string> budget_expected = {
       "member " + zip + "!/m0 1000",    "member " + zip + "!/m1 1000",
-      "skip " + zip + "!/m2 too_large", "skip " + zip + "!/m3 too_large",
-      "skip " + zip + "!/m4 too_large", "member " + next + "!/m0 1000",
-      "member " + next + "!/m1 1000",
+      "skip " + zip + "!/m2 too_large", "skip " + zip + " too_large",
+      "member " + next + "!/m0 1000",   "member " + next + "!/m1 1000",
   };
   EXPECT_EQ(Describe(budget), budget_expected);
+  ASSERT_EQ(budget.size(), budget_expected.size());
+  EXPECT_EQ(budget[3].reason,
+            "too_large: archive expands past the limit of 2500 bytes; the rest "
+            "was not read");
+
+  // Entries count over the top-level archive, nested archives included.
+  WriteFile(
+      dir / "outer.zip",
+      MakeArchive(Format::kZip, {{.path = "inner.zip", .data = MakeArchive(Format::kZip, five)}}));
+  const std::string outer = (dir / "outer.zip").string();
+  const auto nested = Walk({outer}, {.max_archive_entries = 4});
+  const std::vector<std::string> nested_expected = {
+      "member " + outer + "!/inner.zip!/m0 1000", "member " + outer + "!/inner.zip!/m1 1000",
+      "member " + outer + "!/inner.zip!/m2 1000", "skip " + outer + " too_large"};
+  EXPECT_EQ(Describe(nested), nested_expected);
 
   const auto entries = Walk({zip, next}, {.max_archive_entries = 3});
   const std::vector<std::string> entries_expected = {
