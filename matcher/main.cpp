@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <iostream>
 #include <limits>
+#include <set>
+#include <sstream>
 
 #include "acceptance_options.h"
 #include "celtrace/cli_checks.h"
@@ -26,6 +28,23 @@ std::atomic<bool> g_cancel{false};
 void OnSignal(int) { g_cancel = true; }
 
 }  // namespace
+
+// What a job's records depend on besides its inputs (OutputOptions::settings): every
+// option's value, defaults included, but the inputs and outputs and how the run is carried
+// out (threads, progress, the sandbox, the time limit).
+std::string RecordSettings(const CLI::App& app) {
+  static const std::set<std::string> kNotSettings = {
+      "inputs",  "index",       "out",        "csv",           "job",    "report",     "footage",
+      "threads", "no-progress", "no-sandbox", "worker-memory", "worker", "max-seconds"};
+  std::istringstream config(app.config_to_str(true, false));
+  std::string line, settings;
+  while (std::getline(config, line)) {
+    std::string name = line.substr(0, line.find('='));
+    name.erase(name.find_last_not_of(' ') + 1);
+    if (!line.empty() && line[0] != '#' && !kNotSettings.contains(name)) settings += line + "\n";
+  }
+  return settings;
+}
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -177,6 +196,9 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   // The sandbox worker: this program re-executed with the job's own flags.
   app.add_flag("--worker", worker)->group("");
+  // Each option's default as text (the --help shows it, and the job's settings compare an
+  // option left out with one given at its default as equal).
+  for (CLI::Option* option : app.get_options()) option->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -184,6 +206,7 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (worker) return celtrace::RunSandboxWorker(3, options);
+  outputs.settings = RecordSettings(app);
   if (!no_sandbox) {
     // The workers run this very program with the same flags (so every option reaches them).
     options.worker_command = {std::filesystem::read_symlink("/proc/self/exe").string(), "--worker"};

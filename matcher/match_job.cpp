@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/file.h>
 #include <tbb/global_control.h>
 #include <tbb/parallel_pipeline.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <sstream>
 #include <thread>
 #include <unordered_map>
 
@@ -71,9 +73,12 @@ struct Journal {
   }
 };
 
-// "cannot write PATH: REASON", REASON from errno (e.g. "No space left on device").
+// "cannot write PATH: REASON", REASON from errno (e.g. "No space left on device"), read
+// right after the failing write.
 Error WriteError(const fs::path& path) {
-  return Error("cannot write " + path.string() + ": " + std::strerror(errno));
+  const int error = errno;
+  return Error("cannot write " + path.string() + ": " +
+               (error != 0 ? std::strerror(error) : "the write failed"));
 }
 
 // Writes `text` to `path` through a temporary file and a rename; on failure the temporary
@@ -95,6 +100,72 @@ void WriteAtomically(const fs::path& path, const std::string& text) {
   fs::rename(temp, path);
 }
 
+// Where a user's output file is replaced: the file itself, or, through a symbolic link, the
+// file it names (the link is kept). Not a regular file (a FIFO, /dev/stdout): written
+// through, since a rename would replace the device or pipe with a file.
+struct OutputTarget {
+  fs::path path;
+  bool in_place = false;
+};
+
+OutputTarget ResolveOutput(const fs::path& path) {
+  // The link's target, followed link by link (it may not exist yet: weakly_canonical would
+  // give the link itself), at most as deep as the kernel follows them.
+  fs::path target = path;
+  std::error_code error;
+  for (int depth = 0; depth < 40 && fs::is_symlink(fs::symlink_status(target, error)); ++depth) {
+    const fs::path next = fs::read_symlink(target, error);
+    if (error) break;
+    target = next.is_absolute() ? next : target.parent_path() / next;
+  }
+  const fs::file_status status = fs::status(target, error);
+  const bool in_place = !error && fs::exists(status) && !fs::is_regular_file(status);
+  return {target, in_place};
+}
+
+// Fails now, not after hours of analysis, when a user's output cannot be written at the end.
+void ProbeOutput(const fs::path& path) {
+  const OutputTarget target = ResolveOutput(path);
+  if (target.in_place) return;  // opening a FIFO to probe it would wait for a reader
+  const fs::path probe = target.path.string() + ".tmp";
+  if (!std::ofstream(probe, std::ios::binary | std::ios::trunc)) throw WriteError(path);
+  fs::remove(probe);
+}
+
+// Writes a user's output file (--out, --csv at the end of a job) as ResolveOutput says.
+void WriteOutput(const fs::path& path, const std::string& text) {
+  const OutputTarget target = ResolveOutput(path);
+  if (!target.in_place) {
+    WriteAtomically(target.path, text);
+    return;
+  }
+  std::ofstream out(target.path, std::ios::binary);
+  out << text;
+  if (!out.flush()) throw WriteError(path);
+}
+
+// The job folder's lock, held while a run uses it: two runs on one folder (a scheduler's
+// requeue beside a run still going) would analyse everything twice into one journal.
+class JobLock {
+ public:
+  explicit JobLock(const fs::path& job_dir) {
+    const fs::path lock = job_dir / "LOCK";
+    fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw Error("cannot open " + lock.string() + ": " + std::strerror(errno));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd_);
+      throw Error("job folder " + job_dir.string() +
+                  " is in use by another celtrace-match; wait for it or use another --job folder");
+    }
+  }
+  ~JobLock() { ::close(fd_); }  // releases the flock
+  JobLock(const JobLock&) = delete;
+  JobLock& operator=(const JobLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 // Input paths are raw bytes (maybe not UTF-8), so the job file stores them as hex.
 std::string ToHexText(const std::string& bytes) {
   std::string hex;
@@ -110,15 +181,37 @@ std::string FromHexText(const std::string& hex) {
   return bytes;
 }
 
-std::vector<std::string> JobRoots(const fs::path& job_dir, std::vector<std::string> roots) {
+// The first line where two settings texts (one "name=value" per line) differ, for messages.
+std::string FirstDifference(const std::string& was, const std::string& now) {
+  std::istringstream a(was), b(now);
+  std::string line_a, line_b;
+  while (true) {
+    const bool more_a = static_cast<bool>(std::getline(a, line_a));
+    const bool more_b = static_cast<bool>(std::getline(b, line_b));
+    if (!more_a && !more_b) return {};
+    if (!more_a) line_a.clear();
+    if (!more_b) line_b.clear();
+    if (line_a != line_b) return "was \"" + line_a + "\", now \"" + line_b + "\"";
+  }
+}
+
+// The job's inputs: `roots` for a new job, saved with `settings`; the saved ones when
+// resuming, which must have been started with the same inputs (if any are given) and the
+// same settings (folders saved before settings were kept are resumed as they are).
+std::vector<std::string> JobRoots(const fs::path& job_dir, std::vector<std::string> roots,
+                                  const std::string& settings) {
   const fs::path saved = job_dir / kJobInputs;
   if (fs::exists(saved)) {
     std::ifstream in(saved);
     std::vector<std::string> previous;
+    std::optional<std::string> previous_settings;
     try {
       const nlohmann::json saved_inputs = nlohmann::json::parse(in);
       for (const auto& hex : saved_inputs.at("inputs_hex")) {
         previous.push_back(FromHexText(hex.get<std::string>()));
+      }
+      if (saved_inputs.contains("settings")) {
+        previous_settings = saved_inputs.at("settings").get<std::string>();
       }
     } catch (const std::exception& e) {
       throw Error("job folder " + job_dir.string() + " has an unreadable " + kJobInputs);
@@ -127,13 +220,19 @@ std::vector<std::string> JobRoots(const fs::path& job_dir, std::vector<std::stri
       throw Error("job folder " + job_dir.string() +
                   " was started with other inputs; use a new --job folder or the same inputs");
     }
+    // Records made with other bars or another index would be mixed with this run's.
+    if (previous_settings && *previous_settings != settings) {
+      throw Error("job folder " + job_dir.string() +
+                  " was started with other options or another index (" +
+                  FirstDifference(*previous_settings, settings) +
+                  "); use a new --job folder, or the options and index it was started with");
+    }
     return previous;
   }
   if (roots.empty()) throw Error("no inputs given");
-  fs::create_directories(job_dir);
   nlohmann::json hex = nlohmann::json::array();
   for (const auto& root : roots) hex.push_back(ToHexText(root));
-  WriteAtomically(saved, nlohmann::json{{"inputs_hex", hex}}.dump() + "\n");
+  WriteAtomically(saved, nlohmann::json{{"inputs_hex", hex}, {"settings", settings}}.dump() + "\n");
   return roots;
 }
 
@@ -234,9 +333,20 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
                          const OutputOptions& outputs, const std::atomic<bool>* cancel,
                          std::ostream& log) {
   const bool job = !outputs.job_dir.empty();
-  if (job) roots = JobRoots(outputs.job_dir, std::move(roots));
-  if (roots.empty()) throw Error("no inputs given");
   const ReferenceIndex index(options.index_dir);
+  std::optional<JobLock> job_lock;
+  if (job) {
+    fs::create_directories(outputs.job_dir);
+    job_lock.emplace(outputs.job_dir);
+    // What the records depend on besides the inputs: the options, and the index generation
+    // (its name and creation time: a rebuilt index elsewhere is another).
+    const std::string settings =
+        outputs.settings + "index=" + index.info().name + " " + index.info().created + "\n";
+    roots = JobRoots(outputs.job_dir, std::move(roots), settings);
+    if (!outputs.out.empty()) ProbeOutput(outputs.out);
+    if (!outputs.csv.empty()) ProbeOutput(outputs.csv);
+  }
+  if (roots.empty()) throw Error("no inputs given");
   SetFaissThreads(1);  // searches run inside TBB tasks
 
   Journal journal;
@@ -348,7 +458,7 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
                   if (const auto done = journal.lines.find(work->seq);
                       done != journal.lines.end()) {
                     work->record = FromJsonLine(done->second);
-                    if (work->record.path != EscapeInvalidUtf8(work->item.label, nullptr)) {
+                    if (work->record.path != work->item.label) {
                       throw Error("the inputs changed since the job started (input " +
                                   std::to_string(work->seq) + " was " + work->record.path +
                                   "); use a new --job folder");
@@ -419,8 +529,15 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
                 if (!journal_out.flush()) throw WriteError(outputs.job_dir / kJobJournal);
                 journaled_now.emplace(work->seq, work->line);
               } else if (!job) {
-                *out << work->line << '\n';
-                if (csv_file.is_open()) WriteCsvRows(record, csv_file);
+                // A failed write (a full disk, /dev/full) stops the run at once: never a short
+                // file that looks complete, nor hours of analysis into nothing.
+                if (!(*out << work->line << '\n')) {
+                  throw WriteError(outputs.out.empty() ? fs::path("stdout") : outputs.out);
+                }
+                if (csv_file.is_open()) {
+                  WriteCsvRows(record, csv_file);
+                  if (!csv_file) throw WriteError(outputs.csv);
+                }
                 if (report) {
                   report_records.push_back(record);
                   if (!work->thumbnail.empty()) {
@@ -469,9 +586,9 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
     if (outputs.out.empty()) {
       if (!(std::cout << jsonl << std::flush)) throw WriteError("stdout");
     } else {
-      WriteAtomically(outputs.out, jsonl);
+      WriteOutput(outputs.out, jsonl);
     }
-    if (!outputs.csv.empty()) WriteAtomically(outputs.csv, csv + csv_rows.str());
+    if (!outputs.csv.empty()) WriteOutput(outputs.csv, csv + csv_rows.str());
   }
   if (report && !summary.interrupted) {
     ReportOptions page;

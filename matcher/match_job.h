@@ -26,6 +26,10 @@ struct OutputOptions {
   std::filesystem::path report;
   // Where the report finds the catalogue footage for reference frames (ReportOptions).
   std::filesystem::path footage_dir;
+  // The options the records depend on, one "name=value" per line (celtrace-match: every
+  // option but the inputs, outputs, threads, progress and sandbox): a job folder keeps them
+  // with the index generation, and refuses to resume under others.
+  std::string settings;
 };
 
 struct MatchSummary {

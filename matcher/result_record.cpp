@@ -102,6 +102,30 @@ std::string EscapeInvalidUtf8(std::string_view text, bool* escaped) {
   return EscapeSequences(text, escaped, [](std::string_view) { return false; });
 }
 
+std::string UnescapeInvalidUtf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  const auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\' && i + 1 < text.size() && text[i + 1] == '\\') {
+      out += '\\';
+      ++i;
+    } else if (text[i] == '\\' && i + 3 < text.size() && text[i + 1] == 'x' &&
+               hex(text[i + 2]) >= 0 && hex(text[i + 3]) >= 0) {
+      out += static_cast<char>(hex(text[i + 2]) * 16 + hex(text[i + 3]));
+      i += 3;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
 std::string EscapeForDisplay(std::string_view text, bool* escaped) {
   // C0 controls and DEL (one byte), C1 controls U+0080-U+009F (0xC2 0x80-0x9F).
   return EscapeSequences(text, escaped, [](std::string_view sequence) {
@@ -126,7 +150,9 @@ std::string ToJsonLine(const ResultRecord& record) {
   if (!record.error.empty()) out["error"] = EscapeInvalidUtf8(record.error, nullptr);
   if (!record.note.empty()) out["note"] = EscapeInvalidUtf8(record.note, nullptr);
   if (!record.duplicate_of.empty()) {
-    out["duplicate_of"] = EscapeInvalidUtf8(record.duplicate_of, nullptr);
+    bool duplicate_escaped = false;
+    out["duplicate_of"] = EscapeInvalidUtf8(record.duplicate_of, &duplicate_escaped);
+    if (duplicate_escaped) out["duplicate_of_escaped"] = true;
   }
   // Every string was made valid UTF-8 above; dump() escapes C0 control characters, and DEL
   // and C1 (U+0080-U+009F, CSI among them) are escaped here: same strings, no raw controls.
@@ -152,7 +178,10 @@ ResultRecord FromJsonLine(std::string_view line) {
   try {
     const json in = json::parse(line);
     ResultRecord record;
+    // The raw bytes again (ToJsonLine escaped them), so that records read back from a job's
+    // journal or a worker are written as those never written: escaped once.
     record.path = in.at("path").get<std::string>();
+    if (in.value("path_escaped", false)) record.path = UnescapeInvalidUtf8(record.path);
     record.sha256 = in.at("sha256").get<std::string>();
     record.size = in.at("size").get<std::uint64_t>();
     record.media = in.at("media").get<std::string>();
@@ -161,6 +190,9 @@ ResultRecord FromJsonLine(std::string_view line) {
     record.error = in.value("error", "");
     record.note = in.value("note", "");
     record.duplicate_of = in.value("duplicate_of", "");
+    if (in.value("duplicate_of_escaped", false)) {
+      record.duplicate_of = UnescapeInvalidUtf8(record.duplicate_of);
+    }
     for (const json& m : in.at("matches")) {
       MatchRecord match;
       match.title = m.at("title").get<std::string>();

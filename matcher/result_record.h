@@ -102,6 +102,10 @@ struct ResultRecord {
 // Sets *escaped when anything was changed.
 std::string EscapeInvalidUtf8(std::string_view text, bool* escaped);
 
+// The inverse of EscapeInvalidUtf8 for text it escaped (*escaped set): `\\` becomes `\`,
+// `\xNN` the byte NN.
+std::string UnescapeInvalidUtf8(std::string_view text);
+
 // Returns `text` safe to print on a terminal or to show in a spreadsheet cell: as
 // EscapeInvalidUtf8, and control characters too (C0 such as newline and ESC, DEL, and the
 // C1 range U+0080-U+009F, which some terminals obey as CSI), each byte written `\xNN`.
@@ -111,10 +115,11 @@ std::string EscapeForDisplay(std::string_view text, bool* escaped = nullptr);
 // Returns the record as one line of JSON (no newline). Control characters in strings are
 // JSON escapes (`\u001b`, C1 and DEL included), so the line holds no raw terminal control. Names
 // are escaped for JSON and never dropped; a path that was not valid UTF-8 carries "path_escaped":
-// true.
+// true, a duplicate_of that was not "duplicate_of_escaped": true.
 std::string ToJsonLine(const ResultRecord& record);
 
-// Parses a line written by ToJsonLine. Throws celtrace::Error on malformed input.
+// Parses a line written by ToJsonLine, escaped names back to their bytes, so that
+// FromJsonLine(ToJsonLine(r)) == r. Throws celtrace::Error on malformed input.
 ResultRecord FromJsonLine(std::string_view line);
 
 // The CSV header and one row per match (a row with empty match columns when there is

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -238,6 +239,83 @@ TEST_F(MatchEndToEnd, AFullDiskStopsTheJobAndResumingFinishesIt) {
   EXPECT_EQ(RunProgram(args, *dir_ / "disk.stdout"), 1);
   EXPECT_EQ(Slurp(out), Slurp(clean));
   ExpectJournalHoldsEachInputOnce(job, Records(clean).size());
+}
+
+// A job folder holds records made with one set of options and one index: resuming under
+// others would mix records that disagree (a still low_information at one --min-quality and
+// a match at another), so it is refused, as is a second run on the folder at once. Outputs
+// that cannot be written fail before any analysis, a write that fails stops the run, and
+// a job's final outputs go through a symbolic link to its file instead of replacing it.
+TEST_F(MatchEndToEnd, JobsRefuseOtherSettingsAndASecondRunAndOutputsFailEarly) {
+  std::vector<std::string> stills;
+  for (const auto& item : *expected_) {
+    if (item.kind == "still" && item.path.find('!') == std::string::npos && stills.size() < 3) {
+      stills.push_back((Leak() / item.path).string());
+    }
+  }
+  ASSERT_EQ(stills.size(), 3u);
+  const fs::path job = *dir_ / "settings-job";
+  auto run = [&](std::vector<std::string> extra, const fs::path& log) {
+    std::vector<std::string> args = {CELTRACE_MATCH_BIN, "--index", Index().string(),
+                                     "--no-progress"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return testing::WaitProgram(testing::StartProgram(args, "/dev/null", "/dev/null", log));
+  };
+  std::vector<std::string> first = {"--job", job.string(), "--out",
+                                    (*dir_ / "settings-a.jsonl").string()};
+  first.insert(first.end(), stills.begin(), stills.end());
+  ASSERT_LE(run(first, *dir_ / "settings.log"), 1);
+  const std::string records = Slurp(*dir_ / "settings-a.jsonl");
+  EXPECT_EQ(std::count(records.begin(), records.end(), '\n'), 3);
+
+  // Other bars: refused, naming the option. The defaults given explicitly are the same.
+  EXPECT_EQ(run({"--job", job.string(), "--min-quality", "100"}, *dir_ / "settings.log"), 2);
+  EXPECT_NE(Slurp(*dir_ / "settings.log").find("min-quality=50\", now \"min-quality=100"),
+            std::string::npos)
+      << Slurp(*dir_ / "settings.log");
+  EXPECT_LE(run({"--job", job.string(), "--min-quality", "50", "--threads", "1", "--out",
+                 (*dir_ / "settings-b.jsonl").string()},
+                *dir_ / "settings.log"),
+            1)
+      << Slurp(*dir_ / "settings.log");
+  EXPECT_EQ(Slurp(*dir_ / "settings-b.jsonl"), records);
+
+  // A second run while the folder is in use.
+  {
+    const int fd = ::open((job / "LOCK").c_str(), O_RDWR);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+    EXPECT_EQ(run({"--job", job.string()}, *dir_ / "settings.log"), 2);
+    EXPECT_NE(Slurp(*dir_ / "settings.log").find("in use by another celtrace-match"),
+              std::string::npos);
+    ::close(fd);
+  }
+
+  // --out through a symbolic link: the link stays, its file gets the records.
+  fs::create_symlink(*dir_ / "settings-target.jsonl", *dir_ / "settings-link.jsonl");
+  std::vector<std::string> linked = {"--job", (*dir_ / "settings-job2").string(), "--out",
+                                     (*dir_ / "settings-link.jsonl").string()};
+  linked.insert(linked.end(), stills.begin(), stills.end());
+  EXPECT_LE(run(linked, *dir_ / "settings.log"), 1);
+  EXPECT_TRUE(fs::is_symlink(*dir_ / "settings-link.jsonl"));
+  EXPECT_EQ(Slurp(*dir_ / "settings-target.jsonl"), records);
+
+  // An --out that cannot be written at the end fails before any analysis.
+  std::vector<std::string> nowhere = {"--job", (*dir_ / "settings-job3").string(), "--out",
+                                      (*dir_ / "no-such-folder" / "x.jsonl").string()};
+  nowhere.insert(nowhere.end(), stills.begin(), stills.end());
+  EXPECT_EQ(run(nowhere, *dir_ / "settings.log"), 2);
+  EXPECT_EQ(Slurp(*dir_ / "settings-job3" / "records.jsonl"), "");
+
+  // Without a job a failed write stops the run, with the system's reason (not "Success").
+  if (fs::exists("/dev/full")) {
+    std::vector<std::string> full = {"--out", "/dev/full"};
+    full.insert(full.end(), stills.begin(), stills.end());
+    EXPECT_EQ(run(full, *dir_ / "settings.log"), 2);
+    EXPECT_NE(Slurp(*dir_ / "settings.log").find("cannot write /dev/full: No space left on device"),
+              std::string::npos)
+        << Slurp(*dir_ / "settings.log");
+  }
 }
 
 TEST_F(MatchEndToEnd, PathsFromStdinAndExitCodes) {

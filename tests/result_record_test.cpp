@@ -159,6 +159,40 @@ TEST(ResultRecord, InvalidUtf8IsEscapedNeverDropped) {
   EXPECT_EQ(ToJsonLine(record).find('\x1b'), std::string::npos);
 }
 
+// Records read back (a job's journal, a sandbox worker's answer) hold the raw names again:
+// a resumed job's CSV escaped the journal's already escaped path a second time
+// (`in2/bad\\xFFnl\x0A.jpg` against `in2/bad\xFFnl\x0A.jpg` from a run without a job).
+TEST(ResultRecord, EscapedNamesReadBackAsTheirBytes) {
+  for (const std::string& name :
+       {std::string("bad\xffnl\n.jpg"), std::string("a\\b\xfe\\\\x41.png"),
+        std::string("plain\\x41.png"), std::string("caf\xc3\xa9.png")}) {
+    SCOPED_TRACE(name);
+    ResultRecord record = Sample();
+    record.path = "in2/" + name;
+    record.duplicate_of = "first/" + name;
+    const std::string line = ToJsonLine(record);
+    const ResultRecord back = FromJsonLine(line);
+    EXPECT_EQ(back.path, record.path);
+    EXPECT_EQ(back.duplicate_of, record.duplicate_of);
+    EXPECT_EQ(ToJsonLine(back), line);
+    std::ostringstream direct, read_back;
+    WriteCsvRows(record, direct);
+    WriteCsvRows(back, read_back);
+    EXPECT_EQ(read_back.str(), direct.str());
+    bool escaped = false;
+    const std::string text = EscapeInvalidUtf8(name, &escaped);
+    EXPECT_EQ(escaped ? UnescapeInvalidUtf8(text) : text, name);
+  }
+  // A clean name keeps its backslashes as they are, flagged as nothing escaped.
+  ResultRecord record = Sample();
+  record.duplicate_of = "x\\xFF.png";  // a literal backslash-x name, valid UTF-8
+  const auto json = nlohmann::json::parse(ToJsonLine(record));
+  EXPECT_FALSE(json.contains("duplicate_of_escaped"));
+  EXPECT_EQ(FromJsonLine(ToJsonLine(record)).duplicate_of, "x\\xFF.png");
+  record.duplicate_of = "x\xff.png";
+  EXPECT_EQ(nlohmann::json::parse(ToJsonLine(record))["duplicate_of_escaped"], true);
+}
+
 TEST(ResultRecord, DisplayEscapingCoversControlsAndInvalidBytes) {
   bool escaped = true;
   EXPECT_EQ(EscapeForDisplay("clean/näme\\x.png", &escaped), "clean/näme\\x.png");
