@@ -99,9 +99,15 @@ std::int32_t Le32(const std::uint8_t* p) {
 DeclaredSize JpegSize(std::span<const std::uint8_t> b) {
   size_t i = 2;
   while (i + 9 < b.size()) {
-    if (b[i] != 0xFF) return {};
+    // Bytes before a marker are skipped, as libjpeg skips them (with a warning): stopping at
+    // one let a stray byte before the frame header hide a 30000x30000 declaration.
+    if (b[i] != 0xFF) {
+      ++i;
+      continue;
+    }
     const std::uint8_t marker = b[i + 1];
-    if (marker == 0xFF) {  // fill byte
+    if (marker == 0xDA) return {};  // a scan before any frame header: nothing declared
+    if (marker == 0xFF) {           // fill byte
       ++i;
       continue;
     }

@@ -2,9 +2,13 @@
 // timecodes. Parses flags, runs the matcher's batch job, maps the outcome to an exit code
 // (DESIGN.md: 0 all inputs processed, 1 some inputs recorded as `error`, 2 usage, 3 index
 // missing or unusable; 130 interrupted).
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <limits>
@@ -205,6 +209,21 @@ int main(int argc, char** argv) {
     // --help and --version exit 0; every usage error is exit code 2 (DESIGN.md).
     return app.exit(e) == 0 ? 0 : 2;
   }
+  // OpenCV reads its pixel limit (a backstop for image formats whose size the matcher cannot
+  // read from the header) from the environment once, as it loads: set after that, it does
+  // nothing. Analysing in this process (--no-sandbox), the program starts again with it set;
+  // sandbox workers get it in their environment before they start.
+  const std::string pixel_limit = std::to_string(options.max_pixels);
+  if (no_sandbox && !worker) {
+    const char* set = std::getenv("OPENCV_IO_MAX_IMAGE_PIXELS");
+    if (set == nullptr || pixel_limit != set) {
+      setenv("OPENCV_IO_MAX_IMAGE_PIXELS", pixel_limit.c_str(), 1);
+      execv("/proc/self/exe", argv);
+      std::cerr << "celtrace-match: cannot restart with OpenCV's pixel limit set: "
+                << std::strerror(errno) << '\n';
+      return 2;
+    }
+  }
   if (worker) return celtrace::RunSandboxWorker(3, options);
   outputs.settings = RecordSettings(app);
   if (!no_sandbox) {
@@ -226,8 +245,6 @@ int main(int argc, char** argv) {
     std::cerr << "celtrace-match: no inputs (give files, folders, archives, or - for stdin)\n";
     return 2;
   }
-  // A backstop for image formats whose size the matcher cannot read from the header.
-  setenv("OPENCV_IO_MAX_IMAGE_PIXELS", std::to_string(options.max_pixels).c_str(), 1);
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   try {

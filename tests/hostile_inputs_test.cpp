@@ -339,6 +339,53 @@ TEST_F(HostileInputs, SandboxedRecordsEqualInProcessRecords) {
   EXPECT_EQ(outputs[true], outputs[false]);
 }
 
+// The pixel limits hold in this process as in the sandbox. A JPEG frame header behind a
+// stray byte (which libjpeg skips) hid its 30000x30000 declaration from the header check:
+// 51 s and 7.2 GB to decode with --no-sandbox. And OpenCV's own limit, the backstop for
+// formats whose size the header check does not read (TIFF), was set after OpenCV had read
+// it: --no-sandbox ran without it.
+TEST_F(HostileInputs, PixelLimitsHoldInProcessAsInTheSandbox) {
+  const fs::path dir = *dir_ / "pixels";
+  fs::create_directories(dir);
+  std::vector<std::uint8_t> jpeg;
+  ASSERT_TRUE(cv::imencode(".jpg", cv::Mat(48, 64, CV_8UC3, cv::Scalar(40, 90, 160)), jpeg));
+  std::string hidden(jpeg.begin(), jpeg.end());
+  const size_t sof = hidden.find("\xFF\xC0");
+  ASSERT_NE(sof, std::string::npos);
+  hidden[sof + 5] = hidden[sof + 7] = static_cast<char>(30000 >> 8);  // height, width
+  hidden[sof + 6] = hidden[sof + 8] = static_cast<char>(30000 & 0xFF);
+  hidden.insert(sof, 1, '\0');
+  WriteFile(dir / "hidden.jpg", hidden);
+  ASSERT_TRUE(
+      cv::imwrite((dir / "small.tiff").string(), cv::Mat(64, 64, CV_8UC3, cv::Scalar(9, 9, 200))));
+  const std::string list = std::string("hidden.jpg") + '\0' + "small.tiff" + '\0';
+  WriteFile(dir / "inputs.list", list);
+  std::map<bool, std::map<std::string, nlohmann::json>> records;
+  for (const bool sandbox : {true, false}) {
+    std::vector<std::string> args = {
+        CELTRACE_MATCH_BIN, "--index", Index().string(), "-0", "--no-progress",
+        "--max-pixels",     "1000"};
+    if (!sandbox) args.push_back("--no-sandbox");
+    const fs::path jsonl = dir / (sandbox ? "sandbox.jsonl" : "inprocess.jsonl");
+    EXPECT_EQ(RunIn(args, dir, dir / "inputs.list", jsonl, dir / "stderr.txt"), 1)
+        << Slurp(dir / "stderr.txt");
+    std::istringstream lines(Slurp(jsonl));
+    for (std::string line; std::getline(lines, line);) {
+      const auto record = nlohmann::json::parse(line);
+      records[sandbox][record["path"].get<std::string>()] = record;
+    }
+  }
+  for (const bool sandbox : {true, false}) {
+    SCOPED_TRACE(sandbox ? "sandbox" : "in process");
+    ASSERT_EQ(records[sandbox].size(), 2u);
+    EXPECT_EQ(records[sandbox]["hidden.jpg"]["error"],
+              "too_large: image declares 30000x30000 pixels (limit --max-pixels 1000)");
+    // 4,096 pixels: refused by OpenCV's limit alone (the header check does not read TIFF).
+    EXPECT_EQ(records[sandbox]["small.tiff"]["status"], "error")
+        << records[sandbox]["small.tiff"].dump();
+  }
+}
+
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 TEST_F(HostileInputs, RealWorkersRunUnderTheAddressSpaceLimit) {
   // A limit no process can start under: the real worker cannot even load, and the job says
