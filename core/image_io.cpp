@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <new>
 #include <opencv2/imgcodecs.hpp>
 #include <string>
 #include <vector>
@@ -35,6 +36,9 @@ cv::Mat DecodeImage(std::span<const std::uint8_t> bytes, std::string_view label,
                          const_cast<std::uint8_t*>(bytes.data()));
     if (!bytes.empty()) image = cv::imdecode(buffer, DecodeFlags(exif));
   } catch (const cv::Exception& e) {
+    // OpenCV reports a refused allocation (a worker's address-space limit) as an error of
+    // its own: the allocator's exception again, so that it reads as too_large, not corrupt.
+    if (e.code == cv::Error::StsNoMem) throw std::bad_alloc();
     throw Error("cannot decode image " + std::string(label) + ": " + e.what());
   }
   if (image.empty()) throw Error("cannot decode image " + std::string(label));

@@ -395,9 +395,18 @@ std::vector<MatchRecord> MatchGapsByChannels(const DrawingTrack& track,
 void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOptions& options,
                Deadline deadline, ResultRecord* record, const ReopenClip& reopen) {
   const int side = options.hash_side > 0 ? options.hash_side : index.info().parameters.hash_side;
-  // Long clips are sampled evenly so that at most max_clip_frames are hashed.
-  const double expected = reader.duration_seconds() * reader.frame_rate();
-  const int stride = std::max(1, static_cast<int>(std::ceil(expected / options.max_clip_frames)));
+  // Long clips are sampled evenly so that about max_clip_frames are hashed. The container's
+  // duration is the file's word, not a fact: one edited field (a Matroska duration of 1e10 s)
+  // made the stride so long that only the first frame was hashed, hiding the clip. So the
+  // frame count is held to what the file's bytes can carry (a coded frame takes a few bytes
+  // at least), and if more frames arrive than expected the stride doubles as they come.
+  constexpr double kMinBytesPerFrame = 8;
+  double expected = reader.duration_seconds() * reader.frame_rate();
+  if (record->size > 0) expected = std::min(expected, record->size / kMinBytesPerFrame);
+  const double budget = std::max(1, options.max_clip_frames);
+  std::int64_t stride = std::isfinite(expected) && expected > budget
+                            ? static_cast<std::int64_t>(std::ceil(expected / budget))
+                            : 1;
 
   // Two query tracks: the frames as they are, and the picture inside uniform bars
   // (letterboxed or pillarboxed copies); the track that aligns more frames wins.
@@ -405,10 +414,14 @@ void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOpti
   std::vector<int> qualities;
   int informative_frames = 0;
   Frame frame;
-  std::int64_t decoded = 0;
+  std::int64_t decoded = 0, hashed = 0;
   while (reader.Read(&frame)) {
     CheckDeadline(deadline, options.max_seconds_per_file);
     if (decoded++ % stride != 0) continue;
+    if (++hashed > 2 * budget) {  // more frames than the container said: sample sparser
+      stride *= 2;
+      hashed = budget;
+    }
     const cv::Mat input = HashInput(frame.image, side);
     const Pdq hash = ComputePdq(input);
     qualities.push_back(hash.quality);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -316,6 +317,51 @@ TEST_F(MatchEndToEnd, JobsRefuseOtherSettingsAndASecondRunAndOutputsFailEarly) {
               std::string::npos)
         << Slurp(*dir_ / "settings.log");
   }
+}
+
+// A clip's declared duration set the sampling stride: one edited field (a Matroska Duration
+// of 1e10 s) made it so long that only the first frame was hashed, and the clip went
+// unattributed. The stride is now held to what the file's bytes can carry.
+TEST_F(MatchEndToEnd, AClipsDeclaredDurationCannotHideIt) {
+  const auto clip = std::find_if(expected_->begin(), expected_->end(), [](const auto& item) {
+    return item.kind == "clip" && item.expected == "match" && item.path.ends_with(".mkv") &&
+           item.path.find('!') == std::string::npos;
+  });
+  ASSERT_NE(clip, expected_->end());
+  std::string bytes = Slurp(Leak() / clip->path);
+  const size_t duration = bytes.find("\x44\x89");  // Segment Info's Duration element
+  ASSERT_NE(duration, std::string::npos);
+  const auto size = static_cast<unsigned char>(bytes[duration + 2]);
+  ASSERT_TRUE(size == 0x88 || size == 0x84) << int(size);
+  if (size == 0x88) {
+    const double value = 1e10 * 1000;  // 1e10 s in the default 1 ms timecode scale
+    std::uint64_t raw;
+    std::memcpy(&raw, &value, 8);
+    for (int k = 0; k < 8; ++k) bytes[duration + 3 + k] = static_cast<char>(raw >> (56 - 8 * k));
+  } else {
+    const float value = 1e10f * 1000;
+    std::uint32_t raw;
+    std::memcpy(&raw, &value, 4);
+    for (int k = 0; k < 4; ++k) bytes[duration + 3 + k] = static_cast<char>(raw >> (24 - 8 * k));
+  }
+  const fs::path edited = *dir_ / "long-declared.mkv";
+  std::ofstream(edited, std::ios::binary) << bytes;
+  std::vector<std::string> args = {CELTRACE_MATCH_BIN,
+                                   "--index",
+                                   Index().string(),
+                                   "--no-progress",
+                                   (Leak() / clip->path).string(),
+                                   edited.string()};
+  for (const std::string& arg : testing::InstrumentedClipDeadline()) args.push_back(arg);
+  ASSERT_EQ(RunProgram(args, *dir_ / "long-declared.jsonl"), 0);
+  const auto records = Records(*dir_ / "long-declared.jsonl");
+  ASSERT_EQ(records.size(), 2u);
+  const auto& original = records.at((Leak() / clip->path).string());
+  const auto& long_declared = records.at(edited.string());
+  ASSERT_EQ(original["status"], "match") << original.dump();
+  ASSERT_EQ(long_declared["status"], "match") << long_declared.dump();
+  EXPECT_EQ(long_declared["matches"][0]["episode"], original["matches"][0]["episode"]);
+  EXPECT_EQ(long_declared["matches"][0]["title"], original["matches"][0]["title"]);
 }
 
 TEST_F(MatchEndToEnd, PathsFromStdinAndExitCodes) {

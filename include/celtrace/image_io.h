@@ -18,7 +18,8 @@ enum class ExifPolicy {
 };
 
 // Decodes an image file. Returns 1-, 3- (BGR) or 4-channel (BGRA) pixels of 8 or 16 bits.
-// Throws celtrace::Error with the path if the file cannot be read or decoded.
+// Throws celtrace::Error with the path if the file cannot be read or decoded, and
+// std::bad_alloc when the decoder cannot allocate the picture (OpenCV's StsNoMem).
 cv::Mat LoadImage(const std::filesystem::path& path, ExifPolicy exif = ExifPolicy::kIgnore);
 
 // Decodes an encoded image held in memory, as LoadImage. `label` names it in errors.
