@@ -14,6 +14,17 @@ void Write(const std::filesystem::path& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
 }
 
+// The message ReadCatalogCsv throws for `csv`; a test failure if it throws none.
+std::string ProblemsOf(const std::filesystem::path& csv) {
+  try {
+    ReadCatalogCsv(csv);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected an error from " << csv;
+  return {};
+}
+
 TEST(CatalogCsv, ReadsRelativeAndAbsolutePathsAndExtraColumns) {
   testing::TempDir dir;
   std::filesystem::create_directories(dir / "eps");
@@ -47,11 +58,8 @@ TEST(CatalogCsv, ReportsEveryProblemWithItsLine) {
         "a.mkv,Other,1,1\n"          // line 5: same file as line 2
         "c.mkv,,x,-1\n"              // line 6: empty title, bad season and episode
         "c.mkv,Skyfolk,1\n");        // line 7: missing a field
-  try {
-    ReadCatalogCsv(dir / "catalog.csv");
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    const std::string message = e.what();
+  {
+    const std::string message = ProblemsOf(dir / "catalog.csv");
     EXPECT_NE(message.find("catalog.csv:3: file not found"), std::string::npos) << message;
     EXPECT_NE(message.find("catalog.csv:4: duplicate of line 2"), std::string::npos) << message;
     EXPECT_NE(message.find("catalog.csv:5: same file as line 2"), std::string::npos) << message;
@@ -72,11 +80,8 @@ TEST(CatalogCsv, ProblemsNameTheFilesLineAfterBlankLinesAndQuotedNewlines) {
         "\n"                                  // line 2: blank, skipped
         "a.mkv,Skyfolk,1,1,\"two\nlines\"\n"  // lines 3-4: one row
         "a.mkv,Skyfolk,1,x,\n");              // line 5
-  try {
-    ReadCatalogCsv(dir / "catalog.csv");
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    const std::string message = e.what();
+  {
+    const std::string message = ProblemsOf(dir / "catalog.csv");
     EXPECT_NE(message.find("catalog.csv:5: episode 'x'"), std::string::npos) << message;
   }
 }
@@ -101,22 +106,16 @@ TEST(CatalogCsv, RefusesTextThatIsNotUtf8AndColumnsNamedTwice) {
         "path,title,season,episode,episode_title\n"
         "a.mkv,Am\xE9lie,1,1,\n"
         "a.mkv,Skyfolk,1,2,Caf\xE9\n");
-  try {
-    ReadCatalogCsv(dir / "latin1.csv");
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    const std::string message = e.what();
+  {
+    const std::string message = ProblemsOf(dir / "latin1.csv");
     EXPECT_NE(message.find("latin1.csv:2: 'title' is not valid UTF-8"), std::string::npos)
         << message;
     EXPECT_NE(message.find("latin1.csv:3: 'episode_title' is not valid UTF-8"), std::string::npos)
         << message;
   }
   Write(dir / "twice.csv", "path,title,season,episode,title\na.mkv,Skyfolk,1,1,Wrong\n");
-  try {
-    ReadCatalogCsv(dir / "twice.csv");
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    const std::string message = e.what();
+  {
+    const std::string message = ProblemsOf(dir / "twice.csv");
     EXPECT_NE(message.find("twice.csv:1: column 'title' appears twice (columns 2 and 5)"),
               std::string::npos)
         << message;
