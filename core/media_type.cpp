@@ -106,6 +106,10 @@ DeclaredSize JpegSize(std::span<const std::uint8_t> b) {
       continue;
     }
     const std::uint8_t marker = b[i + 1];
+    if (marker == 0x00) {  // a stuffed zero: no marker, skipped as libjpeg skips it
+      i += 2;
+      continue;
+    }
     if (marker == 0xDA) return {};  // a scan before any frame header: nothing declared
     if (marker == 0xFF) {           // fill byte
       ++i;

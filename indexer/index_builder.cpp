@@ -134,6 +134,12 @@ std::filesystem::path CatalogDir(std::span<const EpisodeSource> episodes) {
   return {};
 }
 
+// Why a file is refused that is already indexed as `episode` ("Title S1E2 (path)").
+std::string SameFileReason(const std::string& episode) {
+  return "same file as the indexed episode " + episode +
+         "; remove that episode first to index the file again";
+}
+
 // How the catalogue's episodes are opened: the studio's own footage, not a leak's files, so
 // FFmpeg's demuxer and decoder allowlists (README "Hostile inputs") are off; masters in
 // JPEG 2000, DV, v210 or raw H.264 would be refused by them.
@@ -169,6 +175,9 @@ IndexReport WriteGeneration(std::vector<KeptEpisode> kept, std::span<const Episo
   };
   for (const KeptEpisode& episode : kept)
     episode_of_file.emplace(episode.record.sha256, describe(episode.record));
+  // The kept episodes' files, read by the decoding stage (which refuses them before decoding)
+  // while the writing stage adds the new ones to episode_of_file.
+  const std::map<std::string, std::string> kept_files = episode_of_file;
   for (KeptEpisode& episode : kept)
     builder.Append(std::move(episode.record), std::move(episode.entries), episode.orb,
                    episode.line_art, episode.catalog_dir);
@@ -228,7 +237,8 @@ IndexReport WriteGeneration(std::vector<KeptEpisode> kept, std::span<const Episo
                         [&](double seconds, std::int64_t frames) {
                           progress.Advance(0, std::min(seconds, durations[i]) - reported, frames);
                           reported = std::min(seconds, durations[i]);
-                        });
+                        },
+                        kept_files);
                   } catch (const std::exception& e) {  // ours, OpenCV's, the allocator's
                     result.error = e.what();
                   }
@@ -249,9 +259,7 @@ IndexReport WriteGeneration(std::vector<KeptEpisode> kept, std::span<const Episo
               const auto [same, inserted] =
                   episode_of_file.emplace(hashed.record.sha256, describe(hashed.record));
               if (!inserted) {
-                report.failures.push_back(
-                    {source.source, "same file as the indexed episode " + same->second +
-                                        "; remove that episode first to index the file again"});
+                report.failures.push_back({source.source, SameFileReason(same->second)});
                 return;
               }
               report.frames_decoded += hashed.record.frames;
@@ -328,7 +336,8 @@ std::vector<KeptEpisode> ReadEpisodes(const Index& index) {
 
 HashedEpisode HashEpisode(const EpisodeSource& source, const IndexParameters& parameters,
                           int decoder_threads, const std::atomic<bool>* cancel,
-                          const std::function<void(double, std::int64_t)>& on_frames) {
+                          const std::function<void(double, std::int64_t)>& on_frames,
+                          const std::map<std::string, std::string>& indexed_files) {
   HashedEpisode hashed;
   EpisodeRecord& record = hashed.record;
   record.title = source.title;
@@ -337,6 +346,9 @@ HashedEpisode HashEpisode(const EpisodeSource& source, const IndexParameters& pa
   record.source = source.source;
   record.extra_json = ExtraJson(source);
   record.sha256 = Sha256File(source.path);
+  if (const auto same = indexed_files.find(record.sha256); same != indexed_files.end()) {
+    throw Error(SameFileReason(same->second));
+  }
 
   const bool features = parameters.local_features || parameters.line_art;
   VideoReaderOptions decode = CatalogueFootage();

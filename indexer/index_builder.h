@@ -8,6 +8,7 @@
 #include <atomic>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -72,7 +73,8 @@ IndexReport RemoveFromIndex(const EpisodeSelector& selector, const IndexOptions&
 
 // Decodes and hashes one episode: its catalogue record (SHA-256, duration, frames) and its
 // entries (ids unset). `on_frames(seconds_done, frames)` is called as decoding advances.
-// Throws celtrace::Error if the file cannot be decoded.
+// Throws celtrace::Error if the file cannot be decoded, or, before decoding, if its SHA-256
+// is one of `indexed_files` (SHA-256 -> the episode indexed from it, for the message).
 // Keyframes' first_entry and last_entry are positions in `entries` (0-based), not ids.
 struct HashedEpisode {
   EpisodeRecord record;
@@ -84,6 +86,7 @@ struct HashedEpisode {
 };
 HashedEpisode HashEpisode(const EpisodeSource& source, const IndexParameters& parameters,
                           int decoder_threads, const std::atomic<bool>* cancel,
-                          const std::function<void(double, std::int64_t)>& on_frames);
+                          const std::function<void(double, std::int64_t)>& on_frames,
+                          const std::map<std::string, std::string>& indexed_files = {});
 
 }  // namespace celtrace

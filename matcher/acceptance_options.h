@@ -12,6 +12,12 @@
 
 namespace celtrace {
 
+// Correlation bars: correlations lie in [-1, 1]; a bar above 1 (1.01) closes its region,
+// which tests and replays use, so only the lower end is bounded.
+inline CLI::Validator CorrelationBar() {
+  return Within(-1.0, std::numeric_limits<double>::infinity());
+}
+
 // The two options of an orb region that asks fewer inliers of a closer alignment
 // (--NAME-min-inliers, --NAME-correlation), their current values given as the defaults.
 inline void AddCloserRegionOptions(CLI::App& app, const std::string& name, int& min_inliers,
@@ -24,7 +30,7 @@ inline void AddCloserRegionOptions(CLI::App& app, const std::string& name, int& 
   correlation_help << "Thumbnail correlation that lets an orb match pass with " << inliers_option
                    << " (default " << correlation << ")";
   app.add_option(inliers_option, min_inliers, inliers_help.str())->check(CLI::NonNegativeNumber);
-  app.add_option(correlation_option, correlation, correlation_help.str())->check(Within(-1.0, 1.0));
+  app.add_option(correlation_option, correlation, correlation_help.str())->check(CorrelationBar());
 }
 
 inline void AddAcceptanceOptions(CLI::App& app, MatchOptions& options) {
@@ -33,7 +39,7 @@ inline void AddAcceptanceOptions(CLI::App& app, MatchOptions& options) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--min-correlation", options.min_correlation,
                  "Thumbnail correlation an orb match needs (default 0.92)")
-      ->check(Within(-1.0, 1.0));
+      ->check(CorrelationBar());
   AddCloserRegionOptions(app, "close", options.close_min_inliers, options.close_correlation);
   app.add_option("--strong-min-inliers", options.strong_min_inliers,
                  "RANSAC inliers that let an orb match pass at --strong-correlation "
@@ -42,7 +48,7 @@ inline void AddAcceptanceOptions(CLI::App& app, MatchOptions& options) {
   app.add_option("--strong-correlation", options.strong_correlation,
                  "Thumbnail correlation an orb match with --strong-min-inliers needs "
                  "(default 0.85)")
-      ->check(Within(-1.0, 1.0));
+      ->check(CorrelationBar());
   app.add_option("--strong-max-realignment", options.strong_max_realignment,
                  "How far (share of the frame's width) the correlation's refinement may move "
                  "a query from where its keypoints put it, for an orb match to pass at "
@@ -64,7 +70,7 @@ inline void AddAcceptanceOptions(CLI::App& app, MatchOptions& options) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--min-line-art-correlation", options.min_line_art_correlation,
                  "Thumbnail correlation a lineart match needs (default 0.80)")
-      ->check(Within(-1.0, 1.0));
+      ->check(CorrelationBar());
   app.add_option("--min-line-art-ink-inside", options.min_line_art_ink_inside,
                  "Share of a line-art still's ink that must land inside the frame once "
                  "aligned; 0: off (default 0.8)")
@@ -82,7 +88,7 @@ inline void AddAcceptanceOptions(CLI::App& app, MatchOptions& options) {
   app.add_option("--line-art-stroke-correlation", options.line_art_stroke_correlation,
                  "Thumbnail correlation a lineart match with --line-art-stroke-min-inliers "
                  "needs (default 0.6)")
-      ->check(Within(-1.0, 1.0));
+      ->check(CorrelationBar());
   app.add_option("--min-search-strokes", options.min_search_strokes,
                  "Stroke search: strokes in common (the lower of the still's ink near the "
                  "frame's and the frame's near the still's) a placed entry needs (default 0.9)")

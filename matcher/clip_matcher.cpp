@@ -399,43 +399,64 @@ void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOpti
   // duration is the file's word, not a fact: one edited field (a Matroska duration of 1e10 s)
   // made the stride so long that only the first frame was hashed, hiding the clip. So the
   // frame count is held to what the file's bytes can carry (a coded frame takes a few bytes
-  // at least), and if more frames arrive than expected the stride doubles as they come.
+  // at least); if more frames arrive than expected the stride doubles as they come, and if
+  // the clip ends with far fewer hashed than it had (a long declared duration on a clip of
+  // large frames), it is decoded again at the stride its real length asks for.
   constexpr double kMinBytesPerFrame = 8;
   double expected = reader.duration_seconds() * reader.frame_rate();
   if (record->size > 0) expected = std::min(expected, record->size / kMinBytesPerFrame);
-  const double budget = std::max(1, options.max_clip_frames);
-  std::int64_t stride = std::isfinite(expected) && expected > budget
-                            ? static_cast<std::int64_t>(std::ceil(expected / budget))
-                            : 1;
+  const std::int64_t budget = std::max(1, options.max_clip_frames);
+  const std::int64_t hinted = std::isfinite(expected) && expected > static_cast<double>(budget)
+                                  ? static_cast<std::int64_t>(std::ceil(expected / budget))
+                                  : 1;
 
   // Two query tracks: the frames as they are, and the picture inside uniform bars
   // (letterboxed or pillarboxed copies); the track that aligns more frames wins.
   DrawingTrack plain, trimmed;
   std::vector<int> qualities;
   int informative_frames = 0;
-  Frame frame;
-  std::int64_t decoded = 0, hashed = 0;
-  while (reader.Read(&frame)) {
-    CheckDeadline(deadline, options.max_seconds_per_file);
-    if (decoded++ % stride != 0) continue;
-    if (++hashed > 2 * budget) {  // more frames than the container said: sample sparser
-      stride *= 2;
-      hashed = budget;
+  // Hashes every stride-th frame `source` decodes into the tracks; returns the frames decoded
+  // and hashed.
+  auto sample = [&](VideoReader& source, std::int64_t stride) {
+    plain = {};
+    trimmed = {};
+    qualities.clear();
+    informative_frames = 0;
+    Frame frame;
+    std::int64_t decoded = 0, hashed = 0, since_doubling = 0;
+    while (source.Read(&frame)) {
+      CheckDeadline(deadline, options.max_seconds_per_file);
+      if (decoded++ % stride != 0) continue;
+      ++hashed;
+      if (++since_doubling > 2 * budget) {  // more frames than the container said
+        stride *= 2;
+        since_doubling = budget;
+      }
+      const cv::Mat input = HashInput(frame.image, side);
+      const Pdq hash = ComputePdq(input);
+      qualities.push_back(hash.quality);
+      if (hash.quality >= options.min_quality) {
+        ++informative_frames;
+      }
+      plain.Add(hash, frame.seconds, options.min_quality);
+      const cv::Rect content = FindContentRect(input);
+      if (content.width == input.cols && content.height == input.rows) {
+        trimmed.Add(hash, frame.seconds, options.min_quality);
+      } else {
+        trimmed.Add(ComputePdq(HashInput(input(content), side)), frame.seconds,
+                    options.min_quality);
+        trimmed.differs = true;
+      }
     }
-    const cv::Mat input = HashInput(frame.image, side);
-    const Pdq hash = ComputePdq(input);
-    qualities.push_back(hash.quality);
-    if (hash.quality >= options.min_quality) {
-      ++informative_frames;
-    }
-    plain.Add(hash, frame.seconds, options.min_quality);
-    const cv::Rect content = FindContentRect(input);
-    if (content.width == input.cols && content.height == input.rows) {
-      trimmed.Add(hash, frame.seconds, options.min_quality);
-    } else {
-      trimmed.Add(ComputePdq(HashInput(input(content), side)), frame.seconds, options.min_quality);
-      trimmed.differs = true;
-    }
+    return std::pair{decoded, hashed};
+  };
+  const auto [decoded, hashed] = sample(reader, hinted);
+  if (reopen && hashed * 2 < std::min(decoded, budget)) {
+    VideoReaderOptions again;
+    again.luma_only = true;
+    again.square_side = side;
+    const std::unique_ptr<VideoReader> second = reopen(again);
+    sample(*second, std::max<std::int64_t>(1, (decoded + budget - 1) / budget));
   }
   if (qualities.empty()) throw Error("corrupt: no video frames decoded");
   std::nth_element(qualities.begin(), qualities.begin() + qualities.size() / 2, qualities.end());

@@ -473,11 +473,14 @@ class InputWalker::State {
   void VisitMember(archive_entry* entry, std::string label) {
     OpenArchive& top = archives_.back();
     archive* handle = top.handle.get();
+    const int format = archive_format(handle) & ARCHIVE_FORMAT_BASE_MASK;
     if (archive_entry_filetype(entry) == AE_IFDIR) {
-      // A folder has no data. One that declares some (a zip entry with the MS-DOS folder
-      // attribute on a file's name and content, which unzip extracts as a file) gets a
-      // record: libarchive gives a folder no data, and a silent skip would hide a picture.
-      if (archive_entry_size_is_set(entry) != 0 && archive_entry_size(entry) > 0) {
+      // A folder has no data. A zip folder that declares some (the MS-DOS folder attribute on
+      // a file's name and content, which unzip extracts as a file) gets a record: libarchive
+      // gives a folder no data, and a silent skip would hide a picture. (A GNU incremental
+      // tar's folders declare their listings: those are folders.)
+      if (format == ARCHIVE_FORMAT_ZIP && archive_entry_size_is_set(entry) != 0 &&
+          archive_entry_size(entry) > 0) {
         Skip(std::move(label), "special: a folder entry declaring " +
                                    std::to_string(archive_entry_size(entry)) +
                                    " bytes of data (not read; a file marked as a folder)");
@@ -499,12 +502,16 @@ class InputWalker::State {
     const bool declared = archive_entry_size_is_set(entry) != 0;
     const auto declared_size =
         static_cast<std::uint64_t>(std::max<la_int64_t>(archive_entry_size(entry), 0));
-    // Unread data is skipped by the next archive_read_next_header(): cheaply (a seek) in an
-    // archive read as it is, but in a compressed stream (.tar.gz, .tar.bz2) by decompressing
-    // it all, inside that one call, uncounted and uninterruptible: 842 KB of bzip2 declaring
-    // a terabyte kept the job busy for hours. There a skipped member is read through here
-    // instead, its bytes counted against the budget and the compression ratio.
-    const bool drain = archive_filter_count(handle) > 1;
+    // Unread data is skipped by the next archive_read_next_header(): cheaply (a seek) in a
+    // tar, cpio or ar read as it is and in a zip (each member found from the central
+    // directory), but in a compressed stream (.tar.gz, .tar.bz2) or a format that compresses
+    // its members in blocks (7z, rar) by decompressing it all, inside that one call, uncounted
+    // and uninterruptible: 842 KB of bzip2 declaring a terabyte kept the job busy for hours.
+    // There a skipped member is read through here instead, its bytes counted against the
+    // budget and the compression ratio.
+    const bool seeks = format == ARCHIVE_FORMAT_ZIP || format == ARCHIVE_FORMAT_TAR ||
+                       format == ARCHIVE_FORMAT_CPIO || format == ARCHIVE_FORMAT_AR;
+    const bool drain = archive_filter_count(handle) > 1 || !seeks;
     bool keep = true;  // false once the member is refused: its bytes are only drained
     if (declared && declared_size > options_.max_member_bytes) {
       Skip(label, "too_large: member of " + std::to_string(declared_size) +

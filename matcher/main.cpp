@@ -2,6 +2,7 @@
 // timecodes. Parses flags, runs the matcher's batch job, maps the outcome to an exit code
 // (DESIGN.md: 0 all inputs processed, 1 some inputs recorded as `error`, 2 usage, 3 index
 // missing or unusable; 130 interrupted).
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -43,9 +44,17 @@ std::string RecordSettings(const CLI::App& app) {
   std::istringstream config(app.config_to_str(true, false));
   std::string line, settings;
   while (std::getline(config, line)) {
-    std::string name = line.substr(0, line.find('='));
+    const size_t equals = line.find('=');
+    if (line.empty() || line[0] == '#' || equals == std::string::npos) continue;
+    std::string name = line.substr(0, equals);
     name.erase(name.find_last_not_of(' ') + 1);
-    if (!line.empty() && line[0] != '#' && !kNotSettings.contains(name)) settings += line + "\n";
+    if (kNotSettings.contains(name)) continue;
+    // Numbers as values, not as typed: ".92" and "0.92", "0x1F" and "31" are one setting.
+    std::string value = line.substr(equals + 1);
+    char* end = nullptr;
+    const double number = std::strtod(value.c_str(), &end);
+    if (!value.empty() && end == value.c_str() + value.size()) value = fmt::format("{}", number);
+    settings += name + "=" + value + "\n";
   }
   return settings;
 }
@@ -209,19 +218,24 @@ int main(int argc, char** argv) {
     // --help and --version exit 0; every usage error is exit code 2 (DESIGN.md).
     return app.exit(e) == 0 ? 0 : 2;
   }
-  // OpenCV reads its pixel limit (a backstop for image formats whose size the matcher cannot
-  // read from the header) from the environment once, as it loads: set after that, it does
-  // nothing. Analysing in this process (--no-sandbox), the program starts again with it set;
-  // sandbox workers get it in their environment before they start.
-  const std::string pixel_limit = std::to_string(options.max_pixels);
+  // OpenCV reads its decoder limits (the pixel limit a backstop for image formats whose size
+  // the matcher cannot read from the header) from the environment once, as it loads: set
+  // after that, they do nothing. Analysing in this process (--no-sandbox), the program starts
+  // again with them set (sandbox workers get them in their environment before they start).
+  // Without /proc/self/exe it goes on without them, and says so.
   if (no_sandbox && !worker) {
-    const char* set = std::getenv("OPENCV_IO_MAX_IMAGE_PIXELS");
-    if (set == nullptr || pixel_limit != set) {
-      setenv("OPENCV_IO_MAX_IMAGE_PIXELS", pixel_limit.c_str(), 1);
+    bool restart = false;
+    for (const auto& [name, value] : celtrace::OpenCvDecoderLimits(options)) {
+      const char* set = std::getenv(name.c_str());
+      if (set == nullptr || value != set) {
+        setenv(name.c_str(), value.c_str(), 1);
+        restart = true;
+      }
+    }
+    if (restart) {
       execv("/proc/self/exe", argv);
-      std::cerr << "celtrace-match: cannot restart with OpenCV's pixel limit set: "
-                << std::strerror(errno) << '\n';
-      return 2;
+      std::cerr << "celtrace-match: warning: cannot restart with OpenCV's decoder limits set ("
+                << std::strerror(errno) << "); images are checked by their headers only\n";
     }
   }
   if (worker) return celtrace::RunSandboxWorker(3, options);

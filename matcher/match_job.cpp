@@ -101,32 +101,56 @@ void WriteAtomically(const fs::path& path, const std::string& text) {
 }
 
 // Where a user's output file is replaced: the file itself, or, through a symbolic link, the
-// file it names (the link is kept). Not a regular file (a FIFO, /dev/stdout): written
-// through, since a rename would replace the device or pipe with a file.
+// file it names (the link is kept). Written through instead (`in_place`): what is not a
+// regular file (a FIFO, a device), and anything reached through /dev or /proc (/dev/stdout
+// is a link to the descriptor, whatever it is: a pipe, or a file opened to append to).
 struct OutputTarget {
   fs::path path;
   bool in_place = false;
 };
 
 OutputTarget ResolveOutput(const fs::path& path) {
-  // The link's target, followed link by link (it may not exist yet: weakly_canonical would
-  // give the link itself), at most as deep as the kernel follows them.
+  const auto special = [](const fs::path& p) {
+    const std::string text = p.lexically_normal().string();
+    return text.starts_with("/dev/") || text.starts_with("/proc/");
+  };
+  // The link's target, followed hop by hop (it may not exist yet), as deep as the kernel
+  // follows links; a loop is an error.
   fs::path target = path;
   std::error_code error;
-  for (int depth = 0; depth < 40 && fs::is_symlink(fs::symlink_status(target, error)); ++depth) {
+  int depth = 0;
+  for (; fs::is_symlink(fs::symlink_status(target, error)); ++depth) {
+    if (depth == 40)
+      throw Error("cannot write " + path.string() + ": too many levels of symbolic links");
+    if (special(target)) return {path, true};
     const fs::path next = fs::read_symlink(target, error);
-    if (error) break;
+    if (error) throw Error("cannot write " + path.string() + ": " + error.message());
     target = next.is_absolute() ? next : target.parent_path() / next;
   }
+  if (special(target)) return {path, true};
   const fs::file_status status = fs::status(target, error);
-  const bool in_place = !error && fs::exists(status) && !fs::is_regular_file(status);
-  return {target, in_place};
+  if (!error && fs::is_directory(status)) {
+    throw Error("cannot write " + path.string() + ": it is a folder");
+  }
+  return {target, !error && fs::exists(status) && !fs::is_regular_file(status)};
 }
 
-// Fails now, not after hours of analysis, when a user's output cannot be written at the end.
+// Fails now, not after hours of analysis, when a user's output cannot be written at the
+// end: a missing folder, a folder, a link loop, a FIFO nobody reads (opening it at the end
+// would wait for a reader, deaf to Ctrl-C).
 void ProbeOutput(const fs::path& path) {
   const OutputTarget target = ResolveOutput(path);
-  if (target.in_place) return;  // opening a FIFO to probe it would wait for a reader
+  if (target.in_place) {
+    const int fd = ::open(target.path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+      const int error = errno;
+      throw Error("cannot write " + path.string() + ": " +
+                  (error == ENXIO ? std::string("no process reads the pipe (start it first)")
+                                  : std::strerror(error)));
+    }
+    ::close(fd);
+    return;
+  }
   const fs::path probe = target.path.string() + ".tmp";
   if (!std::ofstream(probe, std::ios::binary | std::ios::trunc)) throw WriteError(path);
   fs::remove(probe);
@@ -139,7 +163,8 @@ void WriteOutput(const fs::path& path, const std::string& text) {
     WriteAtomically(target.path, text);
     return;
   }
-  std::ofstream out(target.path, std::ios::binary);
+  // Appending: /dev/stdout on a file the shell opened to append to must not be emptied.
+  std::ofstream out(target.path, std::ios::binary | std::ios::app);
   out << text;
   if (!out.flush()) throw WriteError(path);
 }
@@ -379,12 +404,16 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
   std::ostream* out = &std::cout;
   if (!job) {
     if (!outputs.out.empty()) {
-      out_file.open(outputs.out, std::ios::binary | std::ios::trunc);
+      out_file.open(outputs.out,
+                    std::ios::binary |
+                        (ResolveOutput(outputs.out).in_place ? std::ios::app : std::ios::trunc));
       if (!out_file) throw Error("cannot write " + outputs.out.string());
       out = &out_file;
     }
     if (!outputs.csv.empty()) {
-      csv_file.open(outputs.csv, std::ios::binary | std::ios::trunc);
+      csv_file.open(outputs.csv,
+                    std::ios::binary |
+                        (ResolveOutput(outputs.csv).in_place ? std::ios::app : std::ios::trunc));
       if (!csv_file) throw Error("cannot write " + outputs.csv.string());
       csv_file << CsvHeader();
     }

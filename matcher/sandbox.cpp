@@ -31,6 +31,12 @@
 extern char** environ;
 
 namespace celtrace {
+
+std::vector<std::pair<std::string, std::string>> OpenCvDecoderLimits(const MatchOptions& options) {
+  return {{"OPENCV_IO_MAX_IMAGE_PIXELS", std::to_string(options.max_pixels)},
+          {"OPENCV_IO_MAX_IMAGE_WIDTH", "65536"},
+          {"OPENCV_IO_MAX_IMAGE_HEIGHT", "65536"}};
+}
 namespace {
 
 using json = nlohmann::json;
@@ -191,12 +197,8 @@ class SandboxPool::Impl {
     argv_.push_back(nullptr);
     // The workers' environment: the job's, with OpenCV's decoder limits set before the
     // worker starts (OpenCV reads them once), and one thread for everything.
-    const std::vector<std::pair<std::string, std::string>> overrides = {
-        {"OPENCV_IO_MAX_IMAGE_PIXELS", std::to_string(options.max_pixels)},
-        {"OPENCV_IO_MAX_IMAGE_WIDTH", "65536"},
-        {"OPENCV_IO_MAX_IMAGE_HEIGHT", "65536"},
-        {"OPENCV_FOR_THREADS_NUM", "1"},
-        {"OMP_NUM_THREADS", "1"}};
+    std::vector<std::pair<std::string, std::string>> overrides = OpenCvDecoderLimits(options);
+    overrides.insert(overrides.end(), {{"OPENCV_FOR_THREADS_NUM", "1"}, {"OMP_NUM_THREADS", "1"}});
     for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
       const std::string_view text = *entry;
       const bool replaced = std::any_of(overrides.begin(), overrides.end(), [&](const auto& o) {

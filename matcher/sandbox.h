@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "attribution.h"
@@ -16,6 +17,12 @@
 #include "result_record.h"
 
 namespace celtrace {
+
+// OpenCV's image decoder limits as environment variables (name, value): the pixel limit at
+// options.max_pixels and sides of 65536. OpenCV reads them once, as it loads, so a process
+// must have them in its environment from the start (the workers; celtrace-match restarts
+// itself with them for --no-sandbox).
+std::vector<std::pair<std::string, std::string>> OpenCvDecoderLimits(const MatchOptions& options);
 
 class SandboxPool {
  public:

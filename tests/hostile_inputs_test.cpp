@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -349,22 +350,33 @@ TEST_F(HostileInputs, PixelLimitsHoldInProcessAsInTheSandbox) {
   fs::create_directories(dir);
   std::vector<std::uint8_t> jpeg;
   ASSERT_TRUE(cv::imencode(".jpg", cv::Mat(48, 64, CV_8UC3, cv::Scalar(40, 90, 160)), jpeg));
-  std::string hidden(jpeg.begin(), jpeg.end());
-  const size_t sof = hidden.find("\xFF\xC0");
+  std::string declared(jpeg.begin(), jpeg.end());
+  const size_t sof = declared.find("\xFF\xC0");
   ASSERT_NE(sof, std::string::npos);
-  hidden[sof + 5] = hidden[sof + 7] = static_cast<char>(30000 >> 8);  // height, width
-  hidden[sof + 6] = hidden[sof + 8] = static_cast<char>(30000 & 0xFF);
+  declared[sof + 5] = declared[sof + 7] = static_cast<char>(30000 >> 8);  // height, width
+  declared[sof + 6] = declared[sof + 8] = static_cast<char>(30000 & 0xFF);
+  // Before the frame header: a stray byte, and a stuffed zero (FF 00), both of which libjpeg
+  // skips.
+  std::string hidden = declared;
   hidden.insert(sof, 1, '\0');
   WriteFile(dir / "hidden.jpg", hidden);
-  ASSERT_TRUE(
-      cv::imwrite((dir / "small.tiff").string(), cv::Mat(64, 64, CV_8UC3, cv::Scalar(9, 9, 200))));
-  const std::string list = std::string("hidden.jpg") + '\0' + "small.tiff" + '\0';
+  std::string stuffed = declared;
+  stuffed.insert(sof, std::string("\xFF\x00\x7F", 3));
+  WriteFile(dir / "stuffed.jpg", stuffed);
+  // 240,000 pixels, whose size the header check does not read (TIFF); and 140,000 pixels
+  // 70,000 wide, within --max-pixels but past OpenCV's side limit of 65,536.
+  ASSERT_TRUE(cv::imwrite((dir / "large.tiff").string(),
+                          cv::Mat(400, 600, CV_8UC3, cv::Scalar(9, 9, 200))));
+  ASSERT_TRUE(cv::imwrite((dir / "wide.png").string(), cv::Mat(2, 70000, CV_8UC1, cv::Scalar(90))));
+  std::string list;
+  for (const char* name : {"hidden.jpg", "stuffed.jpg", "large.tiff", "wide.png"}) {
+    list += std::string(name) + '\0';
+  }
   WriteFile(dir / "inputs.list", list);
   std::map<bool, std::map<std::string, nlohmann::json>> records;
   for (const bool sandbox : {true, false}) {
-    std::vector<std::string> args = {
-        CELTRACE_MATCH_BIN, "--index", Index().string(), "-0", "--no-progress",
-        "--max-pixels",     "1000"};
+    std::vector<std::string> args = {CELTRACE_MATCH_BIN, "--index",      Index().string(), "-0",
+                                     "--no-progress",    "--max-pixels", "200000"};
     if (!sandbox) args.push_back("--no-sandbox");
     const fs::path jsonl = dir / (sandbox ? "sandbox.jsonl" : "inprocess.jsonl");
     EXPECT_EQ(RunIn(args, dir, dir / "inputs.list", jsonl, dir / "stderr.txt"), 1)
@@ -377,12 +389,17 @@ TEST_F(HostileInputs, PixelLimitsHoldInProcessAsInTheSandbox) {
   }
   for (const bool sandbox : {true, false}) {
     SCOPED_TRACE(sandbox ? "sandbox" : "in process");
-    ASSERT_EQ(records[sandbox].size(), 2u);
-    EXPECT_EQ(records[sandbox]["hidden.jpg"]["error"],
-              "too_large: image declares 30000x30000 pixels (limit --max-pixels 1000)");
-    // 4,096 pixels: refused by OpenCV's limit alone (the header check does not read TIFF).
-    EXPECT_EQ(records[sandbox]["small.tiff"]["status"], "error")
-        << records[sandbox]["small.tiff"].dump();
+    ASSERT_EQ(records[sandbox].size(), 4u);
+    for (const char* name : {"hidden.jpg", "stuffed.jpg"}) {
+      EXPECT_EQ(records[sandbox][name].value("error", ""),
+                "too_large: image declares 30000x30000 pixels (limit --max-pixels 200000)")
+          << name;
+    }
+    // Refused by OpenCV's own limits, which check a picture's size as its decoder opens it.
+    for (const char* name : {"large.tiff", "wide.png"}) {
+      const std::string error = records[sandbox][name].value("error", "");
+      EXPECT_NE(error.find("validateInputImageSize"), std::string::npos) << name << ": " << error;
+    }
   }
 }
 
@@ -521,6 +538,19 @@ TEST(HostileArchive, SkippedMembersOfCompressedStreamsCountTowardsTheBudgets) {
   EXPECT_EQ(items[1].reason,
             "too_large: archive expands more than 200 times its size (compression bomb); the rest "
             "was not read");
+  // A 7z compresses its members in blocks: skipping one decompresses it too.
+  const std::string seven =
+      MakeArchive(Format::kSevenZip, {{.path = "huge.bin", .data = std::string(64u << 20, '\0')},
+                                      {.path = "after.png", .data = RandomPng(12)}});
+  if (!seven.empty()) {
+    WriteFile(dir / "skip.7z", seven);
+    items.clear();
+    InputWalker walker7({(dir / "skip.7z").string()}, {.max_member_bytes = 1u << 20});
+    while (auto item = walker7.Next()) items.push_back(std::move(*item));
+    ASSERT_EQ(items.size(), 2u);
+    EXPECT_EQ(items[1].label, (dir / "skip.7z").string());
+    EXPECT_NE(items[1].reason.find("compression bomb"), std::string::npos) << items[1].reason;
+  }
   // Within the ratio, a skipped member is drained and the next one read as usual.
   WriteFile(dir / "fine.tar.gz",
             MakeArchive(Format::kTarGz, {{.path = "big.bin", .data = std::string(2u << 20, '\0')},
@@ -532,6 +562,24 @@ TEST(HostileArchive, SkippedMembersOfCompressedStreamsCountTowardsTheBudgets) {
   EXPECT_EQ(items[0].kind, InputKind::kSkipped);
   EXPECT_EQ(items[1].label, (dir / "fine.tar.gz").string() + "!/after.png");
   EXPECT_EQ(items[1].kind, InputKind::kArchiveMember);
+}
+
+// A GNU incremental tar's folders declare their listings as data ('D' entries): they are
+// folders, without a record (an `error` record for each made a valid archive exit 1).
+TEST(HostileArchive, IncrementalTarFoldersAreFolders) {
+  testing::TempDir dir;
+  fs::create_directories(dir / "tree" / "sub");
+  WriteFile(dir / "tree" / "sub" / "a.png", RandomPng(14));
+  const std::string command =
+      "cd '" + dir.path().string() +
+      "' && tar --format=gnu -g snapshot -cf incremental.tar tree 2>/dev/null";
+  if (std::system(command.c_str()) != 0) GTEST_SKIP() << "no GNU tar here";
+  std::vector<InputItem> items;
+  InputWalker walker({(dir / "incremental.tar").string()});
+  while (auto item = walker.Next()) items.push_back(std::move(*item));
+  ASSERT_EQ(items.size(), 1u) << items[0].label << ": " << items[0].reason;
+  EXPECT_EQ(items[0].kind, InputKind::kArchiveMember);
+  EXPECT_TRUE(items[0].label.ends_with("tree/sub/a.png")) << items[0].label;
 }
 
 // A zip entry with the MS-DOS folder attribute but a file's name and data, which unzip and

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +20,9 @@
 #include <thread>
 
 #include "celtrace/csv.h"
+#include "celtrace/video_reader.h"
+#include "clip_matcher.h"
+#include "reference_index.h"
 #include "synthetic_footage.h"
 #include "synthetic_leak.h"
 #include "test_util.h"
@@ -280,6 +284,9 @@ TEST_F(MatchEndToEnd, JobsRefuseOtherSettingsAndASecondRunAndOutputsFailEarly) {
             1)
       << Slurp(*dir_ / "settings.log");
   EXPECT_EQ(Slurp(*dir_ / "settings-b.jsonl"), records);
+  // Numbers compare as values: ".92" is the default 0.92.
+  EXPECT_LE(run({"--job", job.string(), "--min-correlation", ".92"}, *dir_ / "settings.log"), 1)
+      << Slurp(*dir_ / "settings.log");
 
   // A second run while the folder is in use.
   {
@@ -307,6 +314,19 @@ TEST_F(MatchEndToEnd, JobsRefuseOtherSettingsAndASecondRunAndOutputsFailEarly) {
   nowhere.insert(nowhere.end(), stills.begin(), stills.end());
   EXPECT_EQ(run(nowhere, *dir_ / "settings.log"), 2);
   EXPECT_EQ(Slurp(*dir_ / "settings-job3" / "records.jsonl"), "");
+
+  // Outputs that are no regular file fail before any analysis too: a folder, and a FIFO no
+  // process reads (opening it at the end would wait for a reader, deaf to Ctrl-C).
+  ASSERT_EQ(::mkfifo((*dir_ / "settings-fifo").c_str(), 0600), 0);
+  for (const fs::path& output : {*dir_ / "settings-fifo", dir_->path()}) {
+    std::vector<std::string> special = {"--job", (*dir_ / "settings-job4").string(), "--out",
+                                        output.string()};
+    special.insert(special.end(), stills.begin(), stills.end());
+    EXPECT_EQ(run(special, *dir_ / "settings.log"), 2) << output;
+    EXPECT_EQ(Slurp(*dir_ / "settings-job4" / "records.jsonl"), "") << output;
+  }
+  EXPECT_NE(Slurp(*dir_ / "settings.log").find("is a folder"), std::string::npos)
+      << Slurp(*dir_ / "settings.log");
 
   // Without a job a failed write stops the run, with the system's reason (not "Success").
   if (fs::exists("/dev/full")) {
@@ -362,6 +382,31 @@ TEST_F(MatchEndToEnd, AClipsDeclaredDurationCannotHideIt) {
   ASSERT_EQ(long_declared["status"], "match") << long_declared.dump();
   EXPECT_EQ(long_declared["matches"][0]["episode"], original["matches"][0]["episode"]);
   EXPECT_EQ(long_declared["matches"][0]["title"], original["matches"][0]["title"]);
+
+  // Frames larger than the bytes-per-frame bound assumes (a lossless rip) leave the stride
+  // too long still: here, with a budget of 10 frames, the bound allows thousands of frames
+  // and the stride skips all but the first. Ending with far fewer frames hashed than it
+  // decoded, the clip is decoded again at the stride its real length asks for.
+  const ReferenceIndex index(Index());
+  MatchOptions options;
+  options.max_clip_frames = 10;
+  const auto bytes_of =
+      std::make_shared<const std::vector<std::uint8_t>>(bytes.begin(), bytes.end());
+  auto open_clip = [&](VideoReaderOptions decode) {
+    decode.luma_only = true;
+    decode.square_side = index.info().parameters.hash_side;
+    return std::make_unique<VideoReader>(bytes_of, edited.string(), decode);
+  };
+  const ReopenClip reopen = [&](const VideoReaderOptions& decode) { return open_clip(decode); };
+  const auto far = std::chrono::steady_clock::now() + std::chrono::hours(1);
+  ResultRecord again, once;
+  again.size = once.size = bytes.size();
+  MatchClip(*open_clip({}), index, options, far, &again, reopen);
+  EXPECT_EQ(again.status, "match");
+  ASSERT_FALSE(again.matches.empty());
+  EXPECT_EQ(again.matches[0].episode, original["matches"][0]["episode"].get<int>());
+  MatchClip(*open_clip({}), index, options, far, &once);  // no second pass without reopen
+  EXPECT_NE(once.status, "match");
 }
 
 TEST_F(MatchEndToEnd, PathsFromStdinAndExitCodes) {
@@ -408,7 +453,7 @@ TEST_F(MatchEndToEnd, PathsFromStdinAndExitCodes) {
                                                         {"--min-correlation", "nan"},
                                                         {"--min-search-strokes", "nan"},
                                                         {"--strong-max-realignment", "nan"},
-                                                        {"--close-correlation", "2"},
+                                                        {"--close-correlation", "-2"},
                                                         {"--min-inliers", "-5"},
                                                         {"--clip-gap-seconds", "nan"},
                                                         {"--retry-scale", "nan"},
