@@ -24,6 +24,60 @@ bool IsMpegTs(std::span<const std::uint8_t> head) {
   return head[0] == 0x47 && head[188] == 0x47 && head[376] == 0x47;
 }
 
+// MPEG-TS in 192-byte packets (a 4-byte timestamp before each: Blu-ray's .m2ts).
+bool IsM2ts(std::span<const std::uint8_t> head) {
+  if (head.size() < 3 * 192 + 5) return false;
+  return head[4] == 0x47 && head[196] == 0x47 && head[388] == 0x47;
+}
+
+// A BMP: "BM", reserved bytes zero and a known DIB header size (a text starting with "BM"
+// is not one).
+bool IsBmp(std::span<const std::uint8_t> head) {
+  if (head.size() < 18 || head[0] != 'B' || head[1] != 'M') return false;
+  if (head[6] != 0 || head[7] != 0 || head[8] != 0 || head[9] != 0) return false;
+  const std::uint32_t dib =
+      head[14] | (head[15] << 8) | (head[16] << 16) | (static_cast<std::uint32_t>(head[17]) << 24);
+  return dib == 12 || dib == 40 || dib == 52 || dib == 56 || dib == 64 || dib == 108 || dib == 124;
+}
+
+// A bzip2 stream: "BZh", a block size digit, then a block's magic (or the end of an empty
+// stream's).
+bool IsBzip2(std::span<const std::uint8_t> head) {
+  using namespace std::string_view_literals;
+  return HasAt(head, 0, "BZh"sv) && head.size() >= 10 && head[3] >= '1' && head[3] <= '9' &&
+         (HasAt(head, 4, "\x31\x41\x59\x26\x53\x59"sv) ||
+          HasAt(head, 4, "\x17\x72\x45\x38\x50\x90"sv));
+}
+
+// A .lzma ("LZMA alone") stream: the common properties byte (lc=3, lp=0, pb=2), a dictionary
+// of 2^n or 2^n + 2^(n-1) bytes, and an unknown (all ones) or plausible uncompressed size.
+bool IsLzmaAlone(std::span<const std::uint8_t> head) {
+  if (head.size() < 13 || head[0] != 0x5D) return false;
+  const std::uint32_t dictionary =
+      head[1] | (head[2] << 8) | (head[3] << 16) | (static_cast<std::uint32_t>(head[4]) << 24);
+  bool power = false;
+  for (int n = 12; n <= 30 && !power; ++n) {
+    power = dictionary == (1u << n) || dictionary == (1u << n) + (1u << (n - 1));
+  }
+  const bool unknown_size =
+      std::all_of(head.begin() + 5, head.begin() + 13, [](std::uint8_t b) { return b == 0xFF; });
+  return power && (unknown_size || (head[11] == 0 && head[12] == 0));
+}
+
+// A tar header without the ustar magic (v7 and old GNU tars): its checksum, the octal sum of
+// the 512 header bytes with the checksum field as spaces, matches, and a name is there.
+bool IsOldTar(std::span<const std::uint8_t> head) {
+  if (head.size() < 512 || head[0] == 0) return false;
+  std::uint32_t sum = 0;
+  for (std::size_t i = 0; i < 512; ++i) sum += (i >= 148 && i < 156) ? ' ' : head[i];
+  std::uint32_t stored = 0;
+  std::size_t i = 148;
+  while (i < 156 && head[i] == ' ') ++i;
+  const std::size_t digits = i;
+  while (i < 156 && head[i] >= '0' && head[i] <= '7') stored = stored * 8 + (head[i++] - '0');
+  return i > digits && stored == sum;
+}
+
 bool IsPnm(std::span<const std::uint8_t> head) {
   return head.size() >= 3 && head[0] == 'P' && head[1] >= '1' && head[1] <= '6' &&
          (head[2] == '\n' || head[2] == ' ' || head[2] == '\r' || head[2] == '\t');
@@ -48,7 +102,7 @@ std::string_view MediaKindName(MediaKind kind) {
 MediaKind SniffMediaKind(std::span<const std::uint8_t> head) {
   using namespace std::string_view_literals;
   if (HasAt(head, 0, "\xFF\xD8\xFF"sv) || HasAt(head, 0, "\x89PNG\r\n\x1A\n"sv) ||
-      HasAt(head, 0, "GIF87a"sv) || HasAt(head, 0, "GIF89a"sv) || HasAt(head, 0, "BM"sv) ||
+      HasAt(head, 0, "GIF87a"sv) || HasAt(head, 0, "GIF89a"sv) || IsBmp(head) ||
       HasAt(head, 0, "II*\0"sv) || HasAt(head, 0, "MM\0*"sv) ||
       (HasAt(head, 0, "RIFF"sv) && HasAt(head, 8, "WEBP"sv)) ||
       HasAt(head, 0, "\0\0\0\x0CjP  \r\n\x87\n"sv) || HasAt(head, 0, "\xFF\x4F\xFF\x51"sv) ||
@@ -67,17 +121,20 @@ MediaKind SniffMediaKind(std::span<const std::uint8_t> head) {
       HasAt(head, 4, "free"sv) || HasAt(head, 0, "\x1A\x45\xDF\xA3"sv) ||
       (HasAt(head, 0, "RIFF"sv) && HasAt(head, 8, "AVI "sv)) || HasAt(head, 0, "\0\0\x01\xBA"sv) ||
       HasAt(head, 0, "\0\0\x01\xB3"sv) || HasAt(head, 0, "FLV\x01"sv) || HasAt(head, 0, "OggS"sv) ||
-      HasAt(head, 0, "\x30\x26\xB2\x75\x8E\x66\xCF\x11"sv) || IsMpegTs(head)) {
+      HasAt(head, 0, "\x30\x26\xB2\x75\x8E\x66\xCF\x11"sv) || IsMpegTs(head) || IsM2ts(head)) {
     return MediaKind::kVideo;
   }
   if (HasAt(head, 0, "PK\x03\x04"sv) || HasAt(head, 0, "PK\x05\x06"sv) ||
       HasAt(head, 0, "7z\xBC\xAF\x27\x1C"sv) || HasAt(head, 0, "Rar!\x1A\x07"sv) ||
-      HasAt(head, 0, "\x1F\x8B"sv) || HasAt(head, 0, "BZh"sv) ||
+      HasAt(head, 0, "\x1F\x8B"sv) || IsBzip2(head) || HasAt(head, 0, "LZIP"sv) ||
+      HasAt(head, 0, "\x04\x22\x4D\x18"sv) || HasAt(head, 0, "\x02\x21\x4C\x18"sv) ||
+      IsLzmaAlone(head) ||
       HasAt(head, 0,
             "\xFD"
             "7zXZ\0"sv) ||
       HasAt(head, 0, "\x28\xB5\x2F\xFD"sv) || HasAt(head, 257, "ustar"sv) ||
-      HasAt(head, 0, "070701"sv) || HasAt(head, 0, "070707"sv) || HasAt(head, 0, "!<arch>\n"sv)) {
+      HasAt(head, 0, "070701"sv) || HasAt(head, 0, "070702"sv) || HasAt(head, 0, "070707"sv) ||
+      HasAt(head, 0, "!<arch>\n"sv) || IsOldTar(head)) {
     return MediaKind::kArchive;
   }
   return MediaKind::kUnknown;

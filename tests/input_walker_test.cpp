@@ -15,11 +15,13 @@
 #include <cstring>
 #include <fstream>
 #include <future>
+#include <opencv2/imgcodecs.hpp>
 #include <random>
 #include <set>
 #include <sstream>
 
 #include "archive_fixture.h"
+#include "celtrace/media_type.h"
 #include "test_util.h"
 
 namespace celtrace {
@@ -305,13 +307,58 @@ TEST(InputWalker, SevenZipSingleCompressedStreamsAndSniffingByContent) {
       "member " + base + "/frame.png.gz!/frame.png " + std::to_string(Png(32).size()),
       "file " + base + "/looks.zip",
       "member " + base + "/looks.png!/in.png " + std::to_string(Png(34).size()),
-      "skip " + base + "/bzh.txt corrupt",
+      "file " + base + "/bzh.txt",  // text, not a bzip2 stream (no block size, no block)
   };
   EXPECT_EQ(Describe(items), expected);
   ASSERT_EQ(items.size(), expected.size());
   EXPECT_EQ(Content(items[1]), Png(31));
   EXPECT_EQ(Content(items[2]), Png(32));
   EXPECT_EQ(Content(items[4]), Png(34));
+}
+
+// Containers libarchive and FFmpeg read that the sniffer missed (their members were never
+// examined: an `unsupported` record), and texts it took for a bitmap or a bzip2 stream.
+TEST(InputWalker, SniffingKnowsMoreContainersAndFewerTexts) {
+  using Bytes = std::vector<std::uint8_t>;
+  auto bytes = [](std::string_view text) { return Bytes(text.begin(), text.end()); };
+  // A tar without the ustar magic (v7): the header's checksum identifies it.
+  std::string v7 = MakeArchive(Format::kUstar, {{.path = "v7frame.png", .data = Png(35)}});
+  ASSERT_GE(v7.size(), 512u);
+  std::fill(v7.begin() + 257, v7.begin() + 265, '\0');  // magic and version
+  unsigned sum = 0;
+  for (size_t i = 0; i < 512; ++i) {
+    sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(v7[i]);
+  }
+  char checksum[8];
+  std::snprintf(checksum, sizeof(checksum), "%06o", sum);
+  std::memcpy(v7.data() + 148, checksum, 7);  // six digits, NUL; the eighth stays a space
+  EXPECT_EQ(SniffMediaKind(bytes(v7)), MediaKind::kArchive);
+  std::string broken = v7;
+  broken[0] ^= 1;  // the checksum no longer matches
+  EXPECT_EQ(SniffMediaKind(bytes(broken)), MediaKind::kUnknown);
+  testing::TempDir dir;
+  WriteFile(dir / "v7.tar", v7);
+  const auto items = Walk({(dir / "v7.tar").string()});
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].label, (dir / "v7.tar").string() + "!/v7frame.png");
+  EXPECT_EQ(Content(items[0]), Png(35));
+
+  std::string m2ts(3 * 192 + 8, '\0');  // 192-byte packets: a timestamp, then 0x47
+  for (size_t packet = 0; packet < 3; ++packet) m2ts[packet * 192 + 4] = 0x47;
+  EXPECT_EQ(SniffMediaKind(bytes(m2ts)), MediaKind::kVideo);
+  EXPECT_EQ(SniffMediaKind(bytes(std::string("\x04\x22\x4D\x18\x64\x40\xA7", 7))),
+            MediaKind::kArchive);  // lz4 frame
+  EXPECT_EQ(
+      SniffMediaKind(bytes(std::string("\x5D\0\0\x80\0\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF", 13))),
+      MediaKind::kArchive);  // .lzma, 8 MiB dictionary, size unknown
+  EXPECT_EQ(SniffMediaKind(bytes("070702000000")), MediaKind::kArchive);  // cpio with CRCs
+  EXPECT_EQ(SniffMediaKind(bytes("BZh91AY&SY")), MediaKind::kArchive);    // bzip2 block
+  EXPECT_EQ(SniffMediaKind(bytes("BZh is how this text file starts")), MediaKind::kUnknown);
+  EXPECT_EQ(SniffMediaKind(bytes("BMW notes: service in March, tyres in May")),
+            MediaKind::kUnknown);
+  std::vector<std::uint8_t> bmp;
+  ASSERT_TRUE(cv::imencode(".bmp", cv::Mat(4, 4, CV_8UC3, cv::Scalar(1, 2, 3)), bmp));
+  EXPECT_EQ(SniffMediaKind(bmp), MediaKind::kImage);
 }
 
 TEST(InputWalker, NestedArchivesAreOpenedFromMemoryUpToTheDepthLimit) {
