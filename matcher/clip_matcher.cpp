@@ -452,11 +452,24 @@ void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOpti
   };
   const auto [decoded, hashed] = sample(reader, hinted);
   if (reopen && hashed * 2 < std::min(decoded, budget)) {
-    VideoReaderOptions again;
-    again.luma_only = true;
-    again.square_side = side;
-    const std::unique_ptr<VideoReader> second = reopen(again);
-    sample(*second, std::max<std::int64_t>(1, (decoded + budget - 1) / budget));
+    // The first pass stands if the second cannot be made (the clip does not open again).
+    DrawingTrack first_plain = plain, first_trimmed = trimmed;
+    std::vector<int> first_qualities = qualities;
+    const int first_informative = informative_frames;
+    try {
+      VideoReaderOptions again;
+      again.luma_only = true;
+      again.square_side = side;
+      const std::unique_ptr<VideoReader> second = reopen(again);
+      sample(*second, std::max<std::int64_t>(1, (decoded + budget - 1) / budget));
+    } catch (const TimeoutError&) {
+      throw;
+    } catch (const Error&) {
+      plain = std::move(first_plain);
+      trimmed = std::move(first_trimmed);
+      qualities = std::move(first_qualities);
+      informative_frames = first_informative;
+    }
   }
   if (qualities.empty()) throw Error("corrupt: no video frames decoded");
   std::nth_element(qualities.begin(), qualities.begin() + qualities.size() / 2, qualities.end());

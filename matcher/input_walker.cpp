@@ -402,6 +402,7 @@ class InputWalker::State {
       return;
     }
     archive_bytes_ = 0;
+    drained_bytes_ = 0;
     archive_entries_ = 0;
     archives_.push_back(std::move(top));
   }
@@ -507,8 +508,10 @@ class InputWalker::State {
     // directory), but in a compressed stream (.tar.gz, .tar.bz2) or a format that compresses
     // its members in blocks (7z, rar) by decompressing it all, inside that one call, uncounted
     // and uninterruptible: 842 KB of bzip2 declaring a terabyte kept the job busy for hours.
-    // There a skipped member is read through here instead, its bytes counted against the
-    // budget and the compression ratio.
+    // There a skipped member is read through here instead, its bytes counted in the
+    // compression ratio (a bomb stops the archive) but not against the byte budget: a stored
+    // 20 GB video is worth skipping at the cost of reading it, and must not end the archive
+    // before the pictures behind it.
     const bool seeks = format == ARCHIVE_FORMAT_ZIP || format == ARCHIVE_FORMAT_TAR ||
                        format == ARCHIVE_FORMAT_CPIO || format == ARCHIVE_FORMAT_AR;
     const bool drain = archive_filter_count(handle) > 1 || !seeks;
@@ -537,12 +540,13 @@ class InputWalker::State {
         return;
       }
       const auto count = static_cast<std::uint64_t>(got);
-      archive_bytes_ += count;
-      if (archive_bytes_ > kRatioFloorBytes) {
+      (keep ? archive_bytes_ : drained_bytes_) += count;
+      const std::uint64_t expanded = archive_bytes_ + drained_bytes_;
+      if (expanded > kRatioFloorBytes) {
         // Bytes libarchive read from the top-level file or buffer (its last filter).
         const la_int64_t raw = archive_filter_bytes(archives_.front().handle.get(), -1);
         const double ratio =
-            static_cast<double>(archive_bytes_) / static_cast<double>(std::max<la_int64_t>(raw, 1));
+            static_cast<double>(expanded) / static_cast<double>(std::max<la_int64_t>(raw, 1));
         if (ratio > options_.max_compression_ratio) {
           StopArchives(keep ? std::move(label) : std::string(),
                        "too_large: archive expands more than " +
@@ -609,6 +613,7 @@ class InputWalker::State {
   std::deque<InputItem> pending_;
   std::uint64_t archive_bytes_ = 0;    // uncompressed bytes read under the current top archive
   std::uint64_t archive_entries_ = 0;  // entries read under it
+  std::uint64_t drained_bytes_ = 0;    // bytes of refused members read through under it
   std::vector<std::uint8_t> chunk_;
   LocalePtr utf8_locale_;  // null if the C library lacks C.UTF-8: names then as libarchive can
 };

@@ -49,11 +49,22 @@ std::string RecordSettings(const CLI::App& app) {
     std::string name = line.substr(0, equals);
     name.erase(name.find_last_not_of(' ') + 1);
     if (kNotSettings.contains(name)) continue;
-    // Numbers as values, not as typed: ".92" and "0.92", "0x1F" and "31" are one setting.
+    // Numbers as the values CLI11 parses, not as typed: ".92" and "0.92" are one setting,
+    // "0x1F" and "31" another, and "010" is 8 (CLI11 reads integers in C's bases).
     std::string value = line.substr(equals + 1);
+    const CLI::Option* option = app.get_option_no_throw("--" + name);
+    const std::string type = option ? option->get_type_name() : "";
     char* end = nullptr;
-    const double number = std::strtod(value.c_str(), &end);
-    if (!value.empty() && end == value.c_str() + value.size()) value = fmt::format("{}", number);
+    if (type.starts_with("FLOAT")) {
+      const double number = std::strtod(value.c_str(), &end);
+      if (!value.empty() && *end == '\0') value = fmt::format("{}", number);
+    } else if (type.starts_with("INT")) {
+      const long long number = std::strtoll(value.c_str(), &end, 0);
+      if (!value.empty() && *end == '\0') value = std::to_string(number);
+    } else if (type.starts_with("UINT")) {
+      const unsigned long long number = std::strtoull(value.c_str(), &end, 0);
+      if (!value.empty() && *end == '\0') value = std::to_string(number);
+    }
     settings += name + "=" + value + "\n";
   }
   return settings;

@@ -102,8 +102,9 @@ void WriteAtomically(const fs::path& path, const std::string& text) {
 
 // Where a user's output file is replaced: the file itself, or, through a symbolic link, the
 // file it names (the link is kept). Written through instead (`in_place`): what is not a
-// regular file (a FIFO, a device), and anything reached through /dev or /proc (/dev/stdout
-// is a link to the descriptor, whatever it is: a pipe, or a file opened to append to).
+// regular file (a FIFO, a device), and anything reached through /proc (/dev/stdout is a link
+// to /proc/self/fd/1, the descriptor, whatever it is: a pipe, or a file opened to append to).
+// A regular file elsewhere under /dev (/dev/shm) is a file like any other.
 struct OutputTarget {
   fs::path path;
   bool in_place = false;
@@ -111,8 +112,7 @@ struct OutputTarget {
 
 OutputTarget ResolveOutput(const fs::path& path) {
   const auto special = [](const fs::path& p) {
-    const std::string text = p.lexically_normal().string();
-    return text.starts_with("/dev/") || text.starts_with("/proc/");
+    return p.lexically_normal().string().starts_with("/proc/");
   };
   // The link's target, followed hop by hop (it may not exist yet), as deep as the kernel
   // follows links; a loop is an error.

@@ -284,9 +284,13 @@ TEST_F(MatchEndToEnd, JobsRefuseOtherSettingsAndASecondRunAndOutputsFailEarly) {
             1)
       << Slurp(*dir_ / "settings.log");
   EXPECT_EQ(Slurp(*dir_ / "settings-b.jsonl"), records);
-  // Numbers compare as values: ".92" is the default 0.92.
-  EXPECT_LE(run({"--job", job.string(), "--min-correlation", ".92"}, *dir_ / "settings.log"), 1)
+  // Numbers compare as the values CLI11 parses: ".92" is the default 0.92, "037" is 31 (C's
+  // octal, as CLI11 reads integers), "010" is 8 and not the default.
+  EXPECT_LE(run({"--job", job.string(), "--min-correlation", ".92", "--threshold", "037"},
+                *dir_ / "settings.log"),
+            1)
       << Slurp(*dir_ / "settings.log");
+  EXPECT_EQ(run({"--job", job.string(), "--threshold", "010"}, *dir_ / "settings.log"), 2);
 
   // A second run while the folder is in use.
   {
@@ -307,6 +311,18 @@ TEST_F(MatchEndToEnd, JobsRefuseOtherSettingsAndASecondRunAndOutputsFailEarly) {
   EXPECT_LE(run(linked, *dir_ / "settings.log"), 1);
   EXPECT_TRUE(fs::is_symlink(*dir_ / "settings-link.jsonl"));
   EXPECT_EQ(Slurp(*dir_ / "settings-target.jsonl"), records);
+
+  // A regular file under /dev (a tmpfs) is replaced like any file, not appended to.
+  const fs::path shm = fs::path("/dev/shm") / ("celtrace-" + std::to_string(::getpid()) + ".jsonl");
+  if (fs::is_directory("/dev/shm")) {
+    std::vector<std::string> tmpfs = {"--job", (*dir_ / "settings-job5").string(), "--out",
+                                      shm.string()};
+    tmpfs.insert(tmpfs.end(), stills.begin(), stills.end());
+    EXPECT_LE(run(tmpfs, *dir_ / "settings.log"), 1) << Slurp(*dir_ / "settings.log");
+    EXPECT_LE(run(tmpfs, *dir_ / "settings.log"), 1) << Slurp(*dir_ / "settings.log");
+    EXPECT_EQ(Slurp(shm), records);
+    fs::remove(shm);
+  }
 
   // An --out that cannot be written at the end fails before any analysis.
   std::vector<std::string> nowhere = {"--job", (*dir_ / "settings-job3").string(), "--out",
