@@ -7,6 +7,11 @@
 #include "celtrace/error.h"
 
 namespace celtrace {
+
+std::string EpisodeKey(const std::string& title, int season, int episode) {
+  return title + "\x1f" + std::to_string(season) + "\x1f" + std::to_string(episode);
+}
+
 namespace {
 
 constexpr const char* kSchema = R"sql(

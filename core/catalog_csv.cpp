@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "celtrace/catalog.h"
 #include "celtrace/csv.h"
 #include "celtrace/error.h"
 #include "celtrace/utf8.h"
@@ -125,8 +126,7 @@ std::vector<EpisodeSource> ReadCatalogCsv(const std::filesystem::path& csv) {
       }
     }
     if (!ok) continue;
-    const std::string key = episode.title + "\x1f" + std::to_string(episode.season) + "\x1f" +
-                            std::to_string(episode.episode);
+    const std::string key = EpisodeKey(episode.title, episode.season, episode.episode);
     if (const auto [it, inserted] = seen_keys.emplace(key, lines[r]); !inserted) {
       problems.push_back(line + "duplicate of line " + std::to_string(it->second) + ": " +
                          episode.title + " S" + std::to_string(episode.season) + "E" +

@@ -157,22 +157,15 @@ T ManifestInteger(const json& value) {
 
 std::string ToolVersion() { return "celtrace 0.1.0"; }
 
-std::string EpisodeKey(const std::string& title, int season, int episode) {
-  return title + "\x1f" + std::to_string(season) + "\x1f" + std::to_string(episode);
-}
-
 fs::path GenerationInfo::CatalogDirOf(const std::string& title, int season, int episode) const {
   const auto found = episode_catalog_dirs.find(EpisodeKey(title, season, episode));
   return found != episode_catalog_dirs.end() ? found->second : catalog_dir;
 }
 
 GenerationInfo ReadGenerationInfo(const fs::path& index_dir) {
-  const fs::path current = index_dir / kCurrent;
   if (!fs::is_directory(index_dir)) throw IndexError("no index at " + index_dir.string());
-  std::ifstream in(current);
-  std::string name;
-  if (!in || !std::getline(in, name) || name.rfind(kGenerationPrefix, 0) != 0 ||
-      name.find('/') != std::string::npos) {
+  const std::string name = CurrentName(index_dir);
+  if (name.rfind(kGenerationPrefix, 0) != 0 || name.find('/') != std::string::npos) {
     throw IndexError("no valid CURRENT in " + index_dir.string() +
                      " (not an index, or no build has finished)");
   }
@@ -414,19 +407,11 @@ GenerationWriter::GenerationWriter(const fs::path& index_dir, const std::string&
   fs::create_directories(index_dir_, error);
   if (error)
     throw Error("cannot create index folder " + index_dir_.string() + ": " + error.message());
-  const fs::path lock = index_dir_ / kLock;
-  lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lock_fd_ < 0) throw Error("cannot open " + lock.string());
-  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-    ::close(lock_fd_);
-    lock_fd_ = -1;
-    throw Error("another celtrace-index is writing " + index_dir_.string());
-  }
+  lock_ = FileLock::TryAcquire(index_dir_ / kLock);
+  if (!lock_) throw Error("another celtrace-index is writing " + index_dir_.string());
   if (!based_on.empty()) {
     const std::string current = CurrentName(index_dir_);
     if (current != based_on) {
-      ::close(lock_fd_);
-      lock_fd_ = -1;
       throw Error("the index " + index_dir_.string() + " changed while it was being read (" +
                   based_on + " was live, now " + (current.empty() ? "none" : current) +
                   "): another celtrace-index published a generation meanwhile; run again");
@@ -450,8 +435,7 @@ GenerationWriter::~GenerationWriter() {
     std::error_code ignored;
     fs::remove_all(temp_dir_, ignored);
   }
-  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
-}
+}  // lock_ is released after this
 
 fs::path GenerationWriter::catalog_path() const { return temp_dir_ / kCatalogFile; }
 

@@ -412,65 +412,61 @@ void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOpti
 
   // Two query tracks: the frames as they are, and the picture inside uniform bars
   // (letterboxed or pillarboxed copies); the track that aligns more frames wins.
-  DrawingTrack plain, trimmed;
-  std::vector<int> qualities;
-  int informative_frames = 0;
-  // Hashes every stride-th frame `source` decodes into the tracks; returns the frames decoded
-  // and hashed.
+  struct Sampled {
+    DrawingTrack plain, trimmed;
+    std::vector<int> qualities;
+    int informative_frames = 0;
+    std::int64_t decoded = 0, hashed = 0;
+  };
+  // Every stride-th frame `source` decodes, hashed into the tracks.
   auto sample = [&](VideoReader& source, std::int64_t stride) {
-    plain = {};
-    trimmed = {};
-    qualities.clear();
-    informative_frames = 0;
+    Sampled s;
     Frame frame;
-    std::int64_t decoded = 0, hashed = 0, since_doubling = 0;
+    std::int64_t since_doubling = 0;
     while (source.Read(&frame)) {
       CheckDeadline(deadline, options.max_seconds_per_file);
-      if (decoded++ % stride != 0) continue;
-      ++hashed;
+      if (s.decoded++ % stride != 0) continue;
+      ++s.hashed;
       if (++since_doubling > 2 * budget) {  // more frames than the container said
         stride *= 2;
         since_doubling = budget;
       }
       const cv::Mat input = HashInput(frame.image, side);
       const Pdq hash = ComputePdq(input);
-      qualities.push_back(hash.quality);
+      s.qualities.push_back(hash.quality);
       if (hash.quality >= options.min_quality) {
-        ++informative_frames;
+        ++s.informative_frames;
       }
-      plain.Add(hash, frame.seconds, options.min_quality);
+      s.plain.Add(hash, frame.seconds, options.min_quality);
       const cv::Rect content = FindContentRect(input);
       if (content.width == input.cols && content.height == input.rows) {
-        trimmed.Add(hash, frame.seconds, options.min_quality);
+        s.trimmed.Add(hash, frame.seconds, options.min_quality);
       } else {
-        trimmed.Add(ComputePdq(HashInput(input(content), side)), frame.seconds,
-                    options.min_quality);
-        trimmed.differs = true;
+        s.trimmed.Add(ComputePdq(HashInput(input(content), side)), frame.seconds,
+                      options.min_quality);
+        s.trimmed.differs = true;
       }
     }
-    return std::pair{decoded, hashed};
+    return s;
   };
-  const auto [decoded, hashed] = sample(reader, hinted);
-  if (reopen && hashed * 2 < std::min(decoded, budget)) {
+  Sampled sampled = sample(reader, hinted);
+  if (reopen && sampled.hashed * 2 < std::min(sampled.decoded, budget)) {
     // The first pass stands if the second cannot be made (the clip does not open again).
-    DrawingTrack first_plain = plain, first_trimmed = trimmed;
-    std::vector<int> first_qualities = qualities;
-    const int first_informative = informative_frames;
     try {
       VideoReaderOptions again;
       again.luma_only = true;
       again.square_side = side;
       const std::unique_ptr<VideoReader> second = reopen(again);
-      sample(*second, std::max<std::int64_t>(1, (decoded + budget - 1) / budget));
+      sampled = sample(*second, std::max<std::int64_t>(1, (sampled.decoded + budget - 1) / budget));
     } catch (const TimeoutError&) {
       throw;
     } catch (const Error&) {
-      plain = std::move(first_plain);
-      trimmed = std::move(first_trimmed);
-      qualities = std::move(first_qualities);
-      informative_frames = first_informative;
     }
   }
+  DrawingTrack& plain = sampled.plain;
+  DrawingTrack& trimmed = sampled.trimmed;
+  std::vector<int>& qualities = sampled.qualities;
+  const int informative_frames = sampled.informative_frames;
   if (qualities.empty()) throw Error("corrupt: no video frames decoded");
   std::nth_element(qualities.begin(), qualities.begin() + qualities.size() / 2, qualities.end());
   record->quality = qualities[qualities.size() / 2];

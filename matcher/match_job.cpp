@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/file.h>
 #include <tbb/global_control.h>
 #include <tbb/parallel_pipeline.h>
 #include <unistd.h>
@@ -25,6 +24,7 @@
 
 #include "attribution.h"
 #include "celtrace/error.h"
+#include "celtrace/file_lock.h"
 #include "celtrace/progress.h"
 #include "html_report.h"
 #include "input_walker.h"
@@ -168,28 +168,6 @@ void WriteOutput(const fs::path& path, const std::string& text) {
   out << text;
   if (!out.flush()) throw WriteError(path);
 }
-
-// The job folder's lock, held while a run uses it: two runs on one folder (a scheduler's
-// requeue beside a run still going) would analyse everything twice into one journal.
-class JobLock {
- public:
-  explicit JobLock(const fs::path& job_dir) {
-    const fs::path lock = job_dir / "LOCK";
-    fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw Error("cannot open " + lock.string() + ": " + std::strerror(errno));
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      ::close(fd_);
-      throw Error("job folder " + job_dir.string() +
-                  " is in use by another celtrace-match; wait for it or use another --job folder");
-    }
-  }
-  ~JobLock() { ::close(fd_); }  // releases the flock
-  JobLock(const JobLock&) = delete;
-  JobLock& operator=(const JobLock&) = delete;
-
- private:
-  int fd_ = -1;
-};
 
 // Input paths are raw bytes (maybe not UTF-8), so the job file stores them as hex.
 std::string ToHexText(const std::string& bytes) {
@@ -359,10 +337,16 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
                          std::ostream& log) {
   const bool job = !outputs.job_dir.empty();
   const ReferenceIndex index(options.index_dir);
-  std::optional<JobLock> job_lock;
+  // The job folder's lock, held while a run uses it: two runs on one folder (a scheduler's
+  // requeue beside a run still going) would analyse everything twice into one journal.
+  std::optional<FileLock> job_lock;
   if (job) {
     fs::create_directories(outputs.job_dir);
-    job_lock.emplace(outputs.job_dir);
+    job_lock = FileLock::TryAcquire(outputs.job_dir / "LOCK");
+    if (!job_lock) {
+      throw Error("job folder " + outputs.job_dir.string() +
+                  " is in use by another celtrace-match; wait for it or use another --job folder");
+    }
     // What the records depend on besides the inputs: the options, and the index generation
     // (its name and creation time: a rebuilt index elsewhere is another).
     const std::string settings =

@@ -20,6 +20,10 @@ class Database;
 
 namespace celtrace {
 
+// One text per (title, season, episode), for maps of episodes: the catalogue's duplicate
+// check, the index's kept episodes and their catalogue folders.
+std::string EpisodeKey(const std::string& title, int season, int episode);
+
 struct EpisodeRecord {
   std::int64_t id = 0;  // assigned by AddEpisode
   std::string title;

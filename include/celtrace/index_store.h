@@ -10,11 +10,13 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "celtrace/catalog.h"
 #include "celtrace/feature_index.h"
+#include "celtrace/file_lock.h"
 #include "celtrace/hash_index.h"
 
 namespace celtrace {
@@ -95,7 +97,7 @@ struct GenerationInfo {
   // relative episode sources are resolved against (the HTML report's reference frames).
   // Empty when not recorded (older indexes, or only absolute paths).
   std::filesystem::path catalog_dir;
-  // Each episode's own catalogue folder (EpisodeKey -> absolute folder), where it
+  // Each episode's own catalogue folder (EpisodeKey, catalog.h -> absolute folder), where it
   // differs from catalog_dir: episodes added from a CSV in another folder. Use CatalogDirOf.
   std::map<std::string, std::filesystem::path> episode_catalog_dirs;
   // Extra channels present (kOrbChannel, kLineArtChannel), with their keyframe and
@@ -113,9 +115,6 @@ struct GenerationInfo {
   // The folder the episode's relative source is resolved against: its own, else catalog_dir.
   std::filesystem::path CatalogDirOf(const std::string& title, int season, int episode) const;
 };
-
-// The key of an episode in GenerationInfo::episode_catalog_dirs.
-std::string EpisodeKey(const std::string& title, int season, int episode);
 
 // Names of the extra channels: their files are NAME.faiss and NAME.keys, their records'
 // "channel" is the name.
@@ -197,7 +196,7 @@ class GenerationWriter {
  private:
   std::filesystem::path index_dir_;
   std::filesystem::path temp_dir_;
-  int lock_fd_ = -1;
+  std::optional<FileLock> lock_;  // INDEX/LOCK, held for the writer's life
   bool published_ = false;
 };
 
