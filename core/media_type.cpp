@@ -78,6 +78,17 @@ bool IsOldTar(std::span<const std::uint8_t> head) {
   return i > digits && stored == sum;
 }
 
+// An ISO 9660 image (CD/DVD, and the bridge volume of most UDF discs): after the 32 KiB
+// system area, a volume descriptor of a known type (primary 1, supplementary 2, partition
+// 3, boot record 0, terminator 255), "CD001" and version 1.
+bool IsIso9660(std::span<const std::uint8_t> head) {
+  using namespace std::string_view_literals;
+  constexpr std::size_t kDescriptor = 32768;
+  if (head.size() < kDescriptor + 7 || !HasAt(head, kDescriptor + 1, "CD001"sv)) return false;
+  const std::uint8_t type = head[kDescriptor];
+  return (type <= 3 || type == 255) && head[kDescriptor + 6] == 1;
+}
+
 bool IsPnm(std::span<const std::uint8_t> head) {
   return head.size() >= 3 && head[0] == 'P' && head[1] >= '1' && head[1] <= '6' &&
          (head[2] == '\n' || head[2] == ' ' || head[2] == '\r' || head[2] == '\t');
@@ -134,7 +145,7 @@ MediaKind SniffMediaKind(std::span<const std::uint8_t> head) {
             "7zXZ\0"sv) ||
       HasAt(head, 0, "\x28\xB5\x2F\xFD"sv) || HasAt(head, 257, "ustar"sv) ||
       HasAt(head, 0, "070701"sv) || HasAt(head, 0, "070702"sv) || HasAt(head, 0, "070707"sv) ||
-      HasAt(head, 0, "!<arch>\n"sv) || IsOldTar(head)) {
+      HasAt(head, 0, "!<arch>\n"sv) || IsOldTar(head) || IsIso9660(head)) {
     return MediaKind::kArchive;
   }
   return MediaKind::kUnknown;

@@ -68,8 +68,11 @@ bool ReadItem(const InputItem& item, const MatchOptions& options, ItemContent* c
     const std::string code = CodeWord(item.reason);
     const bool special = code == "symlink" || code == "fifo" || code == "device" ||
                          code == "socket" || code == "hardlink" || code == "loop";
-    record->media = special ? "special" : "unknown";
-    record->status = special ? "unsupported" : "error";
+    // An archive without files was read whole: nothing in it failed, there is just
+    // nothing to attribute, as with a zero-byte file.
+    const bool empty = code == "empty";
+    record->media = special ? "special" : empty ? "archive" : "unknown";
+    record->status = special || empty ? "unsupported" : "error";
     record->error = item.reason;
     return false;
   }

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cctype>
 #include <cerrno>
 #include <deque>
@@ -364,7 +363,7 @@ class InputWalker::State {
     }
     // Sniffed here rather than with SniffFile() so the descriptor checked above is the one
     // read (and later handed to libarchive), and a failure comes with its errno.
-    std::array<std::uint8_t, kSniffBytes> head{};
+    std::vector<std::uint8_t> head(kSniffBytes);
     std::size_t filled = 0;
     while (filled < head.size()) {
       const ssize_t got = ::pread(file.get(), head.data() + filled, head.size() - filled,

@@ -23,7 +23,7 @@ struct Member {
   bool utf8_name = false;
 };
 
-enum class Format { kZip, kTar, kUstar, kTarGz, kSevenZip, kGzip };
+enum class Format { kZip, kTar, kUstar, kTarGz, kSevenZip, kGzip, kIso9660 };
 
 struct ArchiveWriteDeleter {
   void operator()(archive* handle) const noexcept { archive_write_free(handle); }
@@ -82,6 +82,9 @@ inline std::string MakeArchive(Format format, const std::vector<Member>& members
     case Format::kGzip:
       archive_write_set_format_raw(a);
       archive_write_add_filter_gzip(a);
+      break;
+    case Format::kIso9660:
+      archive_write_set_format_iso9660(a);
       break;
   }
   if (options != nullptr && archive_write_set_options(a, options) != ARCHIVE_OK) return "";

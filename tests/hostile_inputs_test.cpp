@@ -187,6 +187,7 @@ class HostileInputs : public ::testing::Test {
                                      {.path = "/tmp/abs-evil.png", .data = RandomPng(4)},
                                      {.path = "../../../etc/evil.png", .data = "x"}}));
       add("nested.zip", NestedZips(5, RandomPng(5)));
+      add("folders-only.zip", MakeArchive(Format::kZip, {{.path = "only/", .type = AE_IFDIR}}));
       add("secret.zip", MakeArchive(Format::kZip, {{.path = "hidden.png", .data = RandomPng(6)}},
                                     "zip:encryption=zipcrypt", "hunter2"));
       add(kEscapeName, RandomPng(7));
@@ -283,6 +284,10 @@ TEST_F(HostileInputs, OneRecordPerInputNothingWrittenEverythingEscaped) {
   EXPECT_EQ(status("huge.png"), "error");
   EXPECT_TRUE(error("huge.png").starts_with("too_large:")) << error("huge.png");
   EXPECT_EQ(status("empty.png"), "unsupported");
+  // Read whole, nothing in it: unsupported as an empty file is, not a failure.
+  EXPECT_EQ(status("folders-only.zip"), "unsupported");
+  EXPECT_EQ(records["folders-only.zip"]["media"], "archive");
+  EXPECT_EQ(error("folders-only.zip"), "empty: no files in the archive");
   EXPECT_EQ(records["photo.mp4"]["media"], "image");
   EXPECT_EQ(records["archive.jpg!/inside.png"]["media"], "image");
   EXPECT_EQ(status("head-only.mkv"), "error");

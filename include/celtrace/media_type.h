@@ -15,15 +15,16 @@ enum class MediaKind {
   kUnknown,  // nothing we recognise (text, documents, empty files)
   kImage,    // JPEG, PNG, GIF, BMP, TIFF, WebP, JPEG 2000, PNM, OpenEXR, Radiance HDR
   kVideo,    // ISO BMFF (MP4/MOV/3GP), Matroska/WebM, AVI, MPEG-TS/PS, FLV, Ogg, ASF
-  kArchive,  // zip, tar, 7z, rar, gzip, bzip2, xz, zstd, cpio, ar
+  kArchive,  // zip, tar, 7z, rar, gzip, bzip2, xz, zstd, lz4, lzma, lzip, cpio, ar, ISO 9660
 };
 
 // Returns "unknown", "image", "video", "archive".
 std::string_view MediaKindName(MediaKind kind);
 
-// Number of leading bytes SniffMediaKind looks at (enough for tar's "ustar" at 257 and
-// three MPEG-TS sync bytes).
-inline constexpr std::size_t kSniffBytes = 1024;
+// Number of leading bytes SniffMediaKind looks at: enough for tar's "ustar" at 257, three
+// MPEG-TS sync bytes, and an ISO 9660 image's first volume descriptor (type, "CD001" and
+// version at 32768-32774, past the image's 32 KiB system area).
+inline constexpr std::size_t kSniffBytes = 32768 + 7;
 
 // Classifies content from its first bytes (up to kSniffBytes; fewer is fine).
 MediaKind SniffMediaKind(std::span<const std::uint8_t> head);
