@@ -1,7 +1,7 @@
 // celtrace-match: attributes the files of a leaked archive to titles, episodes and
 // timecodes. Parses flags, runs the matcher's batch job, maps the outcome to an exit code
 // (DESIGN.md: 0 all inputs processed, 1 some inputs recorded as `error`, 2 usage, 3 index
-// missing or unusable; 130 interrupted).
+// missing or unusable; extended: 4 the run stopped part-way, 130 interrupted).
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -77,7 +77,10 @@ int main(int argc, char** argv) {
       "archive.zip!/inner/path): title, season, episode, timecode range, distance, confidence, or "
       "no_match / low_information / unsupported / error. `-` reads newline-separated paths from "
       "stdin, `-0` NUL-separated ones.\nExit codes: 0 all inputs processed, 1 some inputs are "
-      "`error` records, 2 usage, 3 index missing or unusable, 130 interrupted."};
+      "`error` records, 2 usage (also: outputs that cannot be written, a job folder started "
+      "with other inputs or options or in use), 3 index missing or unusable, 4 the run stopped "
+      "part-way (a full disk, decode workers that cannot start; a --job resumes), 130 "
+      "interrupted."};
   celtrace::MatchOptions options;
   celtrace::OutputOptions outputs;
   std::vector<std::string> inputs;
@@ -281,8 +284,13 @@ int main(int argc, char** argv) {
   } catch (const celtrace::IndexError& e) {
     std::cerr << "celtrace-match: " << celtrace::EscapeForDisplay(e.what()) << '\n';
     return 3;
-  } catch (const std::exception& e) {
+  } catch (const celtrace::UsageError& e) {
     std::cerr << "celtrace-match: " << celtrace::EscapeForDisplay(e.what()) << '\n';
     return 2;
+  } catch (const std::exception& e) {
+    // The run stopped part-way (a full disk, a worker that cannot start): not a usage error,
+    // and not "processed" either. A job folder keeps what was journaled; rerun to resume.
+    std::cerr << "celtrace-match: " << celtrace::EscapeForDisplay(e.what()) << '\n';
+    return 4;
   }
 }

@@ -121,16 +121,16 @@ OutputTarget ResolveOutput(const fs::path& path) {
   int depth = 0;
   for (; fs::is_symlink(fs::symlink_status(target, error)); ++depth) {
     if (depth == 40)
-      throw Error("cannot write " + path.string() + ": too many levels of symbolic links");
+      throw UsageError("cannot write " + path.string() + ": too many levels of symbolic links");
     if (special(target)) return {path, true};
     const fs::path next = fs::read_symlink(target, error);
-    if (error) throw Error("cannot write " + path.string() + ": " + error.message());
+    if (error) throw UsageError("cannot write " + path.string() + ": " + error.message());
     target = next.is_absolute() ? next : target.parent_path() / next;
   }
   if (special(target)) return {path, true};
   const fs::file_status status = fs::status(target, error);
   if (!error && fs::is_directory(status)) {
-    throw Error("cannot write " + path.string() + ": it is a folder");
+    throw UsageError("cannot write " + path.string() + ": it is a folder");
   }
   return {target, !error && fs::exists(status) && !fs::is_regular_file(status)};
 }
@@ -144,15 +144,17 @@ void ProbeOutput(const fs::path& path) {
     const int fd = ::open(target.path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
       const int error = errno;
-      throw Error("cannot write " + path.string() + ": " +
-                  (error == ENXIO ? std::string("no process reads the pipe (start it first)")
-                                  : std::strerror(error)));
+      throw UsageError("cannot write " + path.string() + ": " +
+                       (error == ENXIO ? std::string("no process reads the pipe (start it first)")
+                                       : std::strerror(error)));
     }
     ::close(fd);
     return;
   }
   const fs::path probe = target.path.string() + ".tmp";
-  if (!std::ofstream(probe, std::ios::binary | std::ios::trunc)) throw WriteError(path);
+  if (!std::ofstream(probe, std::ios::binary | std::ios::trunc)) {
+    throw UsageError(WriteError(path).what());
+  }
   fs::remove(probe);
 }
 
@@ -217,22 +219,22 @@ std::vector<std::string> JobRoots(const fs::path& job_dir, std::vector<std::stri
         previous_settings = saved_inputs.at("settings").get<std::string>();
       }
     } catch (const std::exception& e) {
-      throw Error("job folder " + job_dir.string() + " has an unreadable " + kJobInputs);
+      throw UsageError("job folder " + job_dir.string() + " has an unreadable " + kJobInputs);
     }
     if (!roots.empty() && roots != previous) {
-      throw Error("job folder " + job_dir.string() +
-                  " was started with other inputs; use a new --job folder or the same inputs");
+      throw UsageError("job folder " + job_dir.string() +
+                       " was started with other inputs; use a new --job folder or the same inputs");
     }
     // Records made with other bars or another index would be mixed with this run's.
     if (previous_settings && *previous_settings != settings) {
-      throw Error("job folder " + job_dir.string() +
-                  " was started with other options or another index (" +
-                  FirstDifference(*previous_settings, settings) +
-                  "); use a new --job folder, or the options and index it was started with");
+      throw UsageError("job folder " + job_dir.string() +
+                       " was started with other options or another index (" +
+                       FirstDifference(*previous_settings, settings) +
+                       "); use a new --job folder, or the options and index it was started with");
     }
     return previous;
   }
-  if (roots.empty()) throw Error("no inputs given");
+  if (roots.empty()) throw UsageError("no inputs given");
   nlohmann::json hex = nlohmann::json::array();
   for (const auto& root : roots) hex.push_back(ToHexText(root));
   WriteAtomically(saved, nlohmann::json{{"inputs_hex", hex}, {"settings", settings}}.dump() + "\n");
@@ -344,8 +346,9 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
     fs::create_directories(outputs.job_dir);
     job_lock = FileLock::TryAcquire(outputs.job_dir / "LOCK");
     if (!job_lock) {
-      throw Error("job folder " + outputs.job_dir.string() +
-                  " is in use by another celtrace-match; wait for it or use another --job folder");
+      throw UsageError(
+          "job folder " + outputs.job_dir.string() +
+          " is in use by another celtrace-match; wait for it or use another --job folder");
     }
     // What the records depend on besides the inputs: the options, and the index generation
     // (its name and creation time: a rebuilt index elsewhere is another).
@@ -355,7 +358,7 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
     if (!outputs.out.empty()) ProbeOutput(outputs.out);
     if (!outputs.csv.empty()) ProbeOutput(outputs.csv);
   }
-  if (roots.empty()) throw Error("no inputs given");
+  if (roots.empty()) throw UsageError("no inputs given");
   SetFaissThreads(1);  // searches run inside TBB tasks
 
   Journal journal;
@@ -391,14 +394,14 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
       out_file.open(outputs.out,
                     std::ios::binary |
                         (ResolveOutput(outputs.out).in_place ? std::ios::app : std::ios::trunc));
-      if (!out_file) throw Error("cannot write " + outputs.out.string());
+      if (!out_file) throw UsageError(WriteError(outputs.out).what());
       out = &out_file;
     }
     if (!outputs.csv.empty()) {
       csv_file.open(outputs.csv,
                     std::ios::binary |
                         (ResolveOutput(outputs.csv).in_place ? std::ios::app : std::ios::trunc));
-      if (!csv_file) throw Error("cannot write " + outputs.csv.string());
+      if (!csv_file) throw UsageError(WriteError(outputs.csv).what());
       csv_file << CsvHeader();
     }
   }
@@ -407,7 +410,7 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
     // cannot be.
     const fs::path probe = outputs.report.string() + ".tmp";
     if (!std::ofstream(probe, std::ios::binary | std::ios::trunc)) {
-      throw Error("cannot write " + outputs.report.string());
+      throw UsageError(WriteError(outputs.report).what());
     }
     fs::remove(probe);
   }
@@ -472,9 +475,9 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
                       done != journal.lines.end()) {
                     work->record = FromJsonLine(done->second);
                     if (work->record.path != work->item.label) {
-                      throw Error("the inputs changed since the job started (input " +
-                                  std::to_string(work->seq) + " was " + work->record.path +
-                                  "); use a new --job folder");
+                      throw UsageError("the inputs changed since the job started (input " +
+                                       std::to_string(work->seq) + " was " + work->record.path +
+                                       "); use a new --job folder");
                     }
                     work->line = done->second;
                     work->resumed = true;

@@ -411,13 +411,13 @@ TEST_F(HostileInputs, PixelLimitsHoldInProcessAsInTheSandbox) {
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 TEST_F(HostileInputs, RealWorkersRunUnderTheAddressSpaceLimit) {
   // A limit no process can start under: the real worker cannot even load, and the job says
-  // so (exit 2) instead of recording every input as an error.
+  // so (exit 4, the run stopped) instead of recording every input as an error.
   const fs::path out = *dir_ / "tiny";
   fs::create_directories(out);
   const int code = RunIn({CELTRACE_MATCH_BIN, "--index", Index().string(), "-0", "--no-progress",
                           "--worker-memory", "1"},
                          Leak(), *dir_ / "inputs.list", out / "r.jsonl", out / "stderr.txt");
-  EXPECT_EQ(code, 2);
+  EXPECT_EQ(code, 4);
   EXPECT_NE(Slurp(out / "stderr.txt").find("did not start"), std::string::npos)
       << Slurp(out / "stderr.txt");
   EXPECT_EQ(Slurp(out / "r.jsonl"), "");

@@ -228,7 +228,7 @@ TEST_F(MatchEndToEnd, AFullDiskStopsTheJobAndResumingFinishesIt) {
       MatchLeak({"--job", job.string(), "--out", out.string(), "--no-progress"});
   const fs::path log = *dir_ / "disk.stderr";
   const pid_t pid = testing::StartProgram(args, "/dev/null", "/dev/null", log);
-  EXPECT_EQ(testing::WaitProgram(pid), 2) << "an output that cannot be written is exit code 2";
+  EXPECT_EQ(testing::WaitProgram(pid), 4) << "a run stopped part-way is exit code 4";
   EXPECT_NE(Slurp(log).find("No space left on device"), std::string::npos) << Slurp(log);
   EXPECT_FALSE(fs::exists(out)) << "no output that looks complete";
   const std::string stopped = Slurp(job / "records.jsonl");
@@ -302,6 +302,25 @@ TEST_F(MatchEndToEnd, JobsRefuseOtherSettingsAndASecondRunAndOutputsFailEarly) {
               std::string::npos);
     ::close(fd);
   }
+  // Other inputs: refused (exit 2, a usage error), as are inputs that changed under a job
+  // (a folder's file renamed since): records would be matched to the wrong files.
+  EXPECT_EQ(run({"--job", job.string(), stills[0]}, *dir_ / "settings.log"), 2);
+  EXPECT_NE(Slurp(*dir_ / "settings.log").find("was started with other inputs"), std::string::npos)
+      << Slurp(*dir_ / "settings.log");
+  const fs::path folder = *dir_ / "settings-folder";
+  fs::create_directories(folder);
+  for (size_t i = 0; i < stills.size(); ++i) {
+    fs::copy_file(stills[i],
+                  folder / ("s" + std::to_string(i) + fs::path(stills[i]).extension().string()));
+  }
+  const fs::path folder_job = *dir_ / "settings-job-renamed";
+  ASSERT_LE(run({"--job", folder_job.string(), folder.string()}, *dir_ / "settings.log"), 1);
+  const fs::path renamed = folder / ("s1" + fs::path(stills[1]).extension().string());
+  fs::rename(renamed, folder / ("t1" + fs::path(stills[1]).extension().string()));
+  EXPECT_EQ(run({"--job", folder_job.string()}, *dir_ / "settings.log"), 2);
+  EXPECT_NE(Slurp(*dir_ / "settings.log").find("the inputs changed since the job started"),
+            std::string::npos)
+      << Slurp(*dir_ / "settings.log");
 
   // --out through a symbolic link: the link stays, its file gets the records.
   fs::create_symlink(*dir_ / "settings-target.jsonl", *dir_ / "settings-link.jsonl");
@@ -348,7 +367,7 @@ TEST_F(MatchEndToEnd, JobsRefuseOtherSettingsAndASecondRunAndOutputsFailEarly) {
   if (fs::exists("/dev/full")) {
     std::vector<std::string> full = {"--out", "/dev/full"};
     full.insert(full.end(), stills.begin(), stills.end());
-    EXPECT_EQ(run(full, *dir_ / "settings.log"), 2);
+    EXPECT_EQ(run(full, *dir_ / "settings.log"), 4);
     EXPECT_NE(Slurp(*dir_ / "settings.log").find("cannot write /dev/full: No space left on device"),
               std::string::npos)
         << Slurp(*dir_ / "settings.log");

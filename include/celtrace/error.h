@@ -18,4 +18,13 @@ class IndexError : public Error {
   using Error::Error;
 };
 
+// The command line cannot be carried out as given, whatever is retried: an output path that
+// cannot be written, a job folder started with other inputs or options, or in use by another
+// run. Programs exit with code 2, as for an option they cannot parse; other failures of a
+// run under way (a full disk, a worker that cannot start) are not usage errors.
+class UsageError : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace celtrace
