@@ -41,27 +41,50 @@ Progress::~Progress() {
 void Progress::Advance(std::int64_t items, double work, std::int64_t counted) {
   items_ += items;
   counted_ += counted;
-  work_milli_ += static_cast<std::int64_t>(work * 1000);
+  work_.fetch_add(work);
+}
+
+void Progress::Resume(std::int64_t items, double work) {
+  items_ += items;
+  work_.fetch_add(work);
+  resumed_work_.fetch_add(work);
 }
 
 std::string Progress::Line(bool final) const {
-  const double elapsed =
+  ProgressSnapshot snapshot;
+  snapshot.items = items_.load();
+  snapshot.total_items = total_items_;
+  snapshot.work = work_.load();
+  snapshot.total_work = total_work_;
+  snapshot.resumed_work = resumed_work_.load();
+  snapshot.counted = counted_.load();
+  snapshot.elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  const double work = work_milli_.load() / 1000.0;
-  const double fraction = total_work_ > 0 ? std::clamp(work / total_work_, 0.0, 1.0) : 0.0;
-  const double rate = elapsed > 0 ? counted_.load() / elapsed : 0;
-  std::string line =
-      fmt::format("{}: {}/{} {}", options_.label, items_.load(), total_items_, options_.item_name);
-  if (terminal_ && !final) {
+  return ProgressLine(options_, snapshot, terminal_ && !final, final);
+}
+
+std::string ProgressLine(const ProgressOptions& options, const ProgressSnapshot& s, bool bar,
+                         bool final) {
+  const double fraction = s.total_work > 0 ? std::clamp(s.work / s.total_work, 0.0, 1.0) : 0.0;
+  const double rate = s.elapsed > 0 ? static_cast<double>(s.counted) / s.elapsed : 0;
+  const std::string items = options.show_total
+                                ? fmt::format("{}/{} {}", s.items, s.total_items, options.item_name)
+                                : fmt::format("{} {}", s.items, options.item_name);
+  std::string line = fmt::format("{}: {}", options.label, items);
+  if (bar) {
     constexpr int kWidth = 24;
     const int filled = static_cast<int>(fraction * kWidth);
-    line = fmt::format("{}: [{}{}] {}/{} {}", options_.label, std::string(filled, '#'),
-                       std::string(kWidth - filled, '.'), items_.load(), total_items_,
-                       options_.item_name);
+    line = fmt::format("{}: [{}{}] {}", options.label, std::string(filled, '#'),
+                       std::string(kWidth - filled, '.'), items);
   }
-  line += fmt::format(", {:.0f}%, {:.1f} {}/s, elapsed {}", 100 * fraction, rate,
-                      options_.rate_name, Clock(elapsed));
-  if (!final && fraction > 0.001) line += ", ETA " + Clock(elapsed * (1 - fraction) / fraction);
+  line += fmt::format(", {:.0f}%, {:.1f} {}/s, elapsed {}", 100 * fraction, rate, options.rate_name,
+                      Clock(s.elapsed));
+  // The ETA extrapolates this run's own pace: work resumed from an earlier run took no time.
+  const double own = s.work - s.resumed_work;
+  const double remaining = std::max(0.0, s.total_work - s.work);
+  if (!final && s.total_work > 0 && own > 0.001 * s.total_work) {
+    line += ", ETA " + Clock(s.elapsed * remaining / own);
+  }
   return line;
 }
 

@@ -208,6 +208,8 @@ class InputWalker::State {
         chunk_(kReadChunk),
         utf8_locale_(newlocale(LC_CTYPE_MASK, "C.UTF-8", nullptr)) {}
 
+  double LeftoverShare() const { return leftover_share_; }
+
   std::optional<InputItem> Next() {
     const ScopedLocale locale(utf8_locale_.get());
     // Each step yields zero or more items, so the walk advances exactly as far as needed.
@@ -256,6 +258,21 @@ class InputWalker::State {
 
   void Yield(InputItem item) {
     for (OpenArchive& open : archives_) open.yielded = true;
+    // A file or a root's record completes one input; an archive's records share its one by
+    // how much of the archive file had been read when each came out.
+    double share = 1;
+    if (!archives_.empty()) {
+      const auto read = archive_filter_bytes(archives_.front().handle.get(), -1);
+      const double fraction = top_size_ > 0
+                                  ? std::clamp(static_cast<double>(std::max<la_int64_t>(read, 0)) /
+                                                   static_cast<double>(top_size_),
+                                               0.0, 1.0)
+                                  : 1.0;
+      share = std::max(0.0, fraction - top_share_);
+      top_share_ = std::max(top_share_, fraction);
+    }
+    item.input_share = share + leftover_share_;
+    leftover_share_ = 0;
     pending_.push_back(std::move(item));
   }
 
@@ -403,6 +420,8 @@ class InputWalker::State {
     archive_bytes_ = 0;
     drained_bytes_ = 0;
     archive_entries_ = 0;
+    top_size_ = static_cast<std::uint64_t>(status.st_size);
+    top_share_ = 0;
     archives_.push_back(std::move(top));
   }
 
@@ -430,7 +449,7 @@ class InputWalker::State {
       // Without a record of its own, an archive holding only folders would vanish from the
       // results.
       if (!top.yielded) Skip(top.label, "empty: no files in the archive");
-      archives_.pop_back();
+      PopArchive();
       return;
     }
     // Counted before anything else so that a stream of failing headers also ends; over the
@@ -443,7 +462,7 @@ class InputWalker::State {
     }
     if (status == ARCHIVE_FATAL) {
       Skip(top.label, DescribeArchiveError(handle));
-      archives_.pop_back();
+      PopArchive();
       return;
     }
     if (status == ARCHIVE_RETRY) return;
@@ -454,7 +473,7 @@ class InputWalker::State {
         // that made it sniff as an archive were a coincidence or the rest is damaged.
         if (archive_filter_count(handle) <= 1) {
           Skip(top.label, "corrupt: not a readable archive (no known format or compression)");
-          archives_.pop_back();
+          PopArchive();
           return;
         }
         top.raw = true;
@@ -534,7 +553,7 @@ class InputWalker::State {
         if (keep && (!top.raw || got != ARCHIVE_FATAL)) Skip(label, reason);
         if (got == ARCHIVE_FATAL) {
           Skip(top.label, reason);
-          archives_.pop_back();
+          PopArchive();
         }
         return;
       }
@@ -594,9 +613,18 @@ class InputWalker::State {
   // archive get `reason` as records, and nothing more of it is read.
   void StopArchives(std::string member, const std::string& reason) {
     if (!member.empty()) Skip(std::move(member), reason);
-    const std::string outer = archives_.front().label;
-    archives_.clear();
-    Skip(outer, reason + "; the rest was not read");
+    Skip(archives_.front().label, reason + "; the rest was not read");
+    while (!archives_.empty()) PopArchive();
+  }
+
+  // Closes the innermost open archive. Closing the top-level one leaves the share of it no
+  // item took (the bytes read after its last item) to the next item.
+  void PopArchive() {
+    archives_.pop_back();
+    if (archives_.empty()) {
+      leftover_share_ += std::max(0.0, 1.0 - top_share_);
+      top_share_ = 0;
+    }
   }
 
   std::string ArchiveBudgetReason() const {
@@ -613,6 +641,9 @@ class InputWalker::State {
   std::uint64_t archive_bytes_ = 0;    // uncompressed bytes read under the current top archive
   std::uint64_t archive_entries_ = 0;  // entries read under it
   std::uint64_t drained_bytes_ = 0;    // bytes of refused members read through under it
+  std::uint64_t top_size_ = 0;         // bytes of the top-level archive file being read
+  double top_share_ = 0;               // the share of it its items took so far
+  double leftover_share_ = 0;          // shares for the next item (PopArchive)
   std::vector<std::uint8_t> chunk_;
   LocalePtr utf8_locale_;  // null if the C library lacks C.UTF-8: names then as libarchive can
 };
@@ -625,6 +656,8 @@ InputWalker::InputWalker(InputWalker&&) noexcept = default;
 InputWalker& InputWalker::operator=(InputWalker&&) noexcept = default;
 
 std::optional<InputItem> InputWalker::Next() { return state_->Next(); }
+
+double InputWalker::LeftoverShare() const { return state_->LeftoverShare(); }
 
 std::vector<std::string> ReadPathList(std::istream& in, bool nul_separated) {
   std::vector<std::string> paths;

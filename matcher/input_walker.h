@@ -36,6 +36,10 @@ struct InputItem {
   // "corrupt: <libarchive message>"; for archive members also "hardlink: not followed", and
   // "empty: no files in the archive" for an archive that yields nothing else.
   std::string reason;
+  // The share of one input (a root, or a file under a root folder) this item completes, for
+  // progress: 1 for a file; the items of a top-level archive (nested ones' included) share
+  // its 1 in proportion to the archive file's bytes read before each.
+  double input_share = 0;
 };
 
 struct WalkOptions {
@@ -74,6 +78,11 @@ class InputWalker {
   // During the call the thread's LC_CTYPE is C.UTF-8 (uselocale), so that libarchive keeps
   // UTF-8 member names in a program running in the "C" locale.
   std::optional<InputItem> Next();
+
+  // The share of inputs no item has carried: the end of an archive read after its last item
+  // (the zip central directory, the tar end blocks). Taken by the next item, so nonzero only
+  // once Next() has returned std::nullopt; for progress to end at 100%.
+  double LeftoverShare() const;
 
  private:
   class State;

@@ -434,9 +434,16 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
   InputWalker walker(roots, walk);
   std::int64_t next_seq = 0;
   {
+    // The share done counts the inputs named (files, and the files under folders), an
+    // archive's records sharing its one by the bytes of it read: its count of files is not
+    // known before it is read.
     const std::int64_t estimate = CountFiles(roots);
-    Progress progress({"match", "inputs", "files", options.progress}, estimate,
-                      static_cast<double>(estimate), log);
+    Progress progress({.label = "match",
+                       .item_name = "files",
+                       .rate_name = "files",
+                       .enabled = options.progress,
+                       .show_total = false},
+                      estimate, static_cast<double>(estimate), log);
     // The items in flight are owned here, and only pointers pass through the pipeline: when
     // an exception cancels it (a full disk), oneTBB 2021.8 does not destroy the items its
     // buffers still hold (LeakSanitizer found one Work per cancelled job).
@@ -457,6 +464,7 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
                                         }
                                         auto item = walker.Next();
                                         if (!item) {
+                                          progress.Advance(0, walker.LeftoverShare(), 0);
                                           control.stop();
                                           return nullptr;
                                         }
@@ -570,7 +578,11 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
                 const MatchRecord& m = record.matches.front();
                 ++summary.episodes[fmt::format("{} S{:02}E{:02}", m.title, m.season, m.episode)];
               }
-              progress.Advance(1, 1, 1);
+              if (work->resumed) {
+                progress.Resume(1, work->item.input_share);
+              } else {
+                progress.Advance(1, work->item.input_share, 1);
+              }
               std::lock_guard lock(in_flight_mutex);
               in_flight.erase(work->seq);
             }));

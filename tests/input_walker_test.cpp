@@ -441,6 +441,53 @@ TEST(InputWalker, NestedArchivesAreOpenedFromMemoryUpToTheDepthLimit) {
   EXPECT_TRUE(closed[0].reason.starts_with("depth:")) << closed[0].reason;
 }
 
+// Progress counts the inputs named, an archive's records sharing its one by the bytes of it
+// read: before 2026-12-07 every record counted as an input, so a leak of one zip read
+// "5000/1 inputs, 100%" from its second file on.
+TEST(InputWalker, AnArchivesRecordsShareItsOneInputByBytesRead) {
+  testing::TempDir dir;
+  fs::create_directories(dir / "leak");
+  WriteFile(dir / "leak" / "a.png", Png(60));
+  WriteFile(dir / "leak" / "b.png", Png(61));
+  // Three incompressible members of 300 KB, several read chunks each, and a nested tar.
+  const std::string tar = MakeArchive(Format::kTar, {{.path = "n1.png", .data = Png(62, 1000)},
+                                                     {.path = "n2.png", .data = Png(63, 1000)}});
+  WriteFile(dir / "leak" / "c.zip",
+            MakeArchive(Format::kZip, {{.path = "m1.png", .data = Png(64, 300000)},
+                                       {.path = "m2.png", .data = Png(65, 300000)},
+                                       {.path = "inner.tar", .data = tar},
+                                       {.path = "m3.png", .data = Png(66, 300000)}}));
+  WriteFile(dir / "one.zip", MakeArchive(Format::kZip, {{.path = "x.png", .data = Png(67)}}));
+  InputWalker walker({(dir / "leak").string(), (dir / "missing.png").string(),
+                      (dir / "one.zip").string()});
+  std::map<std::string, double> shares;
+  double sum = 0;
+  while (auto item = walker.Next()) {
+    EXPECT_GE(item->input_share, 0) << item->label;
+    std::string key = item->label.substr(dir.path().string().size() + 1);
+    if (key.starts_with("leak/")) key = key.substr(5);
+    shares[key] = item->input_share;
+    sum += item->input_share;
+  }
+  sum += walker.LeftoverShare();
+  // Five inputs: a.png, b.png, c.zip, the missing root and one.zip.
+  EXPECT_NEAR(sum, 5.0, 1e-9);
+  EXPECT_EQ(shares.size(), 9u);
+  EXPECT_EQ(shares["a.png"], 1);
+  // The zip's end (its central directory, read after its last member) goes to the next item.
+  EXPECT_GE(shares["missing.png"], 1);
+  EXPECT_LT(shares["missing.png"], 1.1);
+  // The zip's records share its one as its bytes went by: each big member a good part.
+  const double zip = shares["c.zip!/m1.png"] + shares["c.zip!/m2.png"] +
+                     shares["c.zip!/inner.tar!/n1.png"] + shares["c.zip!/inner.tar!/n2.png"] +
+                     shares["c.zip!/m3.png"];
+  EXPECT_LE(zip, 1.0 + 1e-9);
+  for (const char* member : {"c.zip!/m2.png", "c.zip!/m3.png"}) {
+    EXPECT_GT(shares[member], 0.2) << member;
+    EXPECT_LT(shares[member], 0.5) << member;
+  }
+}
+
 TEST(InputWalker, ArchivesWithoutFilesStillGetARecord) {
   testing::TempDir dir;
   WriteFile(dir / "dirs.zip", MakeArchive(Format::kZip, {{.path = "only/", .type = AE_IFDIR}}));

@@ -21,7 +21,28 @@ struct ProgressOptions {
   bool enabled = true;               // false: print nothing
   // Seconds between plain lines when stderr is not a terminal. Default 10.
   double plain_interval = 10;
+  // Whether lines show items against `total_items` ("12/40 episodes") or the items alone
+  // ("5000 files"): the matcher's total is a count of the inputs named, and an archive among
+  // them holds an unknown number of files. The share done always comes from the work.
+  bool show_total = true;
 };
+
+// What one report line is made of.
+struct ProgressSnapshot {
+  std::int64_t items = 0;
+  std::int64_t total_items = 0;
+  double work = 0;          // units done, resumed ones included
+  double total_work = 0;    // units in all
+  double resumed_work = 0;  // units done before this run (Progress::Resume): no time was spent
+  std::int64_t counted = 0;
+  double elapsed = 0;  // seconds since this run started
+};
+
+// Returns the line for `snapshot`: the items, the share of the work done, the rate (counted
+// units per second), the elapsed time and, unless `final`, an ETA from the rate at which this
+// run did its own work (resumed work took no time and does not shorten it).
+std::string ProgressLine(const ProgressOptions& options, const ProgressSnapshot& snapshot, bool bar,
+                         bool final);
 
 class Progress {
  public:
@@ -35,6 +56,9 @@ class Progress {
 
   // Records progress: `items` finished, `work` units done, `counted` rate units (frames).
   void Advance(std::int64_t items, double work, std::int64_t counted);
+  // Records items done by an earlier run (a resumed job): they count as done, but not in the
+  // rate or the ETA.
+  void Resume(std::int64_t items, double work);
 
  private:
   void Run();
@@ -48,7 +72,8 @@ class Progress {
   std::chrono::steady_clock::time_point start_;
   std::atomic<std::int64_t> items_{0};
   std::atomic<std::int64_t> counted_{0};
-  std::atomic<std::int64_t> work_milli_{0};
+  std::atomic<double> work_{0};
+  std::atomic<double> resumed_work_{0};
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stop_ = false;
