@@ -71,7 +71,9 @@ std::string CsvField(std::string_view field) {
                          value[0] == '\t' || value[0] == '\r')) {
     value.insert(value.begin(), '\'');
   }
-  const bool needs_quotes = value.find_first_of(",\"\r\n'") != std::string::npos;
+  // ';' too: a spreadsheet whose locale separates lists with ';' (much of Europe) splits an
+  // unquoted "a;=2+5;b.png" into cells, the middle one a formula.
+  const bool needs_quotes = value.find_first_of(",;\"\r\n'") != std::string::npos;
   if (!needs_quotes) return value;
   std::string out = "\"";
   for (char ch : value) {

@@ -422,8 +422,10 @@ std::string Timecode(double seconds) {
                      ms % 1000);
 }
 
-// Leak-supplied or catalogue text as valid UTF-8 (the JSON output's escaping).
-std::string Text(const std::string& text) { return EscapeInvalidUtf8(text, nullptr); }
+// Leak-supplied or catalogue text as valid UTF-8, and as the CSV shows it: bidirectional controls,
+// which would show "rlo<U+202E>gnp.exe" as "rloexe.png", and control characters escaped; one file
+// per text.
+std::string Text(const std::string& text) { return EscapeForDisplay(text, nullptr); }
 
 // What a channel match rests on, for a reviewer weighing it, as the JSON record writes it
 // (three decimals): a stroke lookup's or search's strokes in common and their two shares, or
@@ -679,7 +681,7 @@ void HtmlReport::Write(std::ostream& out) const {
 void WriteMatchReport(std::span<const ResultRecord> records,
                       const std::map<std::string, std::vector<std::uint8_t>>& leak_thumbnails,
                       const ReferenceIndex& index, const MatchOptions& options,
-                      const ReportOptions& report, std::ostream& log) {
+                      const ReportOptions& report, std::ostream& out, std::ostream& log) {
   // The reference frame of each matched record's best match, grabbed once per frame.
   std::map<std::tuple<std::string, int, int>, std::int32_t> episode_of;
   for (size_t e = 0; e < index.episodes().size(); ++e) {
@@ -737,15 +739,7 @@ void WriteMatchReport(std::span<const ResultRecord> records,
     page.Add(record, leak_jpeg, reference ? reference->jpeg : kNone,
              reference ? reference->note : "");
   }
-  const fs::path temp = report.path.string() + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    page.Write(out);
-    if (!out.flush()) throw Error("cannot write " + temp.string());
-  }
-  std::error_code error;
-  fs::rename(temp, report.path, error);
-  if (error) throw Error("cannot write " + report.path.string() + ": " + error.message());
+  page.Write(out);
 }
 
 }  // namespace celtrace

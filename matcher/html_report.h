@@ -95,20 +95,19 @@ class HtmlReport {
 };
 
 struct ReportOptions {
-  std::filesystem::path path;  // the page to write
   // Folder that relative catalogue sources are resolved against before the catalogue
   // folder the index recorded; empty: that folder only.
   std::filesystem::path footage_dir;
   ThumbnailOptions thumbnails;
 };
 
-// Writes the report of a run: `records` in input order, leaked thumbnails by content
-// SHA-256. Grabs the reference frame of every matched record's best match from the
-// catalogue footage (GrabReferenceThumbnails), then writes the page atomically (temporary
-// file and rename). Throws celtrace::Error if the page cannot be written.
+// Writes the report of a run to `page`: `records` in input order, leaked thumbnails by
+// content SHA-256. Grabs the reference frame of every matched record's best match from the
+// catalogue footage (GrabReferenceThumbnails); `log` gets what could not be grabbed. The
+// caller puts the page where the user asked (match_job.cpp: through links, atomically).
 void WriteMatchReport(std::span<const ResultRecord> records,
                       const std::map<std::string, std::vector<std::uint8_t>>& leak_thumbnails,
                       const ReferenceIndex& index, const MatchOptions& options,
-                      const ReportOptions& report, std::ostream& log);
+                      const ReportOptions& report, std::ostream& page, std::ostream& log);
 
 }  // namespace celtrace

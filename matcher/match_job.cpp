@@ -339,6 +339,12 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
                          std::ostream& log) {
   const bool job = !outputs.job_dir.empty();
   const ReferenceIndex index(options.index_dir);
+  // Every output is checked before anything is opened, truncated or analysed: a report
+  // that cannot be written used to fail after hours of analysis, and after --out and --csv
+  // had been emptied.
+  for (const fs::path* output : {&outputs.out, &outputs.csv, &outputs.report}) {
+    if (!output->empty()) ProbeOutput(*output);
+  }
   // The job folder's lock, held while a run uses it: two runs on one folder (a scheduler's
   // requeue beside a run still going) would analyse everything twice into one journal.
   std::optional<FileLock> job_lock;
@@ -355,8 +361,6 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
     const std::string settings =
         outputs.settings + "index=" + index.info().name + " " + index.info().created + "\n";
     roots = JobRoots(outputs.job_dir, std::move(roots), settings);
-    if (!outputs.out.empty()) ProbeOutput(outputs.out);
-    if (!outputs.csv.empty()) ProbeOutput(outputs.csv);
   }
   if (roots.empty()) throw UsageError("no inputs given");
   SetFaissThreads(1);  // searches run inside TBB tasks
@@ -404,15 +408,6 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
       if (!csv_file) throw UsageError(WriteError(outputs.csv).what());
       csv_file << CsvHeader();
     }
-  }
-  if (report) {
-    // The page is written at the end; find out now, not after hours of analysis, that it
-    // cannot be.
-    const fs::path probe = outputs.report.string() + ".tmp";
-    if (!std::ofstream(probe, std::ios::binary | std::ios::trunc)) {
-      throw UsageError(WriteError(outputs.report).what());
-    }
-    fs::remove(probe);
   }
 
   const int threads = options.threads > 0
@@ -620,9 +615,10 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
   }
   if (report && !summary.interrupted) {
     ReportOptions page;
-    page.path = outputs.report;
     page.footage_dir = outputs.footage_dir;
-    WriteMatchReport(report_records, leak_thumbnails, index, options, page, log);
+    std::ostringstream html;
+    WriteMatchReport(report_records, leak_thumbnails, index, options, page, html, log);
+    WriteOutput(outputs.report, std::move(html).str());
   } else if (report) {
     log << "celtrace-match: interrupted; no report written\n";
   }

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -61,11 +63,26 @@ json MatchJson(const MatchRecord& m) {
 
 namespace {
 
+// Whether `text` holds `\\` or `\x` and two hex digits: what escaped text is made of.
+bool ReadsLikeEscapedText(std::string_view text) {
+  for (size_t i = 0; i + 1 < text.size(); ++i) {
+    if (text[i] != '\\') continue;
+    if (text[i + 1] == '\\') return true;
+    if (text[i + 1] == 'x' && i + 3 < text.size() &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 2])) &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 3]))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // Returns `text` with every byte of an invalid UTF-8 sequence, and of each valid sequence
 // that `escape_sequence` selects, written `\xNN`; backslashes are doubled only when
 // something was escaped, so clean names stay as they are. Sets *escaped accordingly.
 template <typename Predicate>
-std::string EscapeSequences(std::string_view text, bool* escaped, Predicate escape_sequence) {
+std::string EscapeSequences(std::string_view text, bool* escaped, Predicate escape_sequence,
+                            bool escape_lookalikes = false) {
   const auto escape_at = [&](size_t i, size_t length) {
     return length == 0 || escape_sequence(text.substr(i, length));
   };
@@ -75,6 +92,7 @@ std::string EscapeSequences(std::string_view text, bool* escaped, Predicate esca
     clean = !escape_at(i, length);
     i += std::max<size_t>(length, 1);
   }
+  if (clean && escape_lookalikes) clean = !ReadsLikeEscapedText(text);
   if (escaped) *escaped = !clean;
   if (clean) return std::string(text);
   std::string out;
@@ -127,12 +145,24 @@ std::string UnescapeInvalidUtf8(std::string_view text) {
 }
 
 std::string EscapeForDisplay(std::string_view text, bool* escaped) {
-  // C0 controls and DEL (one byte), C1 controls U+0080-U+009F (0xC2 0x80-0x9F).
-  return EscapeSequences(text, escaped, [](std::string_view sequence) {
-    const auto lead = static_cast<unsigned char>(sequence[0]);
-    if (sequence.size() == 1) return lead < 0x20 || lead == 0x7F;
-    return sequence.size() == 2 && lead == 0xC2 && static_cast<unsigned char>(sequence[1]) < 0xA0;
-  });
+  // C0 controls and DEL (one byte), C1 controls U+0080-U+009F (0xC2 0x80-0x9F), and the
+  // bidirectional controls: U+061C (D8 9C), U+200E-U+200F (E2 80 8E-8F), U+202A-U+202E
+  // (E2 80 AA-AE), U+2066-U+2069 (E2 81 A6-A9).
+  return EscapeSequences(
+      text, escaped,
+      [](std::string_view sequence) {
+        const auto byte = [&](size_t i) { return static_cast<unsigned char>(sequence[i]); };
+        if (sequence.size() == 1) return byte(0) < 0x20 || byte(0) == 0x7F;
+        if (sequence.size() == 2) {
+          return (byte(0) == 0xC2 && byte(1) < 0xA0) || (byte(0) == 0xD8 && byte(1) == 0x9C);
+        }
+        if (sequence.size() != 3 || byte(0) != 0xE2) return false;
+        if (byte(1) == 0x80) {
+          return byte(2) == 0x8E || byte(2) == 0x8F || (byte(2) >= 0xAA && byte(2) <= 0xAE);
+        }
+        return byte(1) == 0x81 && byte(2) >= 0xA6 && byte(2) <= 0xA9;
+      },
+      true);
 }
 
 std::string ToJsonLine(const ResultRecord& record) {
@@ -147,8 +177,19 @@ std::string ToJsonLine(const ResultRecord& record) {
   json matches = json::array();
   for (const MatchRecord& m : record.matches) matches.push_back(MatchJson(m));
   out["matches"] = matches;
-  if (!record.error.empty()) out["error"] = EscapeInvalidUtf8(record.error, nullptr);
-  if (!record.note.empty()) out["note"] = EscapeInvalidUtf8(record.note, nullptr);
+  // An error or note quotes names (a member's, a file's), escaped as the path is and flagged
+  // as it is, so that a record read back (a job's journal, a sandbox worker's answer) has its
+  // bytes again and the CSV escapes them once.
+  if (!record.error.empty()) {
+    bool error_escaped = false;
+    out["error"] = EscapeInvalidUtf8(record.error, &error_escaped);
+    if (error_escaped) out["error_escaped"] = true;
+  }
+  if (!record.note.empty()) {
+    bool note_escaped = false;
+    out["note"] = EscapeInvalidUtf8(record.note, &note_escaped);
+    if (note_escaped) out["note_escaped"] = true;
+  }
   if (!record.duplicate_of.empty()) {
     bool duplicate_escaped = false;
     out["duplicate_of"] = EscapeInvalidUtf8(record.duplicate_of, &duplicate_escaped);
@@ -167,6 +208,11 @@ std::string ToJsonLine(const ResultRecord& record) {
     } else if (byte == 0xC2 && next >= 0x80 && next < 0xA0) {
       line += fmt::format("\\u00{:02x}", next);
       ++i;
+    } else if (byte == 0xE2 && next == 0x80 && i + 2 < dumped.size() &&
+               (dumped[i + 2] == '\xA8' || dumped[i + 2] == '\xA9')) {
+      // U+2028 and U+2029: line breaks to JavaScript and to Python's str.splitlines().
+      line += dumped[i + 2] == '\xA8' ? "\\u2028" : "\\u2029";
+      i += 2;
     } else {
       line += dumped[i];
     }
@@ -188,7 +234,9 @@ ResultRecord FromJsonLine(std::string_view line) {
     record.status = in.at("status").get<std::string>();
     record.quality = in.value("quality", -1);
     record.error = in.value("error", "");
+    if (in.value("error_escaped", false)) record.error = UnescapeInvalidUtf8(record.error);
     record.note = in.value("note", "");
+    if (in.value("note_escaped", false)) record.note = UnescapeInvalidUtf8(record.note);
     record.duplicate_of = in.value("duplicate_of", "");
     if (in.value("duplicate_of_escaped", false)) {
       record.duplicate_of = UnescapeInvalidUtf8(record.duplicate_of);

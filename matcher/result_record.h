@@ -106,16 +106,23 @@ std::string EscapeInvalidUtf8(std::string_view text, bool* escaped);
 // `\xNN` the byte NN.
 std::string UnescapeInvalidUtf8(std::string_view text);
 
-// Returns `text` safe to print on a terminal or to show in a spreadsheet cell: as
-// EscapeInvalidUtf8, and control characters too (C0 such as newline and ESC, DEL, and the
-// C1 range U+0080-U+009F, which some terminals obey as CSI), each byte written `\xNN`.
-// Sets *escaped when anything was changed. For CSV fields and log lines naming inputs.
+// Returns `text` safe to print on a terminal or to show in a spreadsheet cell or a page: as
+// EscapeInvalidUtf8, and control characters too (C0 such as newline and ESC, DEL, the C1
+// range U+0080-U+009F, which some terminals obey as CSI, and the bidirectional controls
+// U+061C, U+200E-U+200F, U+202A-U+202E and U+2066-U+2069, with which "rlo<U+202E>gnp.exe"
+// shows as "rloexe.png"), each byte written `\xNN`. A name without any of these that
+// already reads like escaped text (a `\\` or a `\x` and two hex digits in it) is escaped
+// too, its backslashes doubled: the display form names one file only, with no flag beside
+// it (`bad\xFF.png` is a byte, `bad\\xFF.png` the four characters). Sets *escaped when
+// anything was changed. For CSV fields, the HTML report and log lines naming inputs.
 std::string EscapeForDisplay(std::string_view text, bool* escaped = nullptr);
 
 // Returns the record as one line of JSON (no newline). Control characters in strings are
 // JSON escapes (`\u001b`, C1 and DEL included), so the line holds no raw terminal control. Names
 // are escaped for JSON and never dropped; a path that was not valid UTF-8 carries "path_escaped":
-// true, a duplicate_of that was not "duplicate_of_escaped": true.
+// true, a duplicate_of that was not "duplicate_of_escaped": true, an error or note quoting
+// such a name "error_escaped" or "note_escaped": true. U+2028 and U+2029 are JSON escapes
+// too (line breaks to JavaScript and to Python's splitlines()).
 std::string ToJsonLine(const ResultRecord& record);
 
 // Parses a line written by ToJsonLine, escaped names back to their bytes, so that

@@ -49,6 +49,9 @@ TEST(Csv, FieldRoundTripsAndDefusesFormulas) {
     ASSERT_EQ(rows.size(), 1u);
     EXPECT_EQ(rows[0][0], "'" + formula) << out;
   }
+  // A spreadsheet that splits lists at ';' would see "=2+5" as a cell of its own unquoted.
+  EXPECT_EQ(CsvField("a;=2+5;b.png"), "\"a;=2+5;b.png\"");
+  EXPECT_EQ(ParseCsv(CsvField("a;=2+5;b.png") + ",end\n")[0][0], "a;=2+5;b.png");
 }
 
 }  // namespace

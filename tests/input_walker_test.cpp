@@ -458,8 +458,8 @@ TEST(InputWalker, AnArchivesRecordsShareItsOneInputByBytesRead) {
                                        {.path = "inner.tar", .data = tar},
                                        {.path = "m3.png", .data = Png(66, 300000)}}));
   WriteFile(dir / "one.zip", MakeArchive(Format::kZip, {{.path = "x.png", .data = Png(67)}}));
-  InputWalker walker({(dir / "leak").string(), (dir / "missing.png").string(),
-                      (dir / "one.zip").string()});
+  InputWalker walker(
+      {(dir / "leak").string(), (dir / "missing.png").string(), (dir / "one.zip").string()});
   std::map<std::string, double> shares;
   double sum = 0;
   while (auto item = walker.Next()) {

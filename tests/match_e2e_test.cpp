@@ -363,6 +363,28 @@ TEST_F(MatchEndToEnd, JobsRefuseOtherSettingsAndASecondRunAndOutputsFailEarly) {
   EXPECT_NE(Slurp(*dir_ / "settings.log").find("is a folder"), std::string::npos)
       << Slurp(*dir_ / "settings.log");
 
+  // The report is probed with the others, before any is opened: a report that cannot be
+  // written failed after the analysis, once --out and --csv had been emptied; and it goes
+  // through a symbolic link as they do (the link had been replaced by the page).
+  std::ofstream(*dir_ / "keep.jsonl") << "precious\n";
+  std::ofstream(*dir_ / "keep.csv") << "precious\n";
+  for (const fs::path& report : {dir_->path(), *dir_ / "no-such-folder" / "r.html"}) {
+    std::vector<std::string> unwritable = {"--out",    (*dir_ / "keep.jsonl").string(),
+                                           "--csv",    (*dir_ / "keep.csv").string(),
+                                           "--report", report.string()};
+    unwritable.insert(unwritable.end(), stills.begin(), stills.end());
+    EXPECT_EQ(run(unwritable, *dir_ / "settings.log"), 2) << report;
+    EXPECT_EQ(Slurp(*dir_ / "keep.jsonl"), "precious\n") << report;
+    EXPECT_EQ(Slurp(*dir_ / "keep.csv"), "precious\n") << report;
+  }
+  fs::create_symlink(*dir_ / "report-target.html", *dir_ / "report-link.html");
+  std::vector<std::string> report_link = {"--report", (*dir_ / "report-link.html").string(),
+                                          "--out", (*dir_ / "report-run.jsonl").string()};
+  report_link.insert(report_link.end(), stills.begin(), stills.end());
+  EXPECT_LE(run(report_link, *dir_ / "settings.log"), 1) << Slurp(*dir_ / "settings.log");
+  EXPECT_TRUE(fs::is_symlink(*dir_ / "report-link.html"));
+  EXPECT_TRUE(Slurp(*dir_ / "report-target.html").starts_with("<!DOCTYPE html>"));
+
   // Without a job a failed write stops the run, with the system's reason (not "Success").
   if (fs::exists("/dev/full")) {
     std::vector<std::string> full = {"--out", "/dev/full"};

@@ -170,10 +170,16 @@ TEST(ResultRecord, EscapedNamesReadBackAsTheirBytes) {
     ResultRecord record = Sample();
     record.path = "in2/" + name;
     record.duplicate_of = "first/" + name;
+    // Errors and notes quote names too (a sandbox worker's answer and a job's journal are
+    // read back: the CSV's error column was escaped twice).
+    record.error = "corrupt: video in2/" + name + " ends early";
+    record.note = "reference frame of " + name + " not found";
     const std::string line = ToJsonLine(record);
     const ResultRecord back = FromJsonLine(line);
     EXPECT_EQ(back.path, record.path);
     EXPECT_EQ(back.duplicate_of, record.duplicate_of);
+    EXPECT_EQ(back.error, record.error);
+    EXPECT_EQ(back.note, record.note);
     EXPECT_EQ(ToJsonLine(back), line);
     std::ostringstream direct, read_back;
     WriteCsvRows(record, direct);
@@ -206,6 +212,31 @@ TEST(ResultRecord, DisplayEscapingCoversControlsAndInvalidBytes) {
   EXPECT_EQ(EscapeForDisplay("\xc2\xa0"), "\xc2\xa0");
   // EscapeInvalidUtf8 leaves controls to the JSON encoder.
   EXPECT_EQ(EscapeInvalidUtf8("a\nb\xff", &escaped), "a\nb\\xFF");
+  // Bidirectional controls: "rlo<U+202E>gnp.exe" would show as "rloexe.png".
+  EXPECT_EQ(EscapeForDisplay("rlo\u202Egnp.exe", &escaped), "rlo\\xE2\\x80\\xAEgnp.exe");
+  EXPECT_TRUE(escaped);
+  for (const char* control : {"\u061C", "\u200E", "\u200F", "\u202A", "\u2066", "\u2069"}) {
+    EXPECT_TRUE((EscapeForDisplay(std::string("a") + control, &escaped), escaped)) << control;
+  }
+  EXPECT_EQ(EscapeForDisplay("\u2010\u2065\u202F", &escaped), "\u2010\u2065\u202F");
+  EXPECT_FALSE(escaped);
+  // A name that reads like escaped text is escaped too: one display text, one file.
+  EXPECT_EQ(EscapeForDisplay("bad\\xFF.png", &escaped), "bad\\\\xFF.png");
+  EXPECT_TRUE(escaped);
+  EXPECT_EQ(EscapeForDisplay("bad\xFF.png"), "bad\\xFF.png");
+  EXPECT_EQ(EscapeForDisplay("two\\\\slashes"), "two\\\\\\\\slashes");
+  EXPECT_EQ(EscapeForDisplay("dos\\path\\x1.png", &escaped), "dos\\path\\x1.png");
+  EXPECT_FALSE(escaped);
+}
+
+TEST(ResultRecord, JsonLinesHoldNoRawLineSeparators) {
+  ResultRecord record = Sample();
+  record.path = "a\u2028b\u2029c.png";
+  const std::string line = ToJsonLine(record);
+  EXPECT_EQ(line.find("\u2028"), std::string::npos);
+  EXPECT_EQ(line.find("\u2029"), std::string::npos);
+  EXPECT_NE(line.find("a\\u2028b\\u2029c.png"), std::string::npos) << line;
+  EXPECT_EQ(FromJsonLine(line).path, record.path);
 }
 
 TEST(ResultRecord, CsvRowsAreEscapedAgainstFormulaInjection) {

@@ -16,9 +16,9 @@ namespace celtrace {
 std::vector<std::vector<std::string>> ParseCsv(std::string_view text,
                                                std::vector<size_t>* row_lines = nullptr);
 
-// Returns the field quoted as needed for CSV. Fields that a spreadsheet would run as a
-// formula (starting with = + - @, tab or carriage return) get a leading apostrophe
-// (OWASP's advice) and are quoted.
+// Returns the field quoted as needed for CSV (a comma, semicolon, quote, apostrophe or line
+// break in it). Fields that a spreadsheet would run as a formula (starting with = + - @, tab
+// or carriage return) get a leading apostrophe (OWASP's advice) and are quoted.
 std::string CsvField(std::string_view field);
 
 }  // namespace celtrace
