@@ -9,12 +9,17 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <opencv2/core.hpp>
 #include <optional>
 #include <string>
 #include <utility>
 
 #include "celtrace/error.h"
 #include "libav_handles.h"
+
+extern "C" {
+#include <libavutil/display.h>
+}
 
 namespace celtrace {
 namespace {
@@ -89,6 +94,8 @@ struct VideoReader::Impl {
   bool finished = false;    // the decoder returned AVERROR_EOF
   int skipped_errors = 0;   // corrupt packets or frames dropped so far
   int last_error = 0;
+  bool damaged_end = false;  // the demuxer stopped at damaged data, not at the end
+  int rotation = 0;          // clockwise degrees of the display matrix: 0, 90, 180, 270
 
   ~Impl() {
     // The demuxer reads through `avio`, which reads `fd`: close in that order.
@@ -111,6 +118,16 @@ struct VideoReader::Impl {
 
   void Open();
   std::int64_t SourceSize() const;
+  // `image` turned as the display matrix says.
+  cv::Mat Rotated(cv::Mat image) const {
+    if (rotation == 0) return image;
+    cv::Mat turned;
+    cv::rotate(image, turned,
+               rotation == 90    ? cv::ROTATE_90_CLOCKWISE
+               : rotation == 180 ? cv::ROTATE_180
+                                 : cv::ROTATE_90_COUNTERCLOCKWISE);
+    return turned;
+  }
   // FFmpeg custom-I/O callbacks over `memory` or `fd`; `opaque` is the Impl.
   static int ReadMemory(void* opaque, std::uint8_t* buffer, int size);
   static std::int64_t SeekMemory(void* opaque, std::int64_t offset, int whence);
@@ -226,7 +243,18 @@ void VideoReader::Impl::Open() {
 
   const AVCodec* codec = nullptr;
   ret = av_find_best_stream(format.get(), AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
-  if (ret < 0) Fail("no decodable video stream", ret);
+  if (ret < 0) {
+    // A soundtrack, or cover art that is not a stream: nothing to look at, not damage.
+    if (ret == AVERROR_STREAM_NOT_FOUND) {
+      bool audio = false;
+      for (unsigned i = 0; i < format->nb_streams; ++i) {
+        audio = audio || format->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_AUDIO;
+      }
+      throw Error("no_video: " + path.string() + ": the file holds no video stream" +
+                  (audio ? " (audio only)" : ""));
+    }
+    Fail("no decodable video stream", ret);
+  }
   stream = format->streams[ret];
   if (stream->codecpar->width <= 0 || stream->codecpar->height <= 0) {
     Fail("video stream has no frame size", AVERROR_INVALIDDATA);
@@ -240,6 +268,15 @@ void VideoReader::Impl::Open() {
                 std::to_string(options.max_pixels));
   }
   if (stream->start_time != AV_NOPTS_VALUE) start_pts = stream->start_time;
+  // A display matrix (phones' portrait video): frames come out as a player shows them.
+  if (const auto* matrix = reinterpret_cast<const std::int32_t*>(
+          av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, nullptr))) {
+    const double clockwise = -av_display_rotation_get(matrix);
+    if (std::isfinite(clockwise)) {
+      const long quarter = std::lround(clockwise / 90.0);
+      rotation = static_cast<int>(((quarter % 4) + 4) % 4) * 90;
+    }
+  }
 
   decoder.reset(avcodec_alloc_context3(codec));
   if (!decoder) Fail("cannot allocate decoder", AVERROR(ENOMEM));
@@ -315,7 +352,7 @@ void VideoReader::Impl::Convert(Frame* out) {
       sws_scale(sws.get(), frame->data, frame->linesize, 0, src_h, dst_data, dst_linesize);
   if (rows != dst_h) Fail("cannot convert frame to BGR", rows < 0 ? rows : AVERROR_BUG);
 
-  out->image = std::move(image);
+  out->image = Rotated(std::move(image));
   out->colour.release();
   if (options.colour_width > 0) {
     const int colour_w = options.colour_width;
@@ -333,7 +370,7 @@ void VideoReader::Impl::Convert(Frame* out) {
     if (colour_rows != colour_h) {
       Fail("cannot convert frame to BGR", colour_rows < 0 ? colour_rows : AVERROR_BUG);
     }
-    out->colour = std::move(colour);
+    out->colour = Rotated(std::move(colour));
   }
   out->seconds = FrameSeconds();
   out->index = frames_out;
@@ -386,6 +423,7 @@ void VideoReader::Impl::SendNextPacket() {
     if (damaged_tail) {
       ++skipped_errors;
       last_error = ret;
+      damaged_end = true;
     }
     if (ret == AVERROR_EOF || damaged_tail) {
       // An empty packet puts the decoder in draining mode so its delayed frames come out.
@@ -519,6 +557,14 @@ int VideoReader::width() const { return impl_->stream->codecpar->width; }
 
 int VideoReader::height() const { return impl_->stream->codecpar->height; }
 
+int VideoReader::rotation() const { return impl_->rotation; }
+
+int VideoReader::skipped_errors() const { return impl_->skipped_errors; }
+
+bool VideoReader::ended_at_damage() const { return impl_->damaged_end; }
+
+double VideoReader::last_seconds() const { return impl_->last_seconds; }
+
 double VideoReader::duration_seconds() const {
   const AVStream* stream = impl_->stream;
   if (stream->duration != AV_NOPTS_VALUE && stream->duration > 0) {
@@ -529,6 +575,18 @@ double VideoReader::duration_seconds() const {
     return static_cast<double>(format->duration) / AV_TIME_BASE;
   }
   return 0;
+}
+
+double VideoReader::stream_duration_seconds() const {
+  const AVStream* stream = impl_->stream;
+  if (stream->duration != AV_NOPTS_VALUE && stream->duration > 0) {
+    return static_cast<double>(stream->duration) * av_q2d(stream->time_base);
+  }
+  // Matroska declares only the file's: the video's when no other stream could set it.
+  const AVFormatContext* format = impl_->format.get();
+  return format->nb_streams == 1 && format->duration != AV_NOPTS_VALUE && format->duration > 0
+             ? static_cast<double>(format->duration) / AV_TIME_BASE
+             : 0;
 }
 
 double VideoReader::frame_rate() const {

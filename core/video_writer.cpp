@@ -10,6 +10,7 @@
 #include "libav_handles.h"
 
 extern "C" {
+#include <libavutil/display.h>
 #include <libavutil/mathematics.h>
 #include <libavutil/pixdesc.h>
 }
@@ -116,6 +117,14 @@ void VideoWriter::Impl::Open() {
   stream->time_base = AVRational{1, options.time_base_den};
   stream->avg_frame_rate = frame_rate;
   stream->r_frame_rate = frame_rate;
+  if (options.rotation % 360 != 0) {
+    auto* matrix = reinterpret_cast<std::int32_t*>(
+        av_stream_new_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, 9 * sizeof(std::int32_t)));
+    if (matrix == nullptr) Fail("cannot add a display matrix", AVERROR(ENOMEM));
+    // FFmpeg's matrix takes a clockwise angle (and av_display_rotation_get gives it back
+    // anticlockwise): ffprobe shows this as "rotation=-90" for 90, as for phone video.
+    av_display_rotation_set(matrix, static_cast<double>(options.rotation));
+  }
 
   if ((format->oformat->flags & AVFMT_NOFILE) == 0) {
     ret = avio_open(&format->pb, path.c_str(), AVIO_FLAG_WRITE);

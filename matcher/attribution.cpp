@@ -180,6 +180,12 @@ void AnalyseContent(const InputItem& item, const ItemContent& content, const Ref
                        : std::make_unique<VideoReader>(content.file->get(), item.label, decode);
         } catch (const Error& e) {
           const std::string message = e.what();
+          if (message.starts_with("no_video:")) {
+            // A soundtrack in a video container is no damage: nothing here to attribute.
+            record->status = "unsupported";
+            record->error = message;
+            break;
+          }
           const bool coded = message.starts_with("timeout:") || message.starts_with("too_large:");
           throw Error(coded ? message : "corrupt: " + message);
         }

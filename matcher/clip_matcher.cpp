@@ -1,5 +1,7 @@
 #include "clip_matcher.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <exception>
@@ -19,6 +21,9 @@ constexpr double kBinSeconds = 0.1;
 // Slack around an entry's time range: a frame and a half at 24 fps, plus re-timing jitter.
 constexpr double kSlackSeconds = 0.08;
 constexpr int kMaxSegments = 16;
+// Offsets that the aligned drawings' entries all allow over more than this many seconds
+// (without the slack) leave the segment's episode time open: its range spans them.
+constexpr double kWideAgreementSeconds = 0.25;
 // Query frames within this many bits of their drawing's first frame are the same drawing.
 constexpr int kHoldDistance = 10;
 
@@ -321,11 +326,20 @@ std::vector<Segment> AlignSegments(std::span<const QueryDrawing> drawings,
       segment.query_start = std::min(segment.query_start, drawings[i].start);
       segment.query_end = std::max(segment.query_end, drawings[i].end);
     }
-    // Where every aligned drawing's entry agrees, use the middle of that agreement; holds
-    // leave it wide, distinct drawings pin it down.
-    const double offset = low_all <= high_all ? (low_all + high_all) / 2 : centre;
-    segment.ref_start = std::max(0.0, speed * segment.query_start + offset);
-    segment.ref_end = std::max(segment.ref_start, speed * segment.query_end + offset);
+    // Where every aligned drawing's entry agrees: distinct drawings pin the offset down, to
+    // the middle of that agreement. Holds leave it wide (a clip cut inside one drawing's
+    // hold fits anywhere in it), and then the range says so, as a still's hold does: the
+    // middle of a wide agreement read as a precise time that need not overlap the truth.
+    const double agreed = high_all - low_all - 2 * kSlackSeconds;  // the entries' own
+    if (low_all <= high_all && agreed > kWideAgreementSeconds) {
+      segment.ref_start = std::max(0.0, speed * segment.query_start + low_all + kSlackSeconds);
+      segment.ref_end =
+          std::max(segment.ref_start, speed * segment.query_end + high_all - kSlackSeconds);
+    } else {
+      const double offset = low_all <= high_all ? (low_all + high_all) / 2 : centre;
+      segment.ref_start = std::max(0.0, speed * segment.query_start + offset);
+      segment.ref_end = std::max(segment.ref_start, speed * segment.query_end + offset);
+    }
     std::nth_element(distances.begin(), distances.begin() + distances.size() / 2, distances.end());
     segment.median_distance = distances[distances.size() / 2];
     segments.push_back(segment);
@@ -382,12 +396,52 @@ std::vector<MatchRecord> MatchGapsByChannels(const DrawingTrack& track,
       }
     } catch (const std::exception& e) {  // celtrace's errors, OpenCV's, the allocator's
       if (segments.empty()) throw;
-      *note = "channels stopped after " + std::to_string(g) + " of " + std::to_string(gaps.size()) +
-              " unexplained stretches: " + e.what();
+      const std::string stopped = "channels stopped after " + std::to_string(g) + " of " +
+                                  std::to_string(gaps.size()) +
+                                  " unexplained stretches: " + e.what();
+      *note = note->empty() ? stopped : *note + "; " + stopped;
       break;
     }
   }
   return found;
+}
+
+// A clip of one drawing matched as a still: its first frame, decoded again at the channels'
+// query side, through the still's whole pipeline (PDQ in eight orientations, then the
+// channels). Each match spans the clip's stretch where the drawing shows, and the hold the
+// still's match found in the episode. None without `reopen` or when the still matches none.
+std::vector<MatchRecord> MatchDrawingAsStill(const QueryDrawing& drawing, int track_frames,
+                                             const ReopenClip& reopen, const ReferenceIndex& index,
+                                             const MatchOptions& options, Deadline deadline) {
+  if (!reopen) return {};
+  VideoReaderOptions decode;
+  decode.max_side = options.query_side;
+  const std::unique_ptr<VideoReader> reader = reopen(decode);
+  // Read up to the drawing rather than seeking to it: a cover picture (an attached picture
+  // stream) cannot seek, and the clip's one drawing starts at its first informative frame.
+  Frame frame;
+  bool found_frame = false;
+  while (reader->Read(&frame)) {
+    CheckDeadline(deadline, options.max_seconds_per_file);
+    if (frame.seconds >= drawing.start - 1e-3) {
+      found_frame = true;
+      break;
+    }
+  }
+  if (!found_frame) return {};
+  ResultRecord still;
+  MatchStill(frame.image, index, options, &still, deadline);
+  if (still.status != "match") return {};
+  std::vector<MatchRecord> matches;
+  for (MatchRecord& m : still.matches) {
+    m.query_start = drawing.start;
+    m.query_end = drawing.end;
+    m.segment = true;
+    m.frames = drawing.frames;
+    m.coverage = track_frames > 0 ? static_cast<double>(drawing.frames) / track_frames : 0;
+    matches.push_back(std::move(m));
+  }
+  return matches;
 }
 
 }  // namespace
@@ -415,8 +469,9 @@ void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOpti
   struct Sampled {
     DrawingTrack plain, trimmed;
     std::vector<int> qualities;
-    int informative_frames = 0;
     std::int64_t decoded = 0, hashed = 0;
+    bool damaged = false;     // the source stopped at damaged data
+    double last_seconds = 0;  // time of the last frame decoded
   };
   // Every stride-th frame `source` decodes, hashed into the tracks.
   auto sample = [&](VideoReader& source, std::int64_t stride) {
@@ -434,11 +489,9 @@ void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOpti
       const cv::Mat input = HashInput(frame.image, side);
       const Pdq hash = ComputePdq(input);
       s.qualities.push_back(hash.quality);
-      if (hash.quality >= options.min_quality) {
-        ++s.informative_frames;
-      }
       s.plain.Add(hash, frame.seconds, options.min_quality);
-      const cv::Rect content = FindContentRect(input);
+      const cv::Rect content =
+          options.trim_borders ? FindContentRect(input) : cv::Rect(0, 0, input.cols, input.rows);
       if (content.width == input.cols && content.height == input.rows) {
         s.trimmed.Add(hash, frame.seconds, options.min_quality);
       } else {
@@ -447,6 +500,8 @@ void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOpti
         s.trimmed.differs = true;
       }
     }
+    s.damaged = source.ended_at_damage();
+    s.last_seconds = source.last_seconds();
     return s;
   };
   Sampled sampled = sample(reader, hinted);
@@ -466,7 +521,6 @@ void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOpti
   DrawingTrack& plain = sampled.plain;
   DrawingTrack& trimmed = sampled.trimmed;
   std::vector<int>& qualities = sampled.qualities;
-  const int informative_frames = sampled.informative_frames;
   if (qualities.empty()) throw Error("corrupt: no video frames decoded");
   std::nth_element(qualities.begin(), qualities.begin() + qualities.size() / 2, qualities.end());
   record->quality = qualities[qualities.size() / 2];
@@ -489,17 +543,58 @@ void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOpti
     for (const Segment& s : found) frames += s.frames;
     return frames;
   };
+  CheckDeadline(deadline, options.max_seconds_per_file);
   std::vector<Segment> segments = align(plain);
   const DrawingTrack* track = &plain;
   if (trimmed.differs) {
+    CheckDeadline(deadline, options.max_seconds_per_file);
     std::vector<Segment> other = align(trimmed);
     if (aligned_frames(other) > aligned_frames(segments)) {
       segments = std::move(other);
       track = &trimmed;
     }
   }
-  std::vector<MatchRecord> by_channels =
-      MatchGapsByChannels(*track, segments, reopen, index, options, deadline, &record->note);
+  // The informative frames of the track the segments come from: the trimmed track counts
+  // frames whose bars left too little for the plain one (coverage was 1.02 against the
+  // plain count).
+  int track_frames = 0;
+  for (const QueryDrawing& d : track->drawings) track_frames += d.frames;
+  CheckDeadline(deadline, options.max_seconds_per_file);
+  if (segments.size() >= static_cast<size_t>(kMaxSegments)) {
+    record->note = fmt::format(
+        "only the {} best supported segments are reported; the clip may "
+        "hold more (a long compilation)",
+        kMaxSegments);
+  }
+  std::vector<MatchRecord> by_channels;
+  if (track->drawings.size() == 1) {
+    // One drawing throughout (a still in a video container, a looped picture, a cut shorter
+    // than its hold): no motion to align, so the picture is matched as a still, and the
+    // clip's stretch is where it shows. Alignment found static pictures "moving" through
+    // their hold, and the channels' frames of one picture two "segments".
+    by_channels = MatchDrawingAsStill(track->drawings.front(), track_frames, reopen, index, options,
+                                      deadline);
+    segments.clear();
+  } else {
+    by_channels =
+        MatchGapsByChannels(*track, segments, reopen, index, options, deadline, &record->note);
+  }
+  // A file that ends early (damaged or cut short: demuxers mostly stop at damage as at an
+  // end) was analysed only as far as it decodes; the record says so, match or not.
+  const double declared = reader.stream_duration_seconds();
+  const double reached = sampled.last_seconds;
+  if (sampled.damaged || (declared > 0 && reached < 0.9 * declared && declared - reached >= 1)) {
+    const std::string early =
+        declared > 0 ? fmt::format(
+                           "decoding ended at {:.3f} s of the {:.3f} s the video stream "
+                           "declares (damaged or cut short: the rest was not analysed)",
+                           reached, declared)
+                     : fmt::format(
+                           "decoding ended at {:.3f} s at damaged data (the rest was not "
+                           "analysed)",
+                           reached);
+    record->note = record->note.empty() ? early : record->note + "; " + early;
+  }
   if (segments.empty() && by_channels.empty()) {
     record->status = "no_match";
     return;
@@ -520,7 +615,7 @@ void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOpti
         support;
     m.segment = true;
     m.frames = s.frames;
-    m.coverage = informative_frames > 0 ? static_cast<double>(s.frames) / informative_frames : 0;
+    m.coverage = track_frames > 0 ? static_cast<double>(s.frames) / track_frames : 0;
     record->matches.push_back(std::move(m));
   }
   for (MatchRecord& m : by_channels) record->matches.push_back(std::move(m));

@@ -57,6 +57,24 @@ TEST(AlignSegments, FindsOneSegmentWithItsRanges) {
   EXPECT_EQ(segments[0].drawings, static_cast<int>(drawings.size()));
 }
 
+// A clip cut across two long holds fits wherever both drawings' holds allow: the segment
+// spans every such time, as a still's match spans its hold, instead of a precise-looking
+// time in the middle that need not be the truth.
+TEST(AlignSegments, ACutAcrossHoldsSpansWhereItFits) {
+  // Episode 0: a drawing held 10-14 s, the next held 14-18 s.
+  const std::vector<EntryInfo> entries = {{0, 100, 10.0, 14.0}, {0, 100, 14.0, 18.0}};
+  // The clip: 1 s of the first drawing, then 1 s of the second (24 frames each). It fits
+  // at any offset (episode time - clip time) from 13 s (the second drawing starts its hold
+  // at clip time 1 s) to 14 s (the first drawing's hold ends as the clip starts).
+  const std::vector<QueryDrawing> drawings = {{0.0, 0.958, 24, Pdq{}}, {1.0, 1.958, 24, Pdq{}}};
+  const std::vector<std::vector<Neighbor>> neighbors = {{{0, 2}}, {{1, 2}}};
+  const auto segments = AlignSegments(drawings, neighbors, entries, 2, 24);
+  ASSERT_EQ(segments.size(), 1u);
+  EXPECT_NEAR(segments[0].ref_start, 0.0 + 13.0, 1e-6);
+  EXPECT_NEAR(segments[0].ref_end, 1.958 + 14.0, 1e-6);
+  // Distinct drawings still pin the offset down (the other tests), within the slack.
+}
+
 TEST(AlignSegments, SplitsACompilationOfTwoEpisodes) {
   std::vector<EntryInfo> entries;
   AddEpisode(0, 60, &entries);

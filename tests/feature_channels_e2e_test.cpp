@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -1254,6 +1255,83 @@ TEST_F(FeatureChannels, ClipsPdqMissesAreAttributedByTheChannels) {
   ASSERT_EQ(match(dir / "cropped.mp4", {"--clip-channel-frames", "0"}), 0) << Slurp(out);
   records = Records(out);
   EXPECT_EQ(records.at("cropped.mp4")["status"], "no_match") << records.at("cropped.mp4").dump();
+}
+
+// Clips a review found unattributed (2026-12-07): phone video stored turned with a display
+// matrix (the frames were hashed as stored, sideways), a still picture in a video container
+// (one drawing has no motion to align: no_match, or a static picture reported "moving"
+// through its hold), and a soundtrack (an `error`, failing the run).
+TEST_F(FeatureChannels, PhoneVideoStillsInVideoContainersAndSoundtracks) {
+  const Source& s = sources_->front();
+  const double start = std::max(0.0, s.seconds - 3);
+  const fs::path dir = *dir_ / "containers";
+  fs::create_directories(dir);
+  {
+    // Stored turned a quarter anticlockwise, shown upright by a 90-degree display matrix.
+    const double fps = s.entry->spec.fps;
+    const synth::Episode episode = synth::PlanEpisode(s.entry->spec);
+    const auto first = static_cast<std::int64_t>(std::llround(start * fps));
+    VideoWriter writer(dir / "phone.mp4",
+                       {.width = 360, .height = 640, .frame_rate = fps, .rotation = 90});
+    for (std::int64_t i = 0; i < static_cast<std::int64_t>(6 * fps); ++i) {
+      cv::Mat frame = synth::RenderFrame(s.entry->spec, episode, first + i), turned;
+      cv::resize(frame, frame, {640, 360}, 0, 0, cv::INTER_AREA);
+      cv::rotate(frame, turned, cv::ROTATE_90_COUNTERCLOCKWISE);
+      writer.Write(turned, static_cast<double>(i) / fps);
+    }
+    writer.Close();
+  }
+  {
+    // One picture shown for ten seconds at one frame a second (a slideshow's still).
+    VideoWriter writer(dir / "still.mkv", {.width = 640, .height = 360, .frame_rate = 1});
+    cv::Mat picture;
+    cv::resize(s.image, picture, {640, 360}, 0, 0, cv::INTER_AREA);
+    for (int i = 0; i < 10; ++i) writer.Write(picture, i);
+    writer.Close();
+  }
+  const bool ffmpeg = std::system("ffmpeg -version > /dev/null 2>&1") == 0;
+  if (ffmpeg) {
+    ASSERT_EQ(std::system(("ffmpeg -v error -y -f lavfi -i sine=duration=1 -c:a aac " +
+                           (dir / "soundtrack.m4a").string())
+                              .c_str()),
+              0);
+  }
+  const fs::path out = *dir_ / "containers.jsonl";
+  std::vector<std::string> args = {CELTRACE_MATCH_BIN, "--index", IndexDir().string(), dir.string(),
+                                   "--no-progress"};
+  for (const std::string& arg : testing::InstrumentedClipDeadline()) args.push_back(arg);
+  ASSERT_EQ(RunTool(args, out), 0) << Slurp(out);
+  const auto records = Records(out);
+
+  const auto& phone = records.at("phone.mp4");
+  SCOPED_TRACE(phone.dump());
+  ASSERT_EQ(phone["status"], "match");
+  const auto& p = phone["matches"][0];
+  EXPECT_EQ(p["channel"], "pdq");
+  EXPECT_EQ(p["title"], s.entry->title);
+  EXPECT_EQ(p["episode"], s.entry->episode);
+  EXPECT_NEAR(p["ref_start"].get<double>(), start + p["query_start"].get<double>(), 0.5);
+
+  const auto& still = records.at("still.mkv");
+  SCOPED_TRACE(still.dump());
+  ASSERT_EQ(still["status"], "match");
+  const auto& m = still["matches"][0];
+  EXPECT_EQ(m["title"], s.entry->title);
+  EXPECT_EQ(m["episode"], s.entry->episode);
+  // Where the picture shows in the clip, and the hold it belongs to in the episode, as a
+  // still's match spans it: not a ten-second stretch of episode time.
+  EXPECT_DOUBLE_EQ(m["query_start"].get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(m["query_end"].get<double>(), 9.0);
+  EXPECT_LE(m["ref_start"].get<double>(), s.seconds + 0.05);
+  EXPECT_GE(m["ref_end"].get<double>(), s.seconds - 0.05);
+  EXPECT_LT(m["ref_end"].get<double>() - m["ref_start"].get<double>(), 9.0);
+  EXPECT_EQ(m["frames"], 10);
+  EXPECT_DOUBLE_EQ(m["coverage"].get<double>(), 1.0);
+
+  if (!ffmpeg) GTEST_SKIP() << "no ffmpeg program to write a soundtrack with";
+  const auto& sound = records.at("soundtrack.m4a");
+  EXPECT_EQ(sound["status"], "unsupported") << sound.dump();
+  EXPECT_TRUE(sound.value("error", "").starts_with("no_video:")) << sound.dump();
 }
 
 TEST_F(FeatureChannels, LineArtClipsAreAttributedByTheStrokeLookup) {

@@ -89,10 +89,22 @@ class VideoReader {
   // at the end). Throws celtrace::Error if the stream cannot seek or decode.
   bool SeekTo(double seconds);
 
-  int width() const;                // coded width of the stream, pixels
-  int height() const;               // coded height of the stream, pixels
+  int width() const;   // coded width of the stream, pixels
+  int height() const;  // coded height of the stream, pixels
+  // Clockwise degrees (0, 90, 180, 270) the stream's display matrix turns its frames (phone
+  // video shot upright): Read returns frames turned so, as players show them.
+  int rotation() const;
+  // Damaged packets or frames skipped so far, and whether the stream ended at damaged data
+  // (a truncated or overwritten file) rather than at its end: what was read then stands,
+  // the rest was never seen.
+  int skipped_errors() const;
+  bool ended_at_damage() const;
+  double last_seconds() const;      // time of the last frame decoded (or skipped past)
   double duration_seconds() const;  // container or stream duration; 0 if unknown
-  double frame_rate() const;        // average frame rate; 0 if unknown
+  // The video stream's own declared duration (not the container's, which a longer
+  // soundtrack sets, unless the video is the file's only stream); 0 if none is declared.
+  double stream_duration_seconds() const;
+  double frame_rate() const;  // average frame rate; 0 if unknown
 
  private:
   struct Impl;

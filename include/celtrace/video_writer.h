@@ -22,6 +22,9 @@ struct VideoWriterOptions {
   std::string codec = "mpeg4";
   // Constant quality for the encoder (mpeg4: qscale 1..31, lower is better). Default 3.
   int quality = 3;
+  // Degrees clockwise a player turns the stored frames to show them (a display matrix in
+  // the stream, as phones write for portrait video; MP4 and MOV keep it): 0, 90, 180, 270.
+  int rotation = 0;
 };
 
 class VideoWriter {
