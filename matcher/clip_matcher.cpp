@@ -253,51 +253,14 @@ std::vector<Segment> AlignSegments(std::span<const QueryDrawing> drawings,
   const auto speeds = AlignmentSpeeds();
   std::vector<bool> used(drawings.size(), false);
   std::vector<Segment> segments;
-  while (static_cast<int>(segments.size()) < kMaxSegments) {
-    // Hough-style votes: each drawing votes once per (episode, speed, offset bin) its
-    // matches allow.
-    std::unordered_map<std::int64_t, Vote> votes;
-    Vote best;
-    std::int32_t best_episode = 0;
-    int best_speed = 0;
-    std::int64_t best_bin = 0;
-    for (size_t i = 0; i < drawings.size(); ++i) {
-      if (used[i]) continue;
-      for (const Neighbor& n : neighbors[i]) {
-        const EntryInfo& entry = entries[n.id];
-        for (int s = 0; s < static_cast<int>(speeds.size()); ++s) {
-          const auto [low, high] = OffsetRange(drawings[i], entry, speeds[s]);
-          for (auto bin = static_cast<std::int64_t>(std::floor(low / kBinSeconds));
-               bin <= static_cast<std::int64_t>(std::floor(high / kBinSeconds)); ++bin) {
-            Vote& vote = votes[VoteKey(entry.episode, s, bin)];
-            if (vote.last_drawing == static_cast<int>(i)) continue;
-            vote.last_drawing = static_cast<int>(i);
-            ++vote.count;
-            vote.frames += drawings[i].frames;
-            // The offset that explains the most query frames wins; ties go to the plain
-            // speed and the earliest bin, for stable output.
-            const bool better =
-                vote.frames > best.frames ||
-                (vote.frames == best.frames &&
-                 std::tie(entry.episode, s, bin) < std::tie(best_episode, best_speed, best_bin));
-            if (better) {
-              best = vote;
-              best_episode = entry.episode;
-              best_speed = s;
-              best_bin = bin;
-            }
-          }
-        }
-      }
-    }
-    if (best.count < min_drawings && best.frames < min_frames) break;
-
-    // The drawings consistent with the winning offset, each with its closest such entry.
-    const double speed = speeds[best_speed];
-    const double centre = (best_bin + 0.5) * kBinSeconds;
+  // The segment of the unused drawings consistent with offset bin `bin` of `episode` at
+  // speeds[s], each with its closest such entry; their indices go to *members.
+  auto build = [&](std::int32_t episode, int s, std::int64_t bin, std::vector<size_t>* members) {
+    const double speed = speeds[s];
+    const double centre = (bin + 0.5) * kBinSeconds;
     double low_all = -1e18, high_all = 1e18;
     Segment segment;
-    segment.episode = best_episode;
+    segment.episode = episode;
     segment.speed = speed;
     segment.query_start = 1e18;
     segment.query_end = -1e18;
@@ -308,7 +271,7 @@ std::vector<Segment> AlignSegments(std::span<const QueryDrawing> drawings,
       std::pair<double, double> range;
       for (const Neighbor& n : neighbors[i]) {
         const EntryInfo& entry = entries[n.id];
-        if (entry.episode != best_episode) continue;
+        if (entry.episode != episode) continue;
         const auto r = OffsetRange(drawings[i], entry, speed);
         if (r.first <= centre + kBinSeconds && r.second >= centre - kBinSeconds &&
             (!chosen || n.distance < chosen->distance)) {
@@ -317,7 +280,7 @@ std::vector<Segment> AlignSegments(std::span<const QueryDrawing> drawings,
         }
       }
       if (!chosen) continue;
-      used[i] = true;
+      members->push_back(i);
       low_all = std::max(low_all, range.first);
       high_all = std::min(high_all, range.second);
       distances.push_back(chosen->distance);
@@ -341,8 +304,85 @@ std::vector<Segment> AlignSegments(std::span<const QueryDrawing> drawings,
       segment.ref_end = std::max(segment.ref_start, speed * segment.query_end + offset);
     }
     std::nth_element(distances.begin(), distances.begin() + distances.size() / 2, distances.end());
-    segment.median_distance = distances[distances.size() / 2];
-    segments.push_back(segment);
+    segment.median_distance = distances.empty() ? 0 : distances[distances.size() / 2];
+    return segment;
+  };
+  while (static_cast<int>(segments.size()) < kMaxSegments) {
+    // Hough-style votes: each drawing votes once per (episode, speed, offset bin) its
+    // matches allow.
+    std::unordered_map<std::int64_t, Vote> votes;
+    struct Key {
+      std::int32_t episode;
+      int speed;
+      std::int64_t bin;
+      auto operator<=>(const Key&) const = default;
+    };
+    std::unordered_map<std::int64_t, Key> keys;
+    Vote best;
+    Key best_key{0, 0, 0};
+    for (size_t i = 0; i < drawings.size(); ++i) {
+      if (used[i]) continue;
+      for (const Neighbor& n : neighbors[i]) {
+        const EntryInfo& entry = entries[n.id];
+        for (int s = 0; s < static_cast<int>(speeds.size()); ++s) {
+          const auto [low, high] = OffsetRange(drawings[i], entry, speeds[s]);
+          for (auto bin = static_cast<std::int64_t>(std::floor(low / kBinSeconds));
+               bin <= static_cast<std::int64_t>(std::floor(high / kBinSeconds)); ++bin) {
+            const std::int64_t id = VoteKey(entry.episode, s, bin);
+            Vote& vote = votes[id];
+            if (vote.last_drawing == static_cast<int>(i)) continue;
+            keys.try_emplace(id, Key{entry.episode, s, bin});
+            vote.last_drawing = static_cast<int>(i);
+            ++vote.count;
+            vote.frames += drawings[i].frames;
+            // The offset that explains the most query frames wins; ties go to the plain
+            // speed and the earliest bin, for stable output.
+            const Key key{entry.episode, s, bin};
+            if (vote.frames > best.frames || (vote.frames == best.frames && key < best_key)) {
+              best = vote;
+              best_key = key;
+            }
+          }
+        }
+      }
+    }
+    if (best.count < min_drawings && best.frames < min_frames) break;
+    // Other offsets that explain as many frames as well: the same shot shown again (a loop,
+    // a repeated shot, a recap), where a still lists each occurrence. One per run of
+    // consecutive bins (a hold spreads one occurrence over several), in episode order.
+    std::vector<Key> tied;
+    for (const auto& [id, vote] : votes) {
+      if (vote.frames == best.frames && vote.count == best.count) tied.push_back(keys.at(id));
+    }
+    std::sort(tied.begin(), tied.end());
+    std::vector<Key> occurrences;  // the middle bin of each run but the winner's
+    for (size_t a = 0; a < tied.size();) {
+      size_t b = a;
+      while (b + 1 < tied.size() && tied[b + 1].episode == tied[a].episode &&
+             tied[b + 1].speed == tied[a].speed && tied[b + 1].bin == tied[b].bin + 1) {
+        ++b;
+      }
+      const bool winner = tied[a].episode == best_key.episode && tied[a].speed == best_key.speed &&
+                          best_key.bin >= tied[a].bin && best_key.bin <= tied[b].bin;
+      // Only at the winner's speed: the same frames at PAL's speed are no other showing.
+      if (!winner && tied[a].speed == best_key.speed) {
+        Key middle = tied[a];
+        middle.bin = (tied[a].bin + tied[b].bin) / 2;
+        occurrences.push_back(middle);
+      }
+      a = b + 1;
+    }
+    std::vector<size_t> members;
+    segments.push_back(build(best_key.episode, best_key.speed, best_key.bin, &members));
+    // Another occurrence shows the very same drawings (a tie with other drawings, a second
+    // part of a compilation, is the next round's winner).
+    for (const Key& k : occurrences) {
+      if (static_cast<int>(segments.size()) >= kMaxSegments) break;
+      std::vector<size_t> same;
+      Segment other = build(k.episode, k.speed, k.bin, &same);
+      if (same == members) segments.push_back(other);
+    }
+    for (const size_t i : members) used[i] = true;
   }
   return segments;
 }

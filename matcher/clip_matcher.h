@@ -46,7 +46,9 @@ struct Segment {
 std::span<const double> AlignmentSpeeds();
 
 // Aligns drawings with their neighbours (`neighbors[i]` for drawings[i], ids into
-// `entries`). Returns segments, most supported first; each drawing belongs to at most one.
+// `entries`). Returns segments, most supported first; each drawing belongs to at most one,
+// but for other occurrences: a stretch the episode shows again (a loop, a repeated shot)
+// fits as well at each showing, and each is listed after the first, with the same drawings.
 // A segment needs at least `min_drawings` distinct drawings, or `min_frames` query frames
 // (long holds), at one consistent offset.
 std::vector<Segment> AlignSegments(std::span<const QueryDrawing> drawings,

@@ -43,36 +43,6 @@ constexpr const char* kJobJournal = "records.jsonl";
 // shows the inputs analysed by earlier runs too.
 constexpr const char* kJobThumbnails = "thumbs";
 
-// The journal of a resumable job: one "SEQ<TAB>JSON" line per finished input.
-struct Journal {
-  std::map<std::int64_t, std::string> lines;  // seq -> record JSON
-
-  // Loads the complete lines and cuts off a line torn by a crash.
-  void Load(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return;
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    size_t good = 0;
-    for (size_t begin = 0; begin < text.size();) {
-      const size_t end = text.find('\n', begin);
-      if (end == std::string::npos) break;
-      const std::string_view line(text.data() + begin, end - begin);
-      const size_t tab = line.find('\t');
-      try {
-        if (tab == std::string_view::npos) throw Error("no tab");
-        const std::int64_t seq = std::stoll(std::string(line.substr(0, tab)));
-        FromJsonLine(line.substr(tab + 1));  // validates
-        lines[seq] = std::string(line.substr(tab + 1));
-      } catch (const std::exception&) {
-        break;  // a damaged line: everything from here is redone
-      }
-      good = end + 1;
-      begin = end + 1;
-    }
-    if (good < text.size()) fs::resize_file(path, good);
-  }
-};
-
 // "cannot write PATH: REASON", REASON from errno (e.g. "No space left on device"), read
 // right after the failing write.
 Error WriteError(const fs::path& path) {
@@ -81,15 +51,112 @@ Error WriteError(const fs::path& path) {
                (error != 0 ? std::strerror(error) : "the write failed"));
 }
 
-// Writes `text` to `path` through a temporary file and a rename; on failure the temporary
-// file is removed and `path` is left as it was.
-void WriteAtomically(const fs::path& path, const std::string& text) {
+// The journal of a resumable job: one "SEQ<TAB>JSON" line per finished input. Only where
+// each record lies is kept in memory (a job of millions of inputs held every line, and built
+// its outputs as whole strings: about 2.3 bytes of memory per journal byte); records are
+// read back from the file when needed.
+class Journal {
+ public:
+  // Indexes the complete lines of `path`, passing each record to `visit` in file order, cuts
+  // off a line torn by a crash, and opens the file for reading and appending.
+  template <typename Visit>
+  void Load(const fs::path& path, Visit visit) {
+    path_ = path;
+    std::uint64_t good = 0;
+    if (std::ifstream in{path, std::ios::binary}) {
+      std::string line;
+      while (std::getline(in, line)) {
+        if (in.eof()) break;  // no newline: torn by a crash
+        const size_t tab = line.find('\t');
+        try {
+          if (tab == std::string::npos) throw Error("no tab");
+          const std::int64_t seq = std::stoll(line.substr(0, tab));
+          const std::string_view json = std::string_view(line).substr(tab + 1);
+          visit(seq, FromJsonLine(json));  // validates
+          spans_[seq] = {good + tab + 1, json.size()};
+        } catch (const std::exception&) {
+          break;  // a damaged line: everything from here is redone
+        }
+        good += line.size() + 1;
+      }
+    }
+    std::error_code error;
+    if (fs::exists(path, error) && fs::file_size(path, error) > good) fs::resize_file(path, good);
+    end_ = good;
+    out_.open(path, std::ios::binary | std::ios::app);
+    in_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (!out_ || in_ < 0) throw Error("cannot write the job journal " + path.string());
+  }
+  ~Journal() {
+    if (in_ >= 0) ::close(in_);
+  }
+
+  bool Has(std::int64_t seq) const { return spans_.contains(seq); }
+  // The record of `seq` as journaled (JSON). Throws celtrace::Error if it cannot be read.
+  std::string Line(std::int64_t seq) const {
+    const auto [offset, size] = spans_.at(seq);
+    std::string line(size, '\0');
+    std::size_t filled = 0;
+    while (filled < size) {
+      const ssize_t got =
+          ::pread(in_, line.data() + filled, size - filled, static_cast<off_t>(offset + filled));
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) throw Error("cannot read the job journal " + path_.string());
+      filled += static_cast<std::size_t>(got);
+    }
+    return line;
+  }
+  // Appends `seq`'s record; on a failed write (a full disk) what the journal holds stays
+  // valid (a torn last line is cut off on resume). Not for a seq already journaled.
+  void Append(std::int64_t seq, const std::string& json) {
+    const std::string head = std::to_string(seq) + '\t';
+    out_ << head << json << '\n';
+    if (!out_.flush()) throw WriteError(path_);
+    added_.emplace_back(seq, Span{end_ + head.size(), json.size()});
+    end_ += head.size() + json.size() + 1;
+  }
+  // Makes the lines appended since the last call visible to Has and Line; the pipeline's
+  // parallel stage reads spans_ while the last stage appends, so they join it afterwards.
+  void Publish() {
+    for (const auto& [seq, span] : added_) spans_[seq] = span;
+    added_.clear();
+  }
+  // The journaled seqs in input order, up to `end` (excluded).
+  template <typename Visit>
+  void ForEach(std::int64_t end, Visit visit) const {
+    for (const auto& [seq, span] : spans_) {
+      if (seq >= end) break;
+      visit(seq);
+    }
+  }
+
+ private:
+  struct Span {
+    std::uint64_t offset = 0;  // of the JSON in the file
+    std::uint64_t size = 0;
+  };
+  fs::path path_;
+  std::map<std::int64_t, Span> spans_;
+  std::vector<std::pair<std::int64_t, Span>> added_;
+  std::uint64_t end_ = 0;  // bytes of complete lines in the file
+  std::ofstream out_;
+  int in_ = -1;
+};
+
+// Writes what `write` puts out to `path` through a temporary file and a rename; on failure
+// the temporary file is removed and `path` is left as it was.
+template <typename Write>
+void WriteAtomically(const fs::path& path, Write write) {
   const fs::path temp = path.string() + ".tmp";
   bool written = false;
-  {
+  try {
     std::ofstream out(temp, std::ios::binary);
-    out << text;
+    write(out);
     written = static_cast<bool>(out.flush());
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove(temp, ignored);
+    throw;
   }
   if (!written) {
     const Error error = WriteError(temp);
@@ -158,16 +225,18 @@ void ProbeOutput(const fs::path& path) {
   fs::remove(probe);
 }
 
-// Writes a user's output file (--out, --csv at the end of a job) as ResolveOutput says.
-void WriteOutput(const fs::path& path, const std::string& text) {
+// Writes a user's output file (--out, --csv at the end of a job, --report) as ResolveOutput
+// says, with what `write` puts out.
+template <typename Write>
+void WriteOutput(const fs::path& path, Write write) {
   const OutputTarget target = ResolveOutput(path);
   if (!target.in_place) {
-    WriteAtomically(target.path, text);
+    WriteAtomically(target.path, write);
     return;
   }
   // Appending: /dev/stdout on a file the shell opened to append to must not be emptied.
   std::ofstream out(target.path, std::ios::binary | std::ios::app);
-  out << text;
+  write(out);
   if (!out.flush()) throw WriteError(path);
 }
 
@@ -237,7 +306,9 @@ std::vector<std::string> JobRoots(const fs::path& job_dir, std::vector<std::stri
   if (roots.empty()) throw UsageError("no inputs given");
   nlohmann::json hex = nlohmann::json::array();
   for (const auto& root : roots) hex.push_back(ToHexText(root));
-  WriteAtomically(saved, nlohmann::json{{"inputs_hex", hex}, {"settings", settings}}.dump() + "\n");
+  const std::string text =
+      nlohmann::json{{"inputs_hex", hex}, {"settings", settings}}.dump() + "\n";
+  WriteAtomically(saved, [&](std::ostream& out) { out << text; });
   return roots;
 }
 
@@ -365,12 +436,17 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
   if (roots.empty()) throw UsageError("no inputs given");
   SetFaissThreads(1);  // searches run inside TBB tasks
 
+  // Contents analysed in earlier runs of the job: not analysed again, and the first input
+  // of each digest (in input order) stays the original for later duplicates.
+  ContentCache cache;
+  std::unordered_map<std::string, std::string> first_paths;  // digest -> first input, in order
   Journal journal;
-  std::ofstream journal_out;
   if (job) {
-    journal.Load(outputs.job_dir / kJobJournal);
-    journal_out.open(outputs.job_dir / kJobJournal, std::ios::binary | std::ios::app);
-    if (!journal_out) throw Error("cannot write the job journal in " + outputs.job_dir.string());
+    journal.Load(outputs.job_dir / kJobJournal, [&](std::int64_t, const ResultRecord& record) {
+      if (record.sha256.empty()) return;
+      first_paths.emplace(record.sha256, record.path);
+      if (record.duplicate_of.empty()) cache.Seed(record.sha256, record.path, record);
+    });
   }
   // Thumbnails cost a resize and a small JPEG per input; a job makes them even without a
   // report, so that any later rerun of it can write one.
@@ -379,16 +455,6 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
   if (job) fs::create_directories(outputs.job_dir / kJobThumbnails);
   std::vector<ResultRecord> report_records;  // without a job: the records, in input order
   std::map<std::string, std::vector<std::uint8_t>> leak_thumbnails;  // by content SHA-256
-  // Contents analysed in earlier runs of the job: not analysed again, and the first input
-  // of each digest (in input order) stays the original for later duplicates.
-  ContentCache cache;
-  std::unordered_map<std::string, std::string> first_paths;  // digest -> first input, in order
-  for (const auto& [seq, line] : journal.lines) {
-    const ResultRecord record = FromJsonLine(line);
-    if (record.sha256.empty()) continue;
-    first_paths.emplace(record.sha256, record.path);
-    if (record.duplicate_of.empty()) cache.Seed(record.sha256, record.path, record);
-  }
 
   // Without a job folder, records stream to the outputs in input order as they finish.
   std::ofstream out_file, csv_file;
@@ -444,10 +510,9 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
     // buffers still hold (LeakSanitizer found one Work per cancelled job).
     std::mutex in_flight_mutex;
     std::map<std::int64_t, std::unique_ptr<Work>> in_flight;
-    // The parallel stage looks up earlier runs' lines in journal.lines, so nothing may insert
-    // there while the pipeline runs (ThreadSanitizer caught the last stage doing so): this
-    // run's lines go here and join the journal's once it ends.
-    std::map<std::int64_t, std::string> journaled_now;
+    // The parallel stage looks up earlier runs' lines in the journal, so nothing may be
+    // added there while the pipeline runs (ThreadSanitizer caught the last stage doing so):
+    // this run's lines join the journal's index once it ends (Journal::Publish).
     tbb::parallel_pipeline(
         static_cast<size_t>(threads) * 2,
         tbb::make_filter<void, Work*>(tbb::filter_mode::serial_in_order,
@@ -474,15 +539,14 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
             tbb::make_filter<Work*, Work*>(
                 tbb::filter_mode::parallel,
                 [&](Work* work) {
-                  if (const auto done = journal.lines.find(work->seq);
-                      done != journal.lines.end()) {
-                    work->record = FromJsonLine(done->second);
+                  if (journal.Has(work->seq)) {
+                    work->line = journal.Line(work->seq);
+                    work->record = FromJsonLine(work->line);
                     if (work->record.path != work->item.label) {
                       throw UsageError("the inputs changed since the job started (input " +
                                        std::to_string(work->seq) + " was " + work->record.path +
                                        "); use a new --job folder");
                     }
-                    work->line = done->second;
                     work->resumed = true;
                     return work;
                   }
@@ -515,7 +579,10 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
                         try {
                           WriteAtomically(
                               outputs.job_dir / kJobThumbnails / (content.sha256 + ".jpg"),
-                              std::string(work->thumbnail.begin(), work->thumbnail.end()));
+                              [&](std::ostream& out) {
+                                out.write(reinterpret_cast<const char*>(work->thumbnail.data()),
+                                          static_cast<std::streamsize>(work->thumbnail.size()));
+                              });
                         } catch (const std::exception&) {
                           // Only the report's picture is lost (a placeholder); the journal
                           // reports a full disk on its own.
@@ -542,11 +609,8 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
               }
               const ResultRecord& record = work->record;
               if (job && !work->resumed) {
-                journal_out << work->seq << '\t' << work->line << '\n';
-                // A full disk stops the job here: what the journal holds stays valid (a
-                // torn last line is cut off on resume), and resuming redoes the rest.
-                if (!journal_out.flush()) throw WriteError(outputs.job_dir / kJobJournal);
-                journaled_now.emplace(work->seq, work->line);
+                // A full disk stops the job here, and resuming redoes the rest.
+                journal.Append(work->seq, work->line);
               } else if (!job) {
                 // A failed write (a full disk, /dev/full) stops the run at once: never a short
                 // file that looks complete, nor hours of analysis into nothing.
@@ -581,7 +645,7 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
               std::lock_guard lock(in_flight_mutex);
               in_flight.erase(work->seq);
             }));
-    journal.lines.merge(journaled_now);
+    journal.Publish();
   }
   // Streamed outputs: a write that failed (a full disk) fails the run, never a short file
   // that looks complete.
@@ -589,36 +653,43 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
   if (csv_file.is_open() && !csv_file.flush()) throw WriteError(outputs.csv);
   if (job && !summary.interrupted) {
     // The final outputs, from the journal in input order: identical however many runs it
-    // took.
-    std::string jsonl, csv = CsvHeader();
-    std::ostringstream csv_rows;
-    for (const auto& [seq, line] : journal.lines) {
-      if (seq >= next_seq) break;
-      jsonl += line + "\n";
-      if (outputs.csv.empty() && !report) continue;
-      ResultRecord record = FromJsonLine(line);
-      if (!outputs.csv.empty()) WriteCsvRows(record, csv_rows);
-      if (!report) continue;
-      const fs::path stored = outputs.job_dir / kJobThumbnails / (record.sha256 + ".jpg");
-      if (IsSha256(record.sha256) && !leak_thumbnails.contains(record.sha256) &&
-          fs::exists(stored)) {
-        leak_thumbnails[record.sha256] = ReadThumbnail(stored);
-      }
-      report_records.push_back(std::move(record));
-    }
+    // took. Streamed record by record from the file, never held whole.
+    auto each_record = [&](auto visit) {
+      journal.ForEach(next_seq, [&](std::int64_t seq) { visit(journal.Line(seq)); });
+    };
+    auto write_jsonl = [&](std::ostream& out) {
+      each_record([&](const std::string& line) { out << line << '\n'; });
+    };
     if (outputs.out.empty()) {
-      if (!(std::cout << jsonl << std::flush)) throw WriteError("stdout");
+      write_jsonl(std::cout);
+      if (!std::cout.flush()) throw WriteError("stdout");
     } else {
-      WriteOutput(outputs.out, jsonl);
+      WriteOutput(outputs.out, write_jsonl);
     }
-    if (!outputs.csv.empty()) WriteOutput(outputs.csv, csv + csv_rows.str());
+    if (!outputs.csv.empty()) {
+      WriteOutput(outputs.csv, [&](std::ostream& out) {
+        out << CsvHeader();
+        each_record([&](const std::string& line) { WriteCsvRows(FromJsonLine(line), out); });
+      });
+    }
+    if (report) {
+      each_record([&](const std::string& line) {
+        ResultRecord record = FromJsonLine(line);
+        const fs::path stored = outputs.job_dir / kJobThumbnails / (record.sha256 + ".jpg");
+        if (IsSha256(record.sha256) && !leak_thumbnails.contains(record.sha256) &&
+            fs::exists(stored)) {
+          leak_thumbnails[record.sha256] = ReadThumbnail(stored);
+        }
+        report_records.push_back(std::move(record));
+      });
+    }
   }
   if (report && !summary.interrupted) {
     ReportOptions page;
     page.footage_dir = outputs.footage_dir;
-    std::ostringstream html;
-    WriteMatchReport(report_records, leak_thumbnails, index, options, page, html, log);
-    WriteOutput(outputs.report, std::move(html).str());
+    WriteOutput(outputs.report, [&](std::ostream& out) {
+      WriteMatchReport(report_records, leak_thumbnails, index, options, page, out, log);
+    });
   } else if (report) {
     log << "celtrace-match: interrupted; no report written\n";
   }

@@ -75,6 +75,32 @@ TEST(AlignSegments, ACutAcrossHoldsSpansWhereItFits) {
   // Distinct drawings still pin the offset down (the other tests), within the slack.
 }
 
+// A shot the episode shows twice (a loop, a recap): a clip of it fits both showings equally,
+// and both are listed, as a still lists each occurrence. Only the first was, and the clip's
+// true time could be the other one, at confidence 1.
+TEST(AlignSegments, AShotShownTwiceGivesBothOccurrences) {
+  std::vector<EntryInfo> entries;
+  AddEpisode(0, 60, &entries);
+  std::vector<QueryDrawing> drawings;
+  std::vector<std::vector<Neighbor>> neighbors;
+  // The clip shows 10-14 s; the episode shows the same drawings again at 30-34 s.
+  AddQuery(0, 0, 4, 1.0, 10.0, 24000.0 / 1001.0, entries, &drawings, &neighbors);
+  std::vector<std::vector<Neighbor>> again;
+  AddQuery(0, 0, 4, 1.0, 30.0, 24000.0 / 1001.0, entries, &drawings, &again);
+  drawings.resize(neighbors.size());
+  for (size_t i = 0; i < neighbors.size(); ++i) {
+    neighbors[i].insert(neighbors[i].end(), again[i].begin(), again[i].end());
+  }
+  const auto segments = AlignSegments(drawings, neighbors, entries, 3, 24);
+  ASSERT_EQ(segments.size(), 2u);
+  EXPECT_NEAR(segments[0].ref_start, 10.0, 0.1);
+  EXPECT_NEAR(segments[1].ref_start, 30.0, 0.1);
+  for (const Segment& s : segments) {
+    EXPECT_EQ(s.drawings, static_cast<int>(drawings.size()));
+    EXPECT_NEAR(s.query_start, 0.0, 1e-9);
+  }
+}
+
 TEST(AlignSegments, SplitsACompilationOfTwoEpisodes) {
   std::vector<EntryInfo> entries;
   AddEpisode(0, 60, &entries);
