@@ -272,7 +272,11 @@ void VideoReader::Impl::Open() {
   if (const auto* matrix = reinterpret_cast<const std::int32_t*>(
           av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, nullptr))) {
     const double clockwise = -av_display_rotation_get(matrix);
-    if (std::isfinite(clockwise)) {
+    // A matrix that mirrors (negative determinant) is left alone: FFmpeg reads a flip as a
+    // half turn, and the frames were matched as stored before display matrices were read.
+    const double determinant =
+        static_cast<double>(matrix[0]) * matrix[4] - static_cast<double>(matrix[1]) * matrix[3];
+    if (std::isfinite(clockwise) && determinant > 0) {
       const long quarter = std::lround(clockwise / 90.0);
       rotation = static_cast<int>(((quarter % 4) + 4) % 4) * 90;
     }
@@ -558,6 +562,10 @@ int VideoReader::width() const { return impl_->stream->codecpar->width; }
 int VideoReader::height() const { return impl_->stream->codecpar->height; }
 
 int VideoReader::rotation() const { return impl_->rotation; }
+
+bool VideoReader::attached_picture() const {
+  return (impl_->stream->disposition & AV_DISPOSITION_ATTACHED_PIC) != 0;
+}
 
 int VideoReader::skipped_errors() const { return impl_->skipped_errors; }
 

@@ -24,6 +24,8 @@ constexpr int kMaxSegments = 16;
 // Offsets that the aligned drawings' entries all allow over more than this many seconds
 // (without the slack) leave the segment's episode time open: its range spans them.
 constexpr double kWideAgreementSeconds = 0.25;
+// Other showings of a segment's stretch listed after it (AlignSegments), at most.
+constexpr int kMaxOccurrences = 4;
 // Query frames within this many bits of their drawing's first frame are the same drawing.
 constexpr int kHoldDistance = 10;
 
@@ -307,7 +309,8 @@ std::vector<Segment> AlignSegments(std::span<const QueryDrawing> drawings,
     segment.median_distance = distances.empty() ? 0 : distances[distances.size() / 2];
     return segment;
   };
-  while (static_cast<int>(segments.size()) < kMaxSegments) {
+  int primaries = 0;
+  while (primaries < kMaxSegments) {
     // Hough-style votes: each drawing votes once per (episode, speed, offset bin) its
     // matches allow.
     std::unordered_map<std::int64_t, Vote> votes;
@@ -374,13 +377,28 @@ std::vector<Segment> AlignSegments(std::span<const QueryDrawing> drawings,
     }
     std::vector<size_t> members;
     segments.push_back(build(best_key.episode, best_key.speed, best_key.bin, &members));
+    ++primaries;
     // Another occurrence shows the very same drawings (a tie with other drawings, a second
-    // part of a compilation, is the next round's winner).
+    // part of a compilation, is the next round's winner) at another stretch of episode time:
+    // a walk cycle ties at every cycle within one showing, overlapping it. They do not count
+    // against kMaxSegments, so a loop cannot crowd out a compilation's other parts.
+    std::vector<std::pair<double, double>> shown = {
+        {segments.back().ref_start, segments.back().ref_end}};
+    const std::int32_t episode = segments.back().episode;
+    int added = 0;
     for (const Key& k : occurrences) {
-      if (static_cast<int>(segments.size()) >= kMaxSegments) break;
+      if (added == kMaxOccurrences) break;
       std::vector<size_t> same;
       Segment other = build(k.episode, k.speed, k.bin, &same);
-      if (same == members) segments.push_back(other);
+      const bool apart = std::none_of(shown.begin(), shown.end(), [&](const auto& range) {
+        return other.episode == episode && other.ref_start < range.second &&
+               other.ref_end > range.first;
+      });
+      if (same != members || !apart) continue;
+      other.occurrence_of = static_cast<int>(segments.size() - 1 - added);
+      shown.emplace_back(other.ref_start, other.ref_end);
+      segments.push_back(other);
+      ++added;
     }
     for (const size_t i : members) used[i] = true;
   }
@@ -580,7 +598,7 @@ void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOpti
   };
   auto aligned_frames = [](const std::vector<Segment>& found) {
     int frames = 0;
-    for (const Segment& s : found) frames += s.frames;
+    for (const Segment& s : found) frames += s.occurrence_of < 0 ? s.frames : 0;
     return frames;
   };
   CheckDeadline(deadline, options.max_seconds_per_file);
@@ -600,30 +618,39 @@ void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOpti
   int track_frames = 0;
   for (const QueryDrawing& d : track->drawings) track_frames += d.frames;
   CheckDeadline(deadline, options.max_seconds_per_file);
-  if (segments.size() >= static_cast<size_t>(kMaxSegments)) {
-    record->note = fmt::format(
-        "only the {} best supported segments are reported; the clip may "
-        "hold more (a long compilation)",
-        kMaxSegments);
-  }
   std::vector<MatchRecord> by_channels;
   if (track->drawings.size() == 1) {
     // One drawing throughout (a still in a video container, a looped picture, a cut shorter
     // than its hold): no motion to align, so the picture is matched as a still, and the
     // clip's stretch is where it shows. Alignment found static pictures "moving" through
-    // their hold, and the channels' frames of one picture two "segments".
+    // their hold, and the channels' frames of one picture two "segments". What alignment
+    // found stands if the still matches nothing (alignment's bar is --clip-threshold).
     by_channels = MatchDrawingAsStill(track->drawings.front(), track_frames, reopen, index, options,
                                       deadline);
-    segments.clear();
-  } else {
+    if (!by_channels.empty()) segments.clear();
+  }
+  if (by_channels.empty()) {
     by_channels =
         MatchGapsByChannels(*track, segments, reopen, index, options, deadline, &record->note);
+  }
+  if (std::count_if(segments.begin(), segments.end(),
+                    [](const Segment& s) { return s.occurrence_of < 0; }) >= kMaxSegments) {
+    const std::string more = fmt::format(
+        "only the {} best supported segments are reported; the clip may hold more (a long "
+        "compilation)",
+        kMaxSegments);
+    record->note = record->note.empty() ? more : record->note + "; " + more;
   }
   // A file that ends early (damaged or cut short: demuxers mostly stop at damage as at an
   // end) was analysed only as far as it decodes; the record says so, match or not.
   const double declared = reader.stream_duration_seconds();
+  // The last frame shows until the next would: a slideshow at one frame in five seconds
+  // reaches its end five seconds after its last frame starts.
+  const double interval = reader.frame_rate() > 0 ? 1 / reader.frame_rate() : 0;
   const double reached = sampled.last_seconds;
-  if (sampled.damaged || (declared > 0 && reached < 0.9 * declared && declared - reached >= 1)) {
+  const double shown = reached + interval;
+  if (!reader.attached_picture() &&
+      (sampled.damaged || (declared > 0 && shown < 0.9 * declared && declared - shown >= 1))) {
     const std::string early =
         declared > 0 ? fmt::format(
                            "decoding ended at {:.3f} s of the {:.3f} s the video stream "

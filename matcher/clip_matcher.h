@@ -38,6 +38,9 @@ struct Segment {
   int drawings = 0;  // distinct query drawings aligned
   int frames = 0;    // query frames in those drawings
   int median_distance = 0;
+  // Another showing of segment [occurrence_of]'s drawings (a repeated shot): -1 for a
+  // segment of its own.
+  int occurrence_of = -1;
 
   friend bool operator==(const Segment&, const Segment&) = default;
 };
@@ -47,8 +50,9 @@ std::span<const double> AlignmentSpeeds();
 
 // Aligns drawings with their neighbours (`neighbors[i]` for drawings[i], ids into
 // `entries`). Returns segments, most supported first; each drawing belongs to at most one,
-// but for other occurrences: a stretch the episode shows again (a loop, a repeated shot)
-// fits as well at each showing, and each is listed after the first, with the same drawings.
+// but for other occurrences: a stretch the episode shows again at a disjoint time (a
+// repeated shot, a recap) fits as well at each showing, and up to 4 are listed after the
+// first, with the same drawings (Segment::occurrence_of). At most 16 segments of their own.
 // A segment needs at least `min_drawings` distinct drawings, or `min_frames` query frames
 // (long holds), at one consistent offset.
 std::vector<Segment> AlignSegments(std::span<const QueryDrawing> drawings,

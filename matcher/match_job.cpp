@@ -28,6 +28,7 @@
 #include "celtrace/progress.h"
 #include "html_report.h"
 #include "input_walker.h"
+#include "owned_fd.h"
 #include "reference_index.h"
 #include "result_record.h"
 #include "sandbox.h"
@@ -204,25 +205,28 @@ OutputTarget ResolveOutput(const fs::path& path) {
 
 // Fails now, not after hours of analysis, when a user's output cannot be written at the
 // end: a missing folder, a folder, a link loop, a FIFO nobody reads (opening it at the end
-// would wait for a reader, deaf to Ctrl-C).
-void ProbeOutput(const fs::path& path) {
+// would wait for a reader, deaf to Ctrl-C). Returns, for what is written in place (a FIFO,
+// /dev/stdout), the descriptor it opened, to be held until the output is written: closing
+// it would end a reader such as `cat FIFO`, and the final open would then wait forever.
+OwnedFd ProbeOutput(const fs::path& path) {
   const OutputTarget target = ResolveOutput(path);
   if (target.in_place) {
-    const int fd = ::open(target.path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
+    OwnedFd fd(::open(target.path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+    if (!fd.valid()) {
       const int error = errno;
       throw UsageError("cannot write " + path.string() + ": " +
                        (error == ENXIO ? std::string("no process reads the pipe (start it first)")
                                        : std::strerror(error)));
     }
-    ::close(fd);
-    return;
+    return fd;
   }
-  const fs::path probe = target.path.string() + ".tmp";
+  // A name of its own: another run writing the same output has its ".tmp" open.
+  const fs::path probe = target.path.string() + ".probe-" + std::to_string(::getpid());
   if (!std::ofstream(probe, std::ios::binary | std::ios::trunc)) {
     throw UsageError(WriteError(path).what());
   }
   fs::remove(probe);
+  return OwnedFd();
 }
 
 // Writes a user's output file (--out, --csv at the end of a job, --report) as ResolveOutput
@@ -410,18 +414,17 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
                          std::ostream& log) {
   const bool job = !outputs.job_dir.empty();
   const ReferenceIndex index(options.index_dir);
-  // Every output is checked before anything is opened, truncated or analysed: a report
-  // that cannot be written used to fail after hours of analysis, and after --out and --csv
-  // had been emptied.
-  for (const fs::path* output : {&outputs.out, &outputs.csv, &outputs.report}) {
-    if (!output->empty()) ProbeOutput(*output);
-  }
   // The job folder's lock, held while a run uses it: two runs on one folder (a scheduler's
   // requeue beside a run still going) would analyse everything twice into one journal.
+  // Taken before the outputs are probed, so a refused run touches nothing of the other's.
   std::optional<FileLock> job_lock;
   if (job) {
-    fs::create_directories(outputs.job_dir);
-    job_lock = FileLock::TryAcquire(outputs.job_dir / "LOCK");
+    try {
+      fs::create_directories(outputs.job_dir);
+      job_lock = FileLock::TryAcquire(outputs.job_dir / "LOCK");
+    } catch (const std::exception& e) {  // a file where the folder should be, no permission
+      throw UsageError("cannot use the job folder " + outputs.job_dir.string() + ": " + e.what());
+    }
     if (!job_lock) {
       throw UsageError(
           "job folder " + outputs.job_dir.string() +
@@ -434,6 +437,14 @@ MatchSummary RunMatchJob(std::vector<std::string> roots, const MatchOptions& opt
     roots = JobRoots(outputs.job_dir, std::move(roots), settings);
   }
   if (roots.empty()) throw UsageError("no inputs given");
+  // Every output is checked before anything is opened, truncated or analysed: a report
+  // that cannot be written used to fail after hours of analysis, and after --out and --csv
+  // had been emptied.
+  std::vector<OwnedFd> held_open;
+  for (const fs::path* output : {&outputs.out, &outputs.csv, &outputs.report}) {
+    if (output->empty()) continue;
+    if (OwnedFd fd = ProbeOutput(*output); fd.valid()) held_open.push_back(std::move(fd));
+  }
   SetFaissThreads(1);  // searches run inside TBB tasks
 
   // Contents analysed in earlier runs of the job: not analysed again, and the first input

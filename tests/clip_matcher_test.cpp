@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <opencv2/imgproc.hpp>
 #include <random>
@@ -98,6 +99,50 @@ TEST(AlignSegments, AShotShownTwiceGivesBothOccurrences) {
   for (const Segment& s : segments) {
     EXPECT_EQ(s.drawings, static_cast<int>(drawings.size()));
     EXPECT_NEAR(s.query_start, 0.0, 1e-9);
+  }
+}
+
+// A walk cycle ties at every cycle of its shot: those are one showing, not occurrences, and
+// however many ties there are they must not crowd out a compilation's other part (a review
+// found 16 walk "segments" and the second part gone).
+TEST(AlignSegments, AWalkCycleDoesNotCrowdOutTheRest) {
+  std::vector<EntryInfo> entries;
+  AddEpisode(0, 40, &entries);  // a 4-drawing cycle on 2s throughout
+  AddEpisode(1, 60, &entries);
+  const double fps = 24000.0 / 1001.0;
+  std::vector<QueryDrawing> drawings;
+  std::vector<std::vector<Neighbor>> neighbors;
+  // 3 s of the walk: each drawing matches every entry of episode 0 in its phase.
+  for (int k = 0; k < static_cast<int>(3 * fps / 2); ++k) {
+    drawings.push_back({k * 2 / fps, (k * 2 + 1) / fps, 2, Pdq{}});
+    std::vector<Neighbor> found;
+    for (size_t id = 0; id < entries.size(); ++id) {
+      if (entries[id].episode == 0 && static_cast<int>(id) % 4 == (k + 1) % 4) {
+        found.push_back({static_cast<std::int64_t>(id), 4});
+      }
+    }
+    neighbors.push_back(found);
+  }
+  // Then 2 s of episode 1 from 42 s.
+  AddQuery(1, 3, 2, 1.0, 42.0, fps, entries, &drawings, &neighbors);
+  const auto segments = AlignSegments(drawings, neighbors, entries, 3, 24);
+  const auto other = std::find_if(segments.begin(), segments.end(),
+                                  [](const Segment& s) { return s.episode == 1; });
+  ASSERT_NE(other, segments.end()) << segments.size() << " segments";
+  EXPECT_NEAR(other->ref_start, 42.0, 0.1);
+  // The walk's occurrences are apart in episode time and at most 4.
+  std::vector<const Segment*> walk;
+  for (const Segment& s : segments) {
+    if (s.episode == 0) walk.push_back(&s);
+  }
+  ASSERT_FALSE(walk.empty());
+  EXPECT_LE(walk.size(), 5u);
+  for (size_t a = 0; a < walk.size(); ++a) {
+    for (size_t b = a + 1; b < walk.size(); ++b) {
+      EXPECT_TRUE(walk[a]->ref_end <= walk[b]->ref_start || walk[b]->ref_end <= walk[a]->ref_start)
+          << walk[a]->ref_start << "-" << walk[a]->ref_end << " and " << walk[b]->ref_start << "-"
+          << walk[b]->ref_end;
+    }
   }
 }
 

@@ -1289,6 +1289,15 @@ TEST_F(FeatureChannels, PhoneVideoStillsInVideoContainersAndSoundtracks) {
     for (int i = 0; i < 10; ++i) writer.Write(picture, i);
     writer.Close();
   }
+  {
+    // A slideshow at one picture in five seconds, intact: its last picture shows until the
+    // declared end (15 s), so nothing says it was cut short.
+    VideoWriter writer(dir / "slides.mkv", {.width = 640, .height = 360, .frame_rate = 0.2});
+    for (int i = 0; i < 3; ++i) {
+      writer.Write(synth::RenderUnrelatedArt(700 + i, {640, 360}), 5.0 * i);
+    }
+    writer.Close();
+  }
   const bool ffmpeg = std::system("ffmpeg -version > /dev/null 2>&1") == 0;
   if (ffmpeg) {
     ASSERT_EQ(std::system(("ffmpeg -v error -y -f lavfi -i sine=duration=1 -c:a aac " +
@@ -1327,6 +1336,9 @@ TEST_F(FeatureChannels, PhoneVideoStillsInVideoContainersAndSoundtracks) {
   EXPECT_LT(m["ref_end"].get<double>() - m["ref_start"].get<double>(), 9.0);
   EXPECT_EQ(m["frames"], 10);
   EXPECT_DOUBLE_EQ(m["coverage"].get<double>(), 1.0);
+
+  EXPECT_FALSE(records.at("slides.mkv").contains("note")) << records.at("slides.mkv").dump();
+  EXPECT_FALSE(still.contains("note")) << still.dump();
 
   if (!ffmpeg) GTEST_SKIP() << "no ffmpeg program to write a soundtrack with";
   const auto& sound = records.at("soundtrack.m4a");

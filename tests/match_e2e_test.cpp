@@ -385,6 +385,26 @@ TEST_F(MatchEndToEnd, JobsRefuseOtherSettingsAndASecondRunAndOutputsFailEarly) {
   EXPECT_TRUE(fs::is_symlink(*dir_ / "report-link.html"));
   EXPECT_TRUE(Slurp(*dir_ / "report-target.html").starts_with("<!DOCTYPE html>"));
 
+  // A report into a FIFO a reader waits on: probing it early must not end the reader (it
+  // opened and closed the FIFO, `cat` took that for the end, and the run then waited for a
+  // reader forever, deaf to SIGTERM).
+  const fs::path fifo = *dir_ / "report.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const pid_t reader = testing::StartProgram({"/bin/cat"}, *dir_ / "report-from-fifo.html", fifo);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // cat waits in open()
+  std::vector<std::string> piped = {"--report", fifo.string(), "--out",
+                                    (*dir_ / "report-fifo.jsonl").string()};
+  piped.insert(piped.end(), stills.begin(), stills.end());
+  EXPECT_LE(run(piped, *dir_ / "settings.log"), 1) << Slurp(*dir_ / "settings.log");
+  EXPECT_EQ(testing::WaitProgram(reader), 0);
+  EXPECT_TRUE(Slurp(*dir_ / "report-from-fifo.html").starts_with("<!DOCTYPE html>"));
+
+  // A job folder that cannot be made (a file stands where its parent should): a usage error.
+  std::ofstream(*dir_ / "a-file") << "x";
+  std::vector<std::string> no_folder = {"--job", (*dir_ / "a-file" / "job").string()};
+  no_folder.insert(no_folder.end(), stills.begin(), stills.end());
+  EXPECT_EQ(run(no_folder, *dir_ / "settings.log"), 2) << Slurp(*dir_ / "settings.log");
+
   // Without a job a failed write stops the run, with the system's reason (not "Success").
   if (fs::exists("/dev/full")) {
     std::vector<std::string> full = {"--out", "/dev/full"};

@@ -92,8 +92,11 @@ class VideoReader {
   int width() const;   // coded width of the stream, pixels
   int height() const;  // coded height of the stream, pixels
   // Clockwise degrees (0, 90, 180, 270) the stream's display matrix turns its frames (phone
-  // video shot upright): Read returns frames turned so, as players show them.
+  // video shot upright): Read returns frames turned so, as players show them. A matrix that
+  // mirrors is not applied (0).
   int rotation() const;
+  // Whether the stream is a cover picture (an attached picture: one frame, no timeline).
+  bool attached_picture() const;
   // Damaged packets or frames skipped so far, and whether the stream ended at damaged data
   // (a truncated or overwritten file) rather than at its end: what was read then stands,
   // the rest was never seen.
