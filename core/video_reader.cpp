@@ -141,6 +141,8 @@ struct VideoReader::Impl {
   // Seeks the demuxer to the keyframe at or before `seconds` (the stream start if
   // `seconds` is not positive) and resets the decoder.
   void SeekBefore(double seconds);
+  // Seeks to the file's first byte (formats that allow byte seeks); false if it cannot.
+  bool SeekToFirstByte();
   void Convert(Frame* out);
   double FrameSeconds() const;
 };
@@ -497,6 +499,16 @@ bool VideoReader::Impl::Next(Frame* out, double skip_before) {
   return false;
 }
 
+bool VideoReader::Impl::SeekToFirstByte() {
+  if (format->iformat->flags & AVFMT_NO_BYTE_SEEK) return false;
+  if (av_seek_frame(format.get(), -1, 0, AVSEEK_FLAG_BYTE) < 0) return false;
+  avcodec_flush_buffers(decoder.get());
+  flush_sent = false;
+  finished = false;
+  seeking = true;
+  return true;
+}
+
 void VideoReader::Impl::SeekBefore(double seconds) {
   const std::int64_t target =
       seconds > 0
@@ -546,7 +558,20 @@ bool VideoReader::SeekTo(double seconds) {
       continue;
     }
     // A first frame later than the target means the keyframe index led past it: go back.
-    if (impl.seek_landed <= target || from_start) {
+    if (impl.seek_landed <= target) {
+      impl.pending = std::move(found);
+      return true;
+    }
+    if (from_start) {
+      // Even a seek to the stream's start led past the target: MPEG-TS seeks by timestamp
+      // to the keyframe after the first packet's decode time (3.1 s into a clip whose first
+      // frame is at 0). The file's first byte is the start for certain.
+      if (impl.SeekToFirstByte() && impl.Next(&found, target)) {
+        impl.pending = std::move(found);
+        return true;
+      }
+      impl.SeekBefore(target - backoff);
+      if (!impl.Next(&found, target)) return false;
       impl.pending = std::move(found);
       return true;
     }
