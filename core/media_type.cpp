@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "celtrace/error.h"
+#include "celtrace/read_at.h"
 
 namespace celtrace {
 namespace {
@@ -235,16 +236,9 @@ MediaKind SniffFile(const std::filesystem::path& path) {
 
 MediaKind SniffFd(int fd, const std::string& label) {
   std::vector<std::uint8_t> head(kSniffBytes);
-  std::size_t filled = 0;
-  while (filled < head.size()) {
-    const ssize_t got =
-        ::pread(fd, head.data() + filled, head.size() - filled, static_cast<off_t>(filled));
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) throw Error("cannot read " + label + ": " + std::strerror(errno));
-    if (got == 0) break;
-    filled += static_cast<std::size_t>(got);
-  }
-  head.resize(filled);
+  const std::int64_t got = ReadAt(fd, head.data(), head.size(), 0);
+  if (got < 0) throw Error("cannot read " + label + ": " + std::strerror(errno));
+  head.resize(static_cast<std::size_t>(got));
   return SniffMediaKind(head);
 }
 

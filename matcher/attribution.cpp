@@ -12,6 +12,7 @@
 #include "celtrace/error.h"
 #include "celtrace/image_io.h"
 #include "celtrace/media_type.h"
+#include "celtrace/read_at.h"
 #include "celtrace/video_reader.h"
 #include "clip_matcher.h"
 #include "still_matcher.h"
@@ -46,15 +47,9 @@ std::vector<std::uint8_t> ClipThumbnail(const InputItem& item, const ItemContent
 // Reads exactly `size` bytes from offset 0 of `fd`.
 std::vector<std::uint8_t> ReadAll(int fd, std::uint64_t size) {
   std::vector<std::uint8_t> bytes(size);
-  std::uint64_t filled = 0;
-  while (filled < size) {
-    const ssize_t got =
-        ::pread(fd, bytes.data() + filled, size - filled, static_cast<off_t>(filled));
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) throw Error(std::strerror(errno));
-    if (got == 0) throw Error("short read (the file shrank)");
-    filled += static_cast<std::uint64_t>(got);
-  }
+  const std::int64_t got = ReadAt(fd, bytes.data(), bytes.size(), 0);
+  if (got < 0) throw Error(std::strerror(errno));
+  if (static_cast<std::uint64_t>(got) < size) throw Error("short read (the file shrank)");
   return bytes;
 }
 

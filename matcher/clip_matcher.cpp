@@ -18,6 +18,11 @@ namespace celtrace {
 namespace {
 
 constexpr double kBinSeconds = 0.1;
+
+// Adds `more` to a record's note, after what it says already.
+void AddNote(std::string* note, const std::string& more) {
+  *note = note->empty() ? more : *note + "; " + more;
+}
 // Slack around an entry's time range: a frame and a half at 24 fps, plus re-timing jitter.
 constexpr double kSlackSeconds = 0.08;
 constexpr int kMaxSegments = 16;
@@ -457,7 +462,7 @@ std::vector<MatchRecord> MatchGapsByChannels(const DrawingTrack& track,
       const std::string stopped = "channels stopped after " + std::to_string(g) + " of " +
                                   std::to_string(gaps.size()) +
                                   " unexplained stretches: " + e.what();
-      *note = note->empty() ? stopped : *note + "; " + stopped;
+      AddNote(note, stopped);
       break;
     }
   }
@@ -639,7 +644,7 @@ void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOpti
         "only the {} best supported segments are reported; the clip may hold more (a long "
         "compilation)",
         kMaxSegments);
-    record->note = record->note.empty() ? more : record->note + "; " + more;
+    AddNote(&record->note, more);
   }
   // A file that ends early (damaged or cut short: demuxers mostly stop at damage as at an
   // end) was analysed only as far as it decodes; the record says so, match or not.
@@ -660,7 +665,7 @@ void MatchClip(VideoReader& reader, const ReferenceIndex& index, const MatchOpti
                            "decoding ended at {:.3f} s at damaged data (the rest was not "
                            "analysed)",
                            reached);
-    record->note = record->note.empty() ? early : record->note + "; " + early;
+    AddNote(&record->note, early);
   }
   if (segments.empty() && by_channels.empty()) {
     record->status = "no_match";

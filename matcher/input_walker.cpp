@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "celtrace/media_type.h"
+#include "celtrace/read_at.h"
 #include "owned_fd.h"
 
 namespace celtrace {
@@ -381,19 +382,13 @@ class InputWalker::State {
     // Sniffed here rather than with SniffFile() so the descriptor checked above is the one
     // read (and later handed to libarchive), and a failure comes with its errno.
     std::vector<std::uint8_t> head(kSniffBytes);
-    std::size_t filled = 0;
-    while (filled < head.size()) {
-      const ssize_t got = ::pread(file.get(), head.data() + filled, head.size() - filled,
-                                  static_cast<off_t>(filled));
-      if (got < 0 && errno == EINTR) continue;
-      if (got < 0) {
-        Skip(label, "unreadable: " + ErrorText(errno));
-        return;
-      }
-      if (got == 0) break;
-      filled += static_cast<std::size_t>(got);
+    const std::int64_t filled = ReadAt(file.get(), head.data(), head.size(), 0);
+    if (filled < 0) {
+      Skip(label, "unreadable: " + ErrorText(errno));
+      return;
     }
-    if (SniffMediaKind(std::span(head.data(), filled)) != MediaKind::kArchive) {
+    if (SniffMediaKind(std::span(head.data(), static_cast<std::size_t>(filled))) !=
+        MediaKind::kArchive) {
       InputItem item;
       item.label = label;
       item.kind = InputKind::kFile;

@@ -26,6 +26,7 @@
 #include "celtrace/error.h"
 #include "celtrace/file_lock.h"
 #include "celtrace/progress.h"
+#include "celtrace/read_at.h"
 #include "html_report.h"
 #include "input_walker.h"
 #include "owned_fd.h"
@@ -97,13 +98,8 @@ class Journal {
   std::string Line(std::int64_t seq) const {
     const auto [offset, size] = spans_.at(seq);
     std::string line(size, '\0');
-    std::size_t filled = 0;
-    while (filled < size) {
-      const ssize_t got =
-          ::pread(in_, line.data() + filled, size - filled, static_cast<off_t>(offset + filled));
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) throw Error("cannot read the job journal " + path_.string());
-      filled += static_cast<std::size_t>(got);
+    if (ReadAt(in_, line.data(), size, offset) != static_cast<std::int64_t>(size)) {
+      throw Error("cannot read the job journal " + path_.string());
     }
     return line;
   }
