@@ -592,8 +592,6 @@ bool VideoReader::attached_picture() const {
   return (impl_->stream->disposition & AV_DISPOSITION_ATTACHED_PIC) != 0;
 }
 
-int VideoReader::skipped_errors() const { return impl_->skipped_errors; }
-
 bool VideoReader::ended_at_damage() const { return impl_->damaged_end; }
 
 double VideoReader::last_seconds() const { return impl_->last_seconds; }

@@ -136,12 +136,12 @@ int main(int argc, char** argv) {
   app.add_flag("--stroke-search", options.stroke_search,
                "Stills that look like line art and the stroke lookup does not attribute (crops "
                "of drawings): placed on candidate entries' stroke maps at every place and "
-               "width (needs an index with stroke maps; off by default: it also attributes "
-               "drawings of a frame's character in the frame's pose, README \"The stroke "
-               "search\")");
+               "width (needs an index with stroke maps; off by default: seconds a still, and "
+               "it also attributes drawings of the show's own characters in a pose an episode "
+               "shows, such as model sheets, README \"The stroke search\")");
   app.add_option("--stroke-search-keyframes", options.stroke_search_keyframes,
                  "Stroke search: candidate keyframes per scale, those with most keypoint "
-                 "correspondences (default 64)")
+                 "correspondences (default 96)")
       ->check(CLI::Range(1, 4096))
       ->needs("--stroke-search");
   app.add_option("--stroke-search-min-width", options.stroke_search_min_width,

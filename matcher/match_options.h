@@ -219,13 +219,15 @@ struct MatchOptions {
   // map pixels: a still of one arc lies as well on any head of that size) and beat every
   // other episode's compared entry by min_search_margin (a drawing of a recurring head alone
   // lies as well on the close-ups of other episodes). Needs an index with stroke maps. Off by
-  // default: on the evaluation set it attributes 77% of the line-art crops over nineteen
-  // leaks, and also 18 of 640 unrelated drawings and crops of them, such as a frame's
-  // character in the frame's pose placed smaller than the frame (README "Accuracy", "The
-  // stroke search"). Defaults 64 keyframes, 0.5, 0.9, 0.95, 800 and 0.05, set on the
-  // calibration leaks.
+  // default: on the evaluation set it attributes 82% of the line-art crops with no unrelated
+  // drawing of another studio's, but it costs seconds a still, and it also attributes
+  // drawings of the catalogue's own characters in a pose a frame shows (house-style
+  // drawings, 13 of 520; a model sheet's figure) (README "Accuracy", "The stroke search",
+  // "Unrelated line art from another studio"). Defaults 96 keyframes (64 before
+  // 2026-12-07), 0.5, 0.9, 0.95, 800 and 0.05; all but the keyframes set on the calibration
+  // leaks.
   bool stroke_search = false;
-  int stroke_search_keyframes = 64;
+  int stroke_search_keyframes = 96;
   double stroke_search_min_width = 0.5;
   double min_search_strokes = 0.9;
   double min_search_drawn = 0.95;

@@ -414,6 +414,46 @@ TEST(EvaluateTool, UsageErrorsExitTwo) {
   EXPECT_EQ(run({"--replay", "--min-search-ink", "-1"}), 2);
 }
 
+// The unrelated line art's style (another studio's by default, the house style on request)
+// changes those drawings and nothing else of the leak: the same rows, the same bytes in
+// every other file, so figures measured with either style compare item for item.
+TEST(EvaluationSet, UnrelatedLineArtStyleChangesThoseDrawingsOnly) {
+  testing::TempDir dir;
+  synth::CatalogSpec catalog;
+  catalog.episodes = 2;
+  catalog.seconds = 20;
+  catalog.seed = 9;
+  catalog.size = {320, 180};
+  synth::LeakSpec leak;
+  leak.catalog = synth::PlanCatalog(catalog);
+  leak.seed = 5;
+  leak.stills_per_transform = 2;
+  leak.with_clips = false;
+  leak.with_archive = false;
+  leak.evaluation = true;
+  leak.out_dir = dir / "other";
+  const auto other = synth::WriteLeak(leak);
+  leak.out_dir = dir / "house";
+  leak.unrelated_line_art_style = synth::DrawingStyle::kHouse;
+  const auto house = synth::WriteLeak(leak);
+
+  ASSERT_EQ(other.size(), house.size());
+  int redrawn = 0;
+  for (size_t i = 0; i < other.size(); ++i) {
+    ASSERT_EQ(other[i].path, house[i].path);
+    ASSERT_EQ(other[i].transform, house[i].transform);
+    const bool same = testing::Slurp(dir / "other" / other[i].path) ==
+                      testing::Slurp(dir / "house" / house[i].path);
+    if (other[i].transform == "unrelated_lineart") {
+      EXPECT_FALSE(same) << other[i].path;
+      ++redrawn;
+    } else {
+      EXPECT_TRUE(same) << other[i].path << " (" << other[i].transform << ")";
+    }
+  }
+  EXPECT_EQ(redrawn, 2);
+}
+
 TEST(EvaluationSet, HoldsEveryTransformationWithItsGroundTruth) {
   testing::TempDir dir;
   synth::CatalogSpec catalog;

@@ -7,10 +7,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
 #include <set>
 #include <vector>
 
 #include "celtrace/error.h"
+#include "celtrace/line_art.h"
 #include "celtrace/pdq.h"
 #include "celtrace/video_reader.h"
 #include "test_util.h"
@@ -344,6 +346,26 @@ TEST(SyntheticFootage, UnrelatedArtIsFarFromEpisodes) {
     for (const Pdq& frame : episode) EXPECT_GT(HammingDistance(hash, frame), 64) << "seed " << seed;
   }
   EXPECT_FALSE(Identical(RenderUnrelatedArt(1, spec.size), RenderUnrelatedArt(2, spec.size)));
+}
+
+// Another studio's line art is still line art (it reaches the line-art channels as the
+// evaluation's negatives must), deterministic, and differs from the house style's drawing of
+// the same picture only where the characters are: paper stays paper.
+TEST(SyntheticFootage, OtherStudioLineArtRedrawsOnlyTheCharacters) {
+  const cv::Size size(640, 360);
+  for (std::uint64_t seed = 0; seed < 8; ++seed) {
+    const cv::Mat house = RenderUnrelatedLineArt(seed, size, DrawingStyle::kHouse);
+    const cv::Mat other = RenderUnrelatedLineArt(seed, size, DrawingStyle::kOtherStudio);
+    EXPECT_TRUE(Identical(other, RenderUnrelatedLineArt(seed, size, DrawingStyle::kOtherStudio)));
+    EXPECT_TRUE(MeasureLineArt(other).line_art) << "seed " << seed;
+    cv::Mat differs;
+    cv::absdiff(house, other, differs);
+    cv::cvtColor(differs, differs, cv::COLOR_BGR2GRAY);
+    const int changed = cv::countNonZero(differs > 40);
+    EXPECT_GT(changed, 0) << "seed " << seed;
+    // The heads are redrawn, the picture is not: well under half of it changes.
+    EXPECT_LT(changed, static_cast<int>(size.area() / 4)) << "seed " << seed;
+  }
 }
 
 TEST(SyntheticFootage, WriteEpisodeRoundTrips) {

@@ -35,6 +35,7 @@ constexpr std::uint64_t kCatalogSalt = 0x63617461;
 constexpr std::uint64_t kShowOpeningSalt = 0x73686f77;
 constexpr std::uint64_t kBackgroundSalt = 0x626b6772;
 constexpr std::uint64_t kBlinkSalt = 0x626c6e6b;
+constexpr std::uint64_t kOtherStudioSalt = 0x6f746872;
 
 constexpr double kMinShotSeconds = 1.0;
 constexpr int kMinSide = 64;
@@ -118,8 +119,11 @@ struct Design {
   double head = 0.16;   // head radius
   double torso = 0.12;  // half shoulder width
   double limb = 0.055;  // limb thickness
-  int hair_style = 0;   // 0 spiky, 1 bob, 2 ponytail
+  int hair_style = 0;   // 0 spiky, 1 bob, 2 ponytail; another studio's: 3 flat top, 4 long
   bool round_body = false;
+  // Drawn in another studio's style (unrelated art only): a wider head, dot eyes under brows,
+  // a smile, hair styles 3-4. The catalogue's shows share one house style.
+  bool other_studio = false;
   cv::Scalar mouth{60, 50, 150};  // inside of an open mouth
 };
 
@@ -624,6 +628,47 @@ cv::Point2d DrawLimb(cv::Mat& image, cv::Point2d root, double angle, double bend
   return end;
 }
 
+// The head of a character from another studio (Design::other_studio): nothing of it is the
+// house style's, so line art of it cannot be a catalogue drawing in another colour.
+void DrawOtherStudioHead(cv::Mat& image, const Design& d, const Pose& p, cv::Point2d head, double r,
+                         const cv::Scalar& ink, int ink_width) {
+  auto at = [&](double x, double y) { return head + Rotate({x * r, y * r}, p.tilt); };
+  if (d.hair_style == 4) {  // long hair: a curtain behind the head, down to the shoulders
+    FillOutlinedEllipse(image, at(0, 0.35), r * 1.3, r * 1.35, p.tilt, d.hair, ink, ink_width, 32);
+  }
+  FillOutlinedEllipse(image, head, r * 1.15, r * 0.9, p.tilt, d.skin, ink, ink_width, 36);
+  if (d.hair_style == 4) {  // parted in the middle
+    const std::vector<cv::Point> cap = {ToFixed(at(-1.2, 0.1)),  ToFixed(at(-1.05, -0.6)),
+                                        ToFixed(at(-0.5, -1.0)), ToFixed(at(0, -0.75)),
+                                        ToFixed(at(0.5, -1.0)),  ToFixed(at(1.05, -0.6)),
+                                        ToFixed(at(1.2, 0.1)),   ToFixed(at(0.6, -0.35)),
+                                        ToFixed(at(0, -0.5)),    ToFixed(at(-0.6, -0.35))};
+    FillOutlined(image, cap, d.hair, ink, ink_width);
+  } else {  // flat top: a block on the crown, cut straight across the brow
+    const std::vector<cv::Point> block = {ToFixed(at(-1.1, -0.3)), ToFixed(at(-1.0, -1.25)),
+                                          ToFixed(at(1.0, -1.25)), ToFixed(at(1.1, -0.3)),
+                                          ToFixed(at(0.0, -0.45))};
+    FillOutlined(image, block, d.hair, ink, ink_width);
+  }
+  for (int i = 0; i < 2; ++i) {
+    const double side = i == 0 ? -1 : 1;
+    const double x = side * 0.45 + p.facing * 0.15;
+    FillEllipse(image, at(x + p.gaze.x * 0.03, 0.12), 0.07 * r, 0.1 * r, ink, p.tilt, 12);
+    if (!p.blink) {
+      cv::line(image, ToFixed(at(x - 0.18, -0.12 - 0.04 * side)),
+               ToFixed(at(x + 0.18, -0.12 + 0.04 * side)), ink, ink_width, cv::LINE_AA, kShift);
+    }
+  }
+  // A smile, opening with the pose's mouth.
+  std::vector<cv::Point> smile;
+  for (int k = 0; k <= 8; ++k) {
+    const double t = kPi * (0.15 + 0.7 * k / 8.0);
+    smile.push_back(ToFixed(
+        at(p.facing * 0.1 + 0.3 * std::cos(t), 0.38 + (0.1 + 0.15 * p.mouth) * std::sin(t))));
+  }
+  cv::polylines(image, smile, p.mouth > 0.3, ink, ink_width, cv::LINE_AA, kShift);
+}
+
 void DrawCharacter(cv::Mat& image, const Design& d, const Pose& p, const cv::Scalar& ink) {
   const double h = p.height;
   const int ink_width = std::clamp(static_cast<int>(std::lround(h * 0.008)), 2, 8);
@@ -667,6 +712,10 @@ void DrawCharacter(cv::Mat& image, const Design& d, const Pose& p, const cv::Sca
     FillOutlinedEllipse(image, hand, limb * 0.7, limb * 0.7, 0, d.skin, ink, ink_width, 14);
   }
 
+  if (d.other_studio) {
+    DrawOtherStudioHead(image, d, p, head, r, ink, ink_width);
+    return;
+  }
   FillOutlinedEllipse(image, head, r, r * 1.08, p.tilt, d.skin, ink, ink_width, 36);
   // Hair: an arc over the crown, closed by a fringe across the forehead.
   std::vector<cv::Point> hair;
@@ -1115,7 +1164,7 @@ void WriteEpisode(const EpisodeSpec& spec, const Episode& episode, const std::fi
 
 namespace {
 
-cv::Mat RenderUnrelated(std::uint64_t seed, cv::Size size, bool line_art) {
+cv::Mat RenderUnrelated(std::uint64_t seed, cv::Size size, bool line_art, DrawingStyle style) {
   if (size.width < kMinSide || size.height < kMinSide) {
     throw Error("synthetic footage: frame " + std::to_string(size.width) + "x" +
                 std::to_string(size.height) + " is smaller than 64x64");
@@ -1126,18 +1175,27 @@ cv::Mat RenderUnrelated(std::uint64_t seed, cv::Size size, bool line_art) {
   shots[0].kind = rng.Chance(0.5) ? ShotKind::kAnimatedOn2s : ShotKind::kHeld;
   shots[0].end_frame = rng.Int(24, 96);
   shots[0].content_seed = Mix(base, kContentSalt);
-  const ShotContext context{&shots, MakeLook(base), "", size, line_art};
+  Look look = MakeLook(base);
+  if (style == DrawingStyle::kOtherStudio) {
+    // From a stream of its own, so that the rest of the picture is what it was.
+    Rng other(Mix(base, kOtherStudioSalt));
+    for (Design& d : look.cast) {
+      d.other_studio = true;
+      d.hair_style = other.Int(3, 4);
+    }
+  }
+  const ShotContext context{&shots, look, "", size, line_art};
   return RenderShotFrame(context, 0, rng.Int(0, static_cast<int>(shots[0].end_frame) - 1));
 }
 
 }  // namespace
 
 cv::Mat RenderUnrelatedArt(std::uint64_t seed, cv::Size size) {
-  return RenderUnrelated(seed, size, false);
+  return RenderUnrelated(seed, size, false, DrawingStyle::kHouse);
 }
 
-cv::Mat RenderUnrelatedLineArt(std::uint64_t seed, cv::Size size) {
-  return RenderUnrelated(seed, size, true);
+cv::Mat RenderUnrelatedLineArt(std::uint64_t seed, cv::Size size, DrawingStyle style) {
+  return RenderUnrelated(seed, size, true, style);
 }
 
 void WriteShotList(const Episode& episode, std::ostream& out) {

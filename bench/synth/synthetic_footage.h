@@ -103,8 +103,16 @@ void WriteEpisode(const EpisodeSpec& spec, const Episode& episode, const std::fi
 // space that no episode draws from: negatives for matching. BGR CV_8UC3 of `size`.
 cv::Mat RenderUnrelatedArt(std::uint64_t seed, cv::Size size);
 
-// Returns the uncoloured line art (RenderLineArt) of RenderUnrelatedArt(seed, size).
-cv::Mat RenderUnrelatedLineArt(std::uint64_t seed, cv::Size size);
+// Whose characters an unrelated drawing shows: the catalogue's house style (its few head,
+// hair and eye shapes, in a seed space no episode draws from) or another studio's (shapes no
+// episode has). Without colours, a house-style drawing of a pose the catalogue shows is the
+// catalogue's own drawing of it.
+enum class DrawingStyle { kHouse, kOtherStudio };
+
+// Returns the uncoloured line art (RenderLineArt) of an unrelated drawing: with kHouse, that
+// of RenderUnrelatedArt(seed, size); with kOtherStudio, the same picture with the characters
+// drawn in another studio's style.
+cv::Mat RenderUnrelatedLineArt(std::uint64_t seed, cv::Size size, DrawingStyle style);
 
 // Writes the shot list as CSV with the header
 // `shot,kind,start,end,first_frame,end_frame,source_shot` (seconds with 3 decimals).

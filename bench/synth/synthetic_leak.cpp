@@ -800,7 +800,10 @@ void WriteNegatives(const LeakSpec& spec, const std::vector<Source>& sources, Na
 
   if (spec.evaluation) {
     // The hard transforms applied to unrelated drawings in the same style: what a matcher
-    // with crop, screenshot, rotation and line-art channels must still reject.
+    // with crop, screenshot, rotation and line-art channels must still reject. The line art
+    // is another studio's (spec.unrelated_line_art_style): in the house style, without
+    // colours, it would draw poses the catalogue shows as the catalogue's own drawings
+    // (README "Unrelated line art from another studio").
     Draws more(spec.seed, Purpose::kEvaluationNegatives);
     for (int copy = 0; copy < spec.stills_per_transform; ++copy) {
       const Encoding encoding =
@@ -811,7 +814,7 @@ void WriteNegatives(const LeakSpec& spec, const std::vector<Source>& sources, Na
           {"unrelated_crop", CroppedOffCentre(art, 0.75, more)},
           {"unrelated_rotate", Rotated(art, 5)},
           {"unrelated_screenshot", InScreenshot(art, more)},
-          {"unrelated_lineart", RenderUnrelatedLineArt(seed, size)},
+          {"unrelated_lineart", RenderUnrelatedLineArt(seed, size, spec.unrelated_line_art_style)},
       };
       for (const auto& [transform, image] : variants) {
         const std::string path = names.Still(more, Extension(encoding.format));

@@ -26,6 +26,11 @@ struct LeakSpec {
   // lineart_crop) and as many negatives of each hard kind (unrelated_crop, unrelated_rotate,
   // unrelated_screenshot, unrelated_lineart). Default off (the demo's leak).
   bool evaluation = false;
+  // Whose style the evaluation's unrelated_lineart is drawn in: another studio's (the
+  // default since 2026-12-07), or the catalogue's house style as before, whose drawings of a
+  // pose the catalogue shows are the catalogue's own (README "Unrelated line art from another
+  // studio"). Nothing else in the leak changes with it.
+  DrawingStyle unrelated_line_art_style = DrawingStyle::kOtherStudio;
   // Clips of the evaluation set: this many of each kind (reencode, retimed_25fps,
   // compilation, clip_crop, clip_caption, unrelated art, and the hard clip_crop_25_offcentre
   // and clip_screenshot, which PDQ misses, and compilation_crop_25_offcentre, whose second

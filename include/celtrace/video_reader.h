@@ -97,10 +97,8 @@ class VideoReader {
   int rotation() const;
   // Whether the stream is a cover picture (an attached picture: one frame, no timeline).
   bool attached_picture() const;
-  // Damaged packets or frames skipped so far, and whether the stream ended at damaged data
-  // (a truncated or overwritten file) rather than at its end: what was read then stands,
-  // the rest was never seen.
-  int skipped_errors() const;
+  // Whether the stream ended at damaged data (a truncated or overwritten file) rather than
+  // at its end: what was read then stands, the rest was never seen.
   bool ended_at_damage() const;
   double last_seconds() const;      // time of the last frame decoded (or skipped past)
   double duration_seconds() const;  // container or stream duration; 0 if unknown
