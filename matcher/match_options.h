@@ -219,7 +219,7 @@ struct MatchOptions {
   // map pixels: a still of one arc lies as well on any head of that size) and beat every
   // other episode's compared entry by min_search_margin (a drawing of a recurring head alone
   // lies as well on the close-ups of other episodes). Needs an index with stroke maps. Off by
-  // default: on the evaluation set it attributes 82% of the line-art crops with no unrelated
+  // default: on the evaluation set it attributes 81% of the line-art crops with no unrelated
   // drawing of another studio's, but it costs seconds a still, and it also attributes
   // drawings of the catalogue's own characters in a pose a frame shows (house-style
   // drawings, 13 of 520; a model sheet's figure) (README "Accuracy", "The stroke search",

@@ -124,12 +124,14 @@ int main(int argc, char** argv) {
   leak_command->add_flag("--evaluation", leak.evaluation,
                          "Also the evaluation set's transforms (crops, rotations, screenshots, "
                          "line art, ...) and hard negatives, --stills-per-transform of each");
-  leak_command->add_flag_callback(
-      "--house-style-line-art",
-      [&leak] { leak.unrelated_line_art_style = celtrace::synth::DrawingStyle::kHouse; },
-      "With --evaluation: draw the unrelated line art in the catalogue's house style, as "
-      "before 2026-12-07 (its drawings of a pose the catalogue shows are the catalogue's own), "
-      "instead of another studio's");
+  leak_command
+      ->add_flag_callback(
+          "--house-style-line-art",
+          [&leak] { leak.unrelated_line_art_style = celtrace::synth::DrawingStyle::kHouse; },
+          "With --evaluation: draw the unrelated line art in the catalogue's house style, as "
+          "before 2026-12-07 (its drawings of a pose the catalogue shows are the catalogue's own), "
+          "instead of another studio's")
+      ->needs("--evaluation");
   leak_command
       ->add_option("--evaluation-clips", leak.evaluation_clips,
                    "Also this many clips of each kind (re-encoded, PAL-retimed, compiled, "

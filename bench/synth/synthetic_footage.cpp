@@ -629,11 +629,15 @@ cv::Point2d DrawLimb(cv::Mat& image, cv::Point2d root, double angle, double bend
 }
 
 // The head of a character from another studio (Design::other_studio): nothing of it is the
-// house style's, so line art of it cannot be a catalogue drawing in another colour.
+// house style's, so line art of it cannot be a catalogue drawing in another colour. Drawn
+// after the body, so long hair hangs over the shoulders and upper arms (in line art its fill
+// is paper: it hides them); a blink takes the brows and leaves the dot eyes. Both are kept
+// as they are: the evaluation's measured negatives are these drawings (README "Unrelated
+// line art from another studio").
 void DrawOtherStudioHead(cv::Mat& image, const Design& d, const Pose& p, cv::Point2d head, double r,
                          const cv::Scalar& ink, int ink_width) {
   auto at = [&](double x, double y) { return head + Rotate({x * r, y * r}, p.tilt); };
-  if (d.hair_style == 4) {  // long hair: a curtain behind the head, down to the shoulders
+  if (d.hair_style == 4) {  // long hair: behind the head, over the shoulders
     FillOutlinedEllipse(image, at(0, 0.35), r * 1.3, r * 1.35, p.tilt, d.hair, ink, ink_width, 32);
   }
   FillOutlinedEllipse(image, head, r * 1.15, r * 0.9, p.tilt, d.skin, ink, ink_width, 36);
@@ -644,7 +648,7 @@ void DrawOtherStudioHead(cv::Mat& image, const Design& d, const Pose& p, cv::Poi
                                         ToFixed(at(1.2, 0.1)),   ToFixed(at(0.6, -0.35)),
                                         ToFixed(at(0, -0.5)),    ToFixed(at(-0.6, -0.35))};
     FillOutlined(image, cap, d.hair, ink, ink_width);
-  } else {  // flat top: a block on the crown, cut straight across the brow
+  } else {  // flat top: a block on the crown, its lower edge a shallow V over the brow
     const std::vector<cv::Point> block = {ToFixed(at(-1.1, -0.3)), ToFixed(at(-1.0, -1.25)),
                                           ToFixed(at(1.0, -1.25)), ToFixed(at(1.1, -0.3)),
                                           ToFixed(at(0.0, -0.45))};
